@@ -1,0 +1,190 @@
+/**
+ * The one error type of gatehouse. Every failure that reaches a caller carries a stable
+ * `code`; adapters turn it into an HTTP answer with {@link AuthError.status},
+ * {@link AuthError.headers} and {@link AuthError.toProblem}.
+ */
+
+/** Every code an {@link AuthError} can carry; `switch (err.code)` narrows on it. */
+export type AuthErrorCode =
+  | "missing_credentials"
+  | "invalid_request"
+  | "invalid_token"
+  | "token_expired"
+  | "invalid_api_key"
+  | "key_disabled"
+  | "key_expired"
+  | "insufficient_scope"
+  | "forbidden"
+  | "csrf_failed"
+  | "rate_limited"
+  | "unavailable";
+
+interface CodeInfo {
+  status: number;
+  title: string;
+  /** The RFC 6750 `error` attribute, when the challenge carries one. */
+  bearerError?: "invalid_request" | "invalid_token" | "insufficient_scope";
+  /** Whether a `WWW-Authenticate: Bearer` challenge goes with the answer at all. */
+  challenge: boolean;
+}
+
+const CODES: Readonly<Record<AuthErrorCode, CodeInfo>> = {
+  missing_credentials: { status: 401, title: "Authentication required", challenge: true },
+  invalid_request: {
+    status: 400,
+    title: "Malformed credentials",
+    bearerError: "invalid_request",
+    challenge: true,
+  },
+  invalid_token: {
+    status: 401,
+    title: "Invalid token",
+    bearerError: "invalid_token",
+    challenge: true,
+  },
+  token_expired: {
+    status: 401,
+    title: "Token expired",
+    bearerError: "invalid_token",
+    challenge: true,
+  },
+  invalid_api_key: {
+    status: 401,
+    title: "Invalid API key",
+    bearerError: "invalid_token",
+    challenge: true,
+  },
+  key_disabled: {
+    status: 401,
+    title: "API key disabled",
+    bearerError: "invalid_token",
+    challenge: true,
+  },
+  key_expired: {
+    status: 401,
+    title: "API key expired",
+    bearerError: "invalid_token",
+    challenge: true,
+  },
+  insufficient_scope: {
+    status: 403,
+    title: "Insufficient scope",
+    bearerError: "insufficient_scope",
+    challenge: true,
+  },
+  forbidden: { status: 403, title: "Forbidden", challenge: false },
+  csrf_failed: { status: 403, title: "Cross-site request refused", challenge: false },
+  rate_limited: { status: 429, title: "Too many requests", challenge: false },
+  unavailable: { status: 503, title: "Authentication unavailable", challenge: false },
+};
+
+const DEFAULT_DETAIL: Readonly<Record<AuthErrorCode, string>> = {
+  missing_credentials: "No credentials were sent.",
+  invalid_request: "The credentials are malformed.",
+  invalid_token: "The access token is invalid.",
+  token_expired: "The access token has expired.",
+  invalid_api_key: "The API key is invalid.",
+  key_disabled: "The API key is disabled.",
+  key_expired: "The API key has expired.",
+  insufficient_scope: "The credentials lack a required scope.",
+  forbidden: "The credentials do not allow this request.",
+  csrf_failed: "A cookie-authenticated request failed the cross-site check.",
+  rate_limited: "Too many requests with this credential.",
+  unavailable: "Authentication is temporarily unavailable.",
+};
+
+/** An RFC 9457 problem document, as adapters send it with `application/problem+json`. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: AuthErrorCode;
+  /** Present on `insufficient_scope`: the scopes the route asked for. */
+  scope?: string;
+}
+
+export interface AuthErrorOptions {
+  /** Human-readable detail. Must never contain the credential or say whether a key id exists. */
+  detail?: string;
+  /** For `insufficient_scope`: the space-separated scopes the resource requires. */
+  scope?: string;
+  /** For `rate_limited` and `unavailable`: seconds until a retry may succeed. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+/** Strips characters that would break a quoted-string in a challenge header. */
+function quote(value: string): string {
+  return `"${value.replace(/[\\"\r\n]/g, "")}"`;
+}
+
+export class AuthError extends Error {
+  override readonly name = "AuthError";
+  readonly code: AuthErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  readonly scope: string | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
+    const detail = options.detail ?? DEFAULT_DETAIL[code];
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = CODES[code].status;
+    this.detail = detail;
+    this.scope = options.scope;
+    this.retryAfter =
+      options.retryAfter ?? (code === "unavailable" || code === "rate_limited" ? 1 : undefined);
+  }
+
+  /** The `WWW-Authenticate` value for this error, or `undefined` when none goes with it. */
+  challenge(realm = "api"): string | undefined {
+    const info = CODES[this.code];
+    if (!info.challenge) return undefined;
+    const parts = [`realm=${quote(realm)}`];
+    if (info.bearerError) {
+      parts.push(`error=${quote(info.bearerError)}`);
+      if (info.bearerError === "insufficient_scope") {
+        if (this.scope) parts.push(`scope=${quote(this.scope)}`);
+      } else {
+        parts.push(`error_description=${quote(this.detail)}`);
+      }
+    }
+    return `Bearer ${parts.join(", ")}`;
+  }
+
+  /** Every header the HTTP answer to this error needs. */
+  headers(realm = "api"): Record<string, string> {
+    const headers: Record<string, string> = {
+      "content-type": "application/problem+json",
+      "cache-control": "no-store",
+    };
+    const challenge = this.challenge(realm);
+    if (challenge) headers["www-authenticate"] = challenge;
+    if (this.retryAfter !== undefined) headers["retry-after"] = String(Math.ceil(this.retryAfter));
+    return headers;
+  }
+
+  /** The RFC 9457 body. */
+  toProblem(): ProblemBody {
+    const body: ProblemBody = {
+      type: `https://gatehouse.dev/errors/${this.code}`,
+      title: CODES[this.code].title,
+      status: this.status,
+      detail: this.detail,
+      code: this.code,
+    };
+    if (this.scope) body.scope = this.scope;
+    return body;
+  }
+
+  static is(value: unknown): value is AuthError {
+    return value instanceof AuthError;
+  }
+}
+
+/** The HTTP status of a code without building an error. */
+export function statusOf(code: AuthErrorCode): number {
+  return CODES[code].status;
+}

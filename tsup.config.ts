@@ -1,0 +1,20 @@
+import { defineConfig } from "tsup";
+
+// One entry per public subpath of the exports map. Splitting is on for both formats so
+// that the adapters and stores share one copy of the core (one AuthError class, one cache).
+export const entry = {
+  index: "src/index.ts",
+};
+
+export default defineConfig({
+  entry,
+  format: ["esm", "cjs"],
+  dts: true,
+  splitting: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  platform: "node",
+  treeshake: true,
+  external: ["express", "koa", "hono", "better-sqlite3", "pg", "ioredis", "vitest"],
+});
