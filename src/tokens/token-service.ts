@@ -4,6 +4,7 @@
  * The body below is a placeholder to be replaced.
  */
 import type { Seconds } from "../types.js";
+import type { JwtOptions } from "../jwt/jwt-options.js";
 
 export interface IssueInput {
   sub: string;
@@ -33,4 +34,9 @@ export interface TokenIssuer {
   /** The public keys (asymmetric setups); empty for HMAC. */
   jwks(): Promise<{ keys: Record<string, unknown>[] }>;
   readonly ttl: Seconds;
+}
+
+/** Builds the issuer from the `jwt` option. Placeholder until the tokens work lands. */
+export function createTokenIssuer(_jwt: JwtOptions): TokenIssuer {
+  throw new TypeError("gatehouse: token issuing is not built yet (placeholder)");
 }
