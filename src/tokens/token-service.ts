@@ -1,20 +1,28 @@
 /**
- * SEAM (owned by the tokens work, issue 5): issuing access tokens. `createAuth` builds one
- * from `options.jwt` and exposes it as `auth.tokens` together with the core's verifier.
- * The body below is a placeholder to be replaced.
+ * Issuing access tokens: `createAuth` builds one issuer from `options.jwt` and exposes it as
+ * `auth.tokens` beside the core's verifier. jose's `SignJWT` is called here and nowhere
+ * else. Tokens follow RFC 9068 (`typ: at+jwt`) so that the verifier can tell an access token
+ * from any other JWT signed with the same key.
  */
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
 import type { Seconds } from "../types.js";
 import type { JwtOptions } from "../jwt/jwt-options.js";
+import { toSeconds } from "./duration.js";
+import { buildPublicJwks, thumbprintOf, type PublicJwk } from "./public-jwks.js";
+import { resolveSigningKey } from "./signing-key.js";
 
 export interface IssueInput {
   sub: string;
   scopes?: string[];
   roles?: string[];
-  /** Overrides `jwt.ttl` for this token. */
+  /** Overrides `jwt.ttl` for this token: seconds or a span such as `"5m"`. */
   ttl?: string | Seconds;
-  /** Extra claims (never overriding the registered ones). */
+  /** Extra claims. They never override the registered ones or those listed above. */
   claims?: Record<string, unknown>;
+  /** Becomes the `client_id` claim (RFC 9068): the application the token was minted for. */
   clientId?: string;
+  /** Becomes the `key_id` claim: the API key the token was exchanged for. */
   keyId?: string;
 }
 
@@ -24,6 +32,8 @@ export interface IssuedToken {
   expiresAt: Date;
   /** Space-delimited scopes carried by the token. */
   scope: string;
+  /** The `jti` claim, for revocation lists and logs. */
+  jti: string;
 }
 
 export interface TokenIssuer {
@@ -31,12 +41,110 @@ export interface TokenIssuer {
   issue(input: IssueInput): Promise<string>;
   /** The same, with the lifetime facts the token endpoint answers with. */
   issueDetailed(input: IssueInput): Promise<IssuedToken>;
-  /** The public keys (asymmetric setups); empty for HMAC. */
-  jwks(): Promise<{ keys: Record<string, unknown>[] }>;
+  /** The public keys (asymmetric setups) with `kid`, `alg` and `use: "sig"`; empty for HMAC. */
+  jwks(): Promise<{ keys: PublicJwk[] }>;
+  /** The default lifetime of issued tokens, in seconds (`jwt.ttl`, default 15 minutes). */
   readonly ttl: Seconds;
+  /** The signing algorithm. */
+  readonly alg: string;
 }
 
-/** Builds the issuer from the `jwt` option. Placeholder until the tokens work lands. */
-export function createTokenIssuer(_jwt: JwtOptions): TokenIssuer {
-  throw new TypeError("gatehouse: token issuing is not built yet (placeholder)");
+const DEFAULT_TTL: Seconds = 15 * 60;
+/** The verifier's default `maxLifetime`: a longer token would be issued and then refused. */
+const DEFAULT_MAX_LIFETIME: Seconds = 24 * 60 * 60;
+/** Claims the issuer sets itself; `claims` may not replace them. */
+const RESERVED = new Set([
+  "sub",
+  "iat",
+  "exp",
+  "nbf",
+  "jti",
+  "iss",
+  "aud",
+  "scope",
+  "roles",
+  "client_id",
+  "key_id",
+]);
+/** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+function scopeString(scopes: readonly string[]): string {
+  for (const scope of scopes) {
+    if (!SCOPE_TOKEN.test(scope)) {
+      throw new TypeError(
+        `gatehouse: scope ${JSON.stringify(scope)} is not an RFC 6749 scope-token`,
+      );
+    }
+  }
+  return [...new Set(scopes)].join(" ");
+}
+
+/** Builds the issuer from the `jwt` option; throws a `TypeError` naming a bad option. */
+export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
+  const signing = resolveSigningKey(jwt);
+  const ttl = toSeconds(jwt.ttl ?? DEFAULT_TTL, "jwt.ttl");
+  const maxLifetime = toSeconds(jwt.maxLifetime ?? DEFAULT_MAX_LIFETIME, "jwt.maxLifetime");
+  if (ttl > maxLifetime) {
+    throw new TypeError("gatehouse: jwt.ttl exceeds jwt.maxLifetime; the verifier would refuse");
+  }
+  const issuer = Array.isArray(jwt.issuer) ? jwt.issuer[0] : jwt.issuer;
+  const audience = jwt.audience;
+
+  // The thumbprint is async in jose; derive it once and share the promise.
+  let kid: Promise<string | undefined> | undefined;
+  const resolveKid = (): Promise<string | undefined> =>
+    (kid ??=
+      signing.kid !== undefined || signing.publicKey === undefined
+        ? Promise.resolve(signing.kid)
+        : thumbprintOf(signing.publicKey));
+  let jwks: Promise<{ keys: PublicJwk[] }> | undefined;
+
+  async function issueDetailed(input: IssueInput): Promise<IssuedToken> {
+    if (typeof input.sub !== "string" || input.sub === "") {
+      throw new TypeError("gatehouse: tokens.issue needs a non-empty sub");
+    }
+    const lifetime = input.ttl === undefined ? ttl : toSeconds(input.ttl, "ttl");
+    if (lifetime > maxLifetime) {
+      throw new TypeError("gatehouse: ttl exceeds jwt.maxLifetime; the verifier would refuse");
+    }
+    const scope = scopeString(input.scopes ?? []);
+    const jti = randomUUID();
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + lifetime;
+
+    const payload: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(input.claims ?? {})) {
+      if (!RESERVED.has(name)) payload[name] = value;
+    }
+    payload.scope = scope;
+    payload.roles = [...new Set(input.roles ?? [])];
+    if (input.clientId !== undefined) payload.client_id = input.clientId;
+    if (input.keyId !== undefined) payload.key_id = input.keyId;
+
+    const keyId = await resolveKid();
+    const builder = new SignJWT(payload)
+      .setProtectedHeader({ alg: signing.alg, typ: "at+jwt", ...(keyId ? { kid: keyId } : {}) })
+      .setSubject(input.sub)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(jti);
+    if (issuer !== undefined) builder.setIssuer(issuer);
+    if (audience !== undefined) builder.setAudience(audience);
+    const token = await builder.sign(signing.key);
+    return { token, expiresIn: lifetime, expiresAt: new Date(exp * 1000), scope, jti };
+  }
+
+  return {
+    ttl,
+    alg: signing.alg,
+    issueDetailed,
+    async issue(input) {
+      return (await issueDetailed(input)).token;
+    },
+    jwks() {
+      jwks ??= resolveKid().then((signingKid) => buildPublicJwks(jwt, signing, signingKid));
+      return jwks;
+    },
+  };
 }
