@@ -5,6 +5,7 @@ import { defineConfig } from "tsup";
 export const entry = {
   index: "src/index.ts",
   testing: "src/testing/index.ts",
+  "stores/sqlite": "src/stores/sqlite.ts",
 };
 
 export default defineConfig({
