@@ -3,3 +3,37 @@ export type { AuthErrorCode, AuthErrorOptions, ProblemBody } from "./errors.js";
 export { memoryKeyStore } from "./stores/memory.js";
 export type { MemoryKeyStore } from "./stores/memory.js";
 export type * from "./types.js";
+export { createApiKeys } from "./keys/api-keys.js";
+export type {
+  AdminKeyManager,
+  AdminKeyUpdate,
+  ApiKeyOptions,
+  ApiKeys,
+  CreateKeyInput,
+  CreatedKey,
+  KeyManager,
+  KeyStatus,
+  KeyUpdate,
+  ManagedKey,
+  RotateOptions,
+} from "./keys/api-keys.js";
+export { formatApiKey, generateApiKey, parseApiKey, parseColonKey } from "./keys/key-format.js";
+export type { ParsedApiKey } from "./keys/key-format.js";
+export { memoryRateLimiter } from "./keys/rate-limiter.js";
+export type { RateLimitDecision, RateLimiter } from "./keys/rate-limiter.js";
+export {
+  argon2Hasher,
+  hashPassword,
+  hashSecret,
+  OWASP_ARGON2ID,
+  verifyPassword,
+  verifySecret,
+} from "./crypto/argon2.js";
+export type { Argon2Params } from "./crypto/argon2.js";
+export { hmacSha256Hasher } from "./crypto/hmac-hasher.js";
+export type { HmacHasherOptions } from "./crypto/hmac-hasher.js";
+export { createAuth } from "./create-auth.js";
+export type { Auth, AuthConfig, AuthJwtOptions, AuthOptions, AuthTokens } from "./auth-options.js";
+export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./jwt/jwt-options.js";
+export type { PrincipalContext, ToPrincipal } from "./principal.js";
+export { requireAuth, requireRoles, requireScopes } from "./guards.js";

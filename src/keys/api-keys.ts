@@ -1,99 +1,245 @@
 /**
- * SEAM (owned by the API-key work, issue 3): the API-key half of the core. `createAuth`
- * builds one of these from `options.apiKeys` and calls `matches` / `verify` on the request
- * path; `manager` becomes `auth.keys`. The body below is a placeholder to be replaced.
+ * The API-key half of the core. `createAuth` builds one of these from `options.apiKeys`,
+ * calls `matches` / `verify` on the request path, and exposes `manager` as `auth.keys`.
+ * This file only wires the parts together; each part lives in a module named for it.
  */
+import { argon2Hasher } from "../crypto/argon2.js";
 import type {
   AuthEvent,
   AuthResult,
   KeyStore,
+  KeyStoreChange,
   Milliseconds,
-  Page,
-  PageRequest,
-  Principal,
-  PublicApiKeyRecord,
   SecretHasher,
-  OwnerType,
-  KeyRateLimit,
 } from "../types.js";
+import { createFailureThrottle } from "./failure-throttle.js";
+import type { FailureThrottleOptions } from "./failure-throttle.js";
+import { createHashGate, defaultHashConcurrency } from "./hash-gate.js";
+import { assertValidPrefix, parseApiKey } from "./key-format.js";
+import { createKeyManager } from "./key-manager.js";
+import type { KeyManager } from "./key-manager.js";
+import { createKeyVerifier } from "./key-verifier.js";
+import type { KeyParts } from "./key-verifier.js";
+import { memoryRateLimiter } from "./rate-limiter.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import { createTouchWriter } from "./touch-writer.js";
+import { VerifyCache } from "./verify-cache.js";
+import type { VerifyCacheOptions } from "./verify-cache.js";
+
+export type {
+  AdminKeyManager,
+  AdminKeyUpdate,
+  CreateKeyInput,
+  CreatedKey,
+  KeyManager,
+  KeyUpdate,
+  RotateOptions,
+} from "./key-manager.js";
+export type { KeyStatus, ManagedKey } from "./key-input.js";
 
 export interface ApiKeyOptions {
-  /** Where keys live. */
+  /**
+   * Where keys live. Verification needs only `get`; the key manager also needs `create`,
+   * `update`, `delete` and `listByOwner`, and says so when one is missing. With `touch`,
+   * last use is recorded; with `subscribe`, changes made by other instances drop cached
+   * keys here at once.
+   */
   store: KeyStore;
-  /** The header(s) that carry a key. Default `x-api-key`. */
+  /** The request header(s) that carry a key, case-insensitive. Default `"x-api-key"`. */
   header?: string | string[];
-  /** The prefix of issued keys. Default `gh`. */
+  /**
+   * The prefix of issued keys: 1–16 of `[a-z0-9]`, starting with a letter. Default `"gh"`.
+   * Only keys with this prefix verify. Pick one unique to your service so that secret
+   * scanners can tell your keys from others'.
+   */
   prefix?: string;
-  /** Route `Authorization: Bearer <key-shaped token>` to the key verifier. Default false. */
+  /**
+   * Route `Authorization: Bearer <value>` to this verifier when the value has this
+   * deployment's key format (prefix and checksum), instead of the JWT verifier. Default
+   * `false`. Legacy formats from {@link parseKey} never route from Bearer.
+   */
   acceptBearer?: boolean;
-  /** Accept a legacy key format: return the lookup id and the secret, or null. */
-  parseKey?: (raw: string) => { id: string; secret: string } | null;
+  /**
+   * Also accept a legacy key format: return the lookup id and the secret, or `null`. Tried
+   * only when the value is not in gatehouse's own format; values over 256 characters are
+   * refused before it runs. See `parseColonKey` for `username:key`. Security: legacy
+   * secrets are often short; keep the argon2id hasher for them.
+   */
+  parseKey?: (raw: string) => KeyParts | null;
+  /**
+   * How secrets are hashed and checked. Default {@link argon2Hasher} with OWASP parameters.
+   * A hash this hasher reports as `needsRehash` is replaced after its next good verify.
+   */
   hasher?: SecretHasher;
-  cache?: { ttl?: Milliseconds; max?: number };
-  /** Store calls slower than this answer `unavailable`. Default 2000 ms. */
+  /**
+   * The verified-key cache. `ttl` (ms, default 30 000) is how long a key is trusted without
+   * a store read; a change made elsewhere that the store does not announce through
+   * `subscribe` takes up to this long to reach this process. `max` default 10 000 keys.
+   * `negativeTtl` (ms, default 5 000; 0 off) and `negativeMax` (default 10 000) bound the
+   * cache of failed keys.
+   */
+  cache?: VerifyCacheOptions;
+  /** Store calls slower than this, in ms, answer `unavailable`. Default 2000. */
   storeTimeout?: Milliseconds;
-  /** Last-used writes: at most one per key per interval. Default 60 000 ms. */
+  /** Last-used writes: at most one per key per interval, in ms. Default 60 000. */
   touchInterval?: Milliseconds;
-}
-
-export interface CreateKeyInput {
-  ownerId: string;
-  ownerType?: OwnerType;
-  name: string;
-  scopes?: string[];
-  roles?: string[];
-  expiresAt?: Date | null;
-  metadata?: Record<string, unknown> | null;
-  rateLimit?: KeyRateLimit | null;
-}
-
-export interface KeyUpdate {
-  name?: string;
-  enabled?: boolean;
-  scopes?: string[];
-  expiresAt?: Date | null;
-}
-
-export interface CreatedKey {
-  /** The plaintext key: shown once, never stored. */
-  key: string;
-  record: PublicApiKeyRecord;
-}
-
-/** `auth.keys`. Methods taking an `actor` refuse to grant more scopes than the actor holds. */
-export interface KeyManager {
-  create(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey>;
-  list(ownerId: string, page?: PageRequest): Promise<Page<PublicApiKeyRecord>>;
-  get(ownerId: string, id: string): Promise<PublicApiKeyRecord | null>;
-  update(
-    ownerId: string,
-    id: string,
-    patch: KeyUpdate,
-    actor?: Principal,
-  ): Promise<PublicApiKeyRecord | null>;
-  delete(ownerId: string, id: string): Promise<boolean>;
-  rotate(
-    ownerId: string,
-    id: string,
-    options?: { overlap?: Milliseconds },
-  ): Promise<CreatedKey | null>;
+  /**
+   * Hash verifications running at once (`max`, default the libuv pool size,
+   * `UV_THREADPOOL_SIZE` or 4) and waiting (`queue`, default 64). Past the queue a request
+   * answers `unavailable` at once instead of joining an unbounded backlog.
+   */
+  hashConcurrency?: { max?: number; queue?: number };
+  /**
+   * Failed verifications allowed per key id before that id is refused (`rate_limited`)
+   * without a store read or hash, for the rest of the window. Default 20 per 60 000 ms;
+   * `false` turns it off. Keys already in the cache are not affected.
+   */
+  failureThrottle?: FailureThrottleOptions | false;
+  /**
+   * Counts requests of keys that have a `rateLimit`. Default an in-memory fixed window per
+   * process; pass a shared one so that all instances share each key's budget.
+   */
+  rateLimiter?: RateLimiter;
+  /** Upgrade hashes the hasher reports as outdated after a good verify. Default `true`. */
+  rehash?: boolean;
+  /** The clock, in ms since the epoch. Default `Date.now`. For tests. */
+  now?: () => number;
 }
 
 export interface ApiKeys {
   /** The header names that carry a key, lower-case. */
   readonly headers: readonly string[];
-  /** Cheap, no I/O: whether `raw` has this deployment's key format (used for Bearer routing). */
+  /** Whether `Authorization: Bearer` values in our key format go to {@link verify}. */
+  readonly acceptBearer: boolean;
+  /** Cheap, no I/O: whether `raw` has this deployment's key format (prefix and checksum). */
   matches(raw: string): boolean;
   /** Never throws: resolves to a principal or an AuthError result. */
   verify(raw: string): Promise<AuthResult>;
   readonly manager: KeyManager;
-  /** Flushes pending last-used writes and releases the store. */
+  /** Drops everything cached about a key id in this process. */
+  invalidate(keyId: string): void;
+  /** Flushes pending last-used writes, stops listening to the store and closes it. */
   close(): Promise<void>;
 }
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const MAX_LEGACY_LENGTH = 256;
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isFinite(resolved) || resolved <= 0) {
+    throw new TypeError(`gatehouse: apiKeys.${name} must be a positive number`);
+  }
+  return resolved;
+}
+
+function headerNames(header: string | string[] | undefined): string[] {
+  const names = (Array.isArray(header) ? header : [header ?? "x-api-key"]).map((h) =>
+    typeof h === "string" ? h.toLowerCase() : "",
+  );
+  if (names.length === 0 || names.some((h) => !HEADER_NAME.test(h))) {
+    throw new TypeError("gatehouse: apiKeys.header must be one or more HTTP header names");
+  }
+  return [...new Set(names)];
+}
+
 export function createApiKeys(
-  _options: ApiKeyOptions,
-  _context: { onEvent: (event: AuthEvent) => void },
+  options: ApiKeyOptions,
+  context: { onEvent: (event: AuthEvent) => void },
 ): ApiKeys {
-  throw new TypeError("gatehouse: API keys are not built yet (placeholder)");
+  const { store } = options;
+  if (typeof store?.get !== "function") {
+    throw new TypeError("gatehouse: apiKeys.store must be a KeyStore with a get(id) method");
+  }
+  const prefix = options.prefix ?? "gh";
+  assertValidPrefix(prefix);
+  const headers = headerNames(options.header);
+  const hasher = options.hasher ?? argon2Hasher();
+  const now = options.now ?? Date.now;
+  const storeTimeout = positive(options.storeTimeout, 2000, "storeTimeout");
+  const cacheTtl = positive(options.cache?.ttl, 30_000, "cache.ttl");
+  const { parseKey } = options;
+  if (parseKey !== undefined && typeof parseKey !== "function") {
+    throw new TypeError("gatehouse: apiKeys.parseKey must be a function");
+  }
+
+  function parse(raw: string): KeyParts | null {
+    const ours = parseApiKey(raw, { prefix });
+    if (ours || !parseKey || raw.length > MAX_LEGACY_LENGTH) return ours;
+    try {
+      const parts = parseKey(raw);
+      return parts &&
+        typeof parts.id === "string" &&
+        parts.id &&
+        typeof parts.secret === "string" &&
+        parts.secret
+        ? { id: parts.id, secret: parts.secret }
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  const cache = new VerifyCache({ ...options.cache, ttl: cacheTtl });
+  const touch = createTouchWriter(
+    store,
+    positive(options.touchInterval, 60_000, "touchInterval"),
+    () => undefined,
+  );
+  const verifier = createKeyVerifier({
+    store,
+    hasher,
+    parse,
+    cache,
+    cacheTtl,
+    gate: createHashGate(
+      positive(options.hashConcurrency?.max, defaultHashConcurrency(), "hashConcurrency.max"),
+      options.hashConcurrency?.queue ?? 64,
+    ),
+    throttle: createFailureThrottle(options.failureThrottle ?? {}),
+    rateLimiter: options.rateLimiter ?? memoryRateLimiter(),
+    touch,
+    storeTimeout,
+    rehash: options.rehash ?? true,
+    now,
+    onEvent: context.onEvent,
+  });
+  const manager = createKeyManager({
+    store,
+    hasher,
+    prefix,
+    storeTimeout,
+    now,
+    invalidate: (id) => verifier.invalidate(id),
+  });
+
+  // Changes made by other instances reach us through the store, when it can tell.
+  let unsubscribe: (() => void) | undefined;
+  let closed = false;
+  const onChange = (change: KeyStoreChange): void => verifier.invalidate(change.id);
+  const subscribed = Promise.resolve()
+    .then(() => store.subscribe?.(onChange))
+    .then((off) => {
+      if (closed) off?.();
+      else unsubscribe = off;
+    })
+    .catch(() => undefined);
+
+  return {
+    headers,
+    acceptBearer: options.acceptBearer ?? false,
+    matches: (raw) => parseApiKey(raw, { prefix }) !== null,
+    verify: (raw) => verifier.verify(raw),
+    manager,
+    invalidate: (keyId) => verifier.invalidate(keyId),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await subscribed;
+      unsubscribe?.();
+      await touch.close();
+      cache.clear();
+      await store.close?.();
+    },
+  };
 }

@@ -1,0 +1,111 @@
+/**
+ * Checks what callers hand the key manager, and shapes what it hands back. Bad input from
+ * the developer is a `TypeError` naming the field; it never reaches the store.
+ */
+import type { ApiKeyRecord, KeyRateLimit, OwnerType, PublicApiKeyRecord } from "../types.js";
+
+const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
+/** Scope and role names are single tokens: they travel space-separated in JWT `scope`. */
+const TOKEN = /^[\x21-\x7e]{1,128}$/;
+const MAX_ITEMS = 100;
+
+function fail(field: string, rule: string): never {
+  throw new TypeError(`gatehouse: ${field} ${rule}`);
+}
+
+export function checkId(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 256) {
+    fail(field, "must be a non-empty string of at most 256 characters");
+  }
+  return value;
+}
+
+export function checkName(value: unknown): string {
+  if (typeof value !== "string" || value.trim().length === 0 || value.length > 200) {
+    fail("name", "must be a non-empty string of at most 200 characters");
+  }
+  return value;
+}
+
+export function checkTokens(value: unknown, field: "scopes" | "roles"): string[] {
+  if (!Array.isArray(value) || value.length > MAX_ITEMS) {
+    fail(field, `must be an array of at most ${MAX_ITEMS} strings`);
+  }
+  for (const item of value as unknown[]) {
+    if (typeof item !== "string" || !TOKEN.test(item)) {
+      fail(field, "must hold printable ASCII strings without spaces (1-128 characters)");
+    }
+  }
+  return [...new Set(value as string[])];
+}
+
+export function checkExpiry(value: unknown, now: number): Date | null {
+  if (value === null) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    fail("expiresAt", "must be a valid Date or null");
+  }
+  if (value.getTime() <= now) fail("expiresAt", "must lie in the future");
+  return new Date(value.getTime());
+}
+
+export function checkEnabled(value: unknown): boolean {
+  if (typeof value !== "boolean") fail("enabled", "must be a boolean");
+  return value;
+}
+
+export function checkOwnerType(value: unknown): OwnerType {
+  if (!OWNER_TYPES.includes(value as OwnerType)) {
+    fail("ownerType", `must be one of ${OWNER_TYPES.join(", ")}`);
+  }
+  return value as OwnerType;
+}
+
+export function checkMetadata(value: unknown): Record<string, unknown> | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    fail("metadata", "must be a plain object or null");
+  }
+  return structuredClone(value as Record<string, unknown>);
+}
+
+export function checkRateLimit(value: unknown): KeyRateLimit | null {
+  if (value === null) return null;
+  const { limit, window } = (typeof value === "object" ? value : {}) as Record<string, unknown>;
+  if (
+    typeof limit !== "number" ||
+    typeof window !== "number" ||
+    !Number.isInteger(limit) ||
+    !Number.isInteger(window) ||
+    limit < 1 ||
+    window < 1
+  ) {
+    fail("rateLimit", "must be { limit: positive integer, window: positive integer ms } or null");
+  }
+  return { limit, window };
+}
+
+/** Refuses fields the caller may not set, so a typo is an error rather than a no-op. */
+export function checkKnownFields(input: object, allowed: readonly string[], what: string): void {
+  for (const field of Object.keys(input)) {
+    if (!allowed.includes(field)) fail(`${what}.${field}`, "is not a field that can be set");
+  }
+}
+
+/** Whether a key answers requests now, and if not, why: shown beside every listed key. */
+export type KeyStatus = "active" | "disabled" | "expired";
+
+/** A key as the manager shows it: the record without its hash, and its status. */
+export interface ManagedKey extends PublicApiKeyRecord {
+  status: KeyStatus;
+}
+
+export function statusOf(record: ApiKeyRecord, now: number): KeyStatus {
+  if (!record.enabled) return "disabled";
+  if (record.expiresAt && record.expiresAt.getTime() <= now) return "expired";
+  return "active";
+}
+
+export function toManagedKey(record: ApiKeyRecord, now: number): ManagedKey {
+  const { hash: _hash, ...visible } = record;
+  return { ...visible, status: statusOf(record, now) };
+}

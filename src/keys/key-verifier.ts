@@ -1,0 +1,243 @@
+/**
+ * The API-key verification path, one straight line:
+ * parse + checksum → cache → failure throttle → (one flight per key) store.get with a
+ * timeout → hash verify behind a bounded gate → enabled / expiry → principal → rate limit
+ * → last-used note. It never throws: every outcome is an {@link AuthResult}.
+ *
+ * The secret is verified before `enabled` and `expiresAt` are looked at, so that only the
+ * holder of a key learns that it is disabled or expired; anyone else gets `invalid_api_key`.
+ */
+import { AuthError } from "../errors.js";
+import type { AuthErrorCode } from "../errors.js";
+import type {
+  ApiKeyRecord,
+  AuthEvent,
+  AuthResult,
+  KeyStore,
+  Milliseconds,
+  Principal,
+  SecretHasher,
+} from "../types.js";
+import type { FailureThrottle } from "./failure-throttle.js";
+import { GateFullError } from "./hash-gate.js";
+import type { HashGate } from "./hash-gate.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import type { TouchWriter } from "./touch-writer.js";
+import type { GoodEntry, VerifyCache } from "./verify-cache.js";
+import { withTimeout } from "./with-timeout.js";
+
+export interface KeyParts {
+  id: string;
+  secret: string;
+}
+
+export interface VerifierContext {
+  store: KeyStore;
+  hasher: SecretHasher;
+  parse: (raw: string) => KeyParts | null;
+  cache: VerifyCache;
+  cacheTtl: Milliseconds;
+  gate: HashGate;
+  throttle: FailureThrottle;
+  rateLimiter: RateLimiter;
+  touch: TouchWriter;
+  storeTimeout: Milliseconds;
+  rehash: boolean;
+  now: () => number;
+  onEvent: (event: AuthEvent) => void;
+}
+
+type Outcome =
+  | { kind: "good"; entry: GoodEntry }
+  | { kind: "bad"; code: AuthErrorCode; reason: string }
+  | { kind: "unavailable"; reason: string; cause: unknown };
+
+/** `service` owners authenticate as services; every other key as an API key. */
+export function principalOf(record: ApiKeyRecord): Principal {
+  return {
+    id: record.ownerId,
+    type: record.ownerType === "service" ? "service" : "apiKey",
+    via: "apiKey",
+    scopes: [...record.scopes],
+    roles: [...record.roles],
+    key: { id: record.id, name: record.name, ownerId: record.ownerId },
+  };
+}
+
+/** A copy per request, so that a handler that edits its principal cannot edit the cache. */
+function copyPrincipal(p: Principal): Principal {
+  return { ...p, scopes: [...p.scopes], roles: [...p.roles], key: p.key && { ...p.key } };
+}
+
+export interface KeyVerifier {
+  /** Never throws. */
+  verify(raw: unknown): Promise<AuthResult>;
+  /** Forgets a key: cache entries, and verifications in flight that later requests would join. */
+  invalidate(keyId: string): void;
+}
+
+export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
+  const inflight = new Map<string, { keyId: string; outcome: Promise<Outcome> }>();
+
+  function emit(event: AuthEvent): void {
+    // An event listener that throws must not turn a decision into a crash.
+    try {
+      ctx.onEvent(event);
+    } catch {
+      /* ignored on purpose */
+    }
+  }
+
+  function fail(
+    code: AuthErrorCode,
+    reason: string,
+    keyId?: string,
+    retryAfter?: number,
+  ): AuthResult {
+    emit({ type: "failed", source: "apiKey", code, reason, ...(keyId ? { keyId } : {}) });
+    return {
+      ok: false,
+      error: new AuthError(code, retryAfter === undefined ? {} : { retryAfter }),
+    };
+  }
+
+  function unavailable(reason: string, cause: unknown, keyId?: string): AuthResult {
+    emit({ type: "unavailable", source: "apiKey", reason, ...(keyId ? { keyId } : {}) });
+    return { ok: false, error: new AuthError("unavailable", { retryAfter: 1, cause }) };
+  }
+
+  function rehash(id: string, secret: string): void {
+    const update = ctx.store.update?.bind(ctx.store);
+    if (!update) return;
+    // Best effort and off the request path: a failed upgrade is retried on the next miss.
+    void ctx.hasher
+      .hash(secret)
+      .then((hash) => update(id, { hash }))
+      .catch(() => undefined);
+  }
+
+  async function lookUp(parts: KeyParts, digest: string): Promise<Outcome> {
+    const started = ctx.cache.epoch();
+    let record: ApiKeyRecord | null;
+    try {
+      record = await withTimeout(ctx.store.get(parts.id), ctx.storeTimeout);
+    } catch (cause) {
+      return { kind: "unavailable", reason: "store_error", cause };
+    }
+    if (!record || record.id !== parts.id) {
+      ctx.throttle.fail(parts.id, ctx.now());
+      ctx.cache.setBad(digest, { keyId: parts.id, code: "invalid_api_key" }, started);
+      return { kind: "bad", code: "invalid_api_key", reason: "unknown_key" };
+    }
+    let matched: boolean;
+    try {
+      const { hash } = record;
+      matched = await ctx.gate.run(() => ctx.hasher.verify(hash, parts.secret));
+    } catch (cause) {
+      const reason = cause instanceof GateFullError ? "verify_queue_full" : "hasher_error";
+      return { kind: "unavailable", reason, cause };
+    }
+    if (!matched) {
+      ctx.throttle.fail(parts.id, ctx.now());
+      ctx.cache.setBad(digest, { keyId: parts.id, code: "invalid_api_key" }, started);
+      return { kind: "bad", code: "invalid_api_key", reason: "wrong_secret" };
+    }
+    if (ctx.rehash && ctx.hasher.needsRehash?.(record.hash)) rehash(record.id, parts.secret);
+    const now = ctx.now();
+    const expiresAt = record.expiresAt ? record.expiresAt.getTime() : null;
+    const code: AuthErrorCode | null = !record.enabled
+      ? "key_disabled"
+      : expiresAt !== null && expiresAt <= now
+        ? "key_expired"
+        : null;
+    if (code) {
+      ctx.cache.setBad(digest, { keyId: record.id, code }, started);
+      return { kind: "bad", code, reason: code };
+    }
+    const entry: GoodEntry = {
+      keyId: record.id,
+      principal: principalOf(record),
+      expiresAt,
+      rateLimit: record.rateLimit ?? null,
+    };
+    const ttl = expiresAt === null ? ctx.cacheTtl : Math.min(ctx.cacheTtl, expiresAt - now);
+    ctx.cache.setGood(digest, entry, started, ttl);
+    return { kind: "good", entry };
+  }
+
+  async function admit(entry: GoodEntry): Promise<AuthResult> {
+    const now = ctx.now();
+    if (entry.rateLimit) {
+      let decision;
+      try {
+        decision = await ctx.rateLimiter.consume(entry.keyId, entry.rateLimit, now);
+      } catch (cause) {
+        return unavailable("rate_limiter_error", cause, entry.keyId);
+      }
+      if (!decision.ok) {
+        const seconds = Math.max(1, Math.ceil(decision.retryAfter / 1000));
+        return fail("rate_limited", "rate_limited", entry.keyId, seconds);
+      }
+    }
+    ctx.touch.note(entry.keyId, now);
+    emit({
+      type: "authenticated",
+      source: "apiKey",
+      principalId: entry.principal.id,
+      keyId: entry.keyId,
+    });
+    return { ok: true, principal: copyPrincipal(entry.principal) };
+  }
+
+  async function verify(raw: unknown): Promise<AuthResult> {
+    const parts = typeof raw === "string" ? ctx.parse(raw) : null;
+    if (!parts) return fail("invalid_api_key", "malformed");
+    const key = raw as string;
+    const digest = ctx.cache.digest(key);
+
+    const good = ctx.cache.getGood(digest);
+    if (good) {
+      if (good.expiresAt === null || good.expiresAt > ctx.now()) return admit(good);
+      ctx.cache.delete(digest);
+    }
+    const bad = ctx.cache.getBad(digest);
+    if (bad) return fail(bad.code, "cached_failure", bad.keyId);
+
+    const blocked = ctx.throttle.blockedFor(parts.id, ctx.now());
+    if (blocked > 0) {
+      return fail("rate_limited", "too_many_failures", parts.id, Math.ceil(blocked / 1000));
+    }
+
+    let flight = inflight.get(digest);
+    if (!flight) {
+      const started: { keyId: string; outcome: Promise<Outcome> } = {
+        keyId: parts.id,
+        outcome: lookUp(parts, digest).finally(() => {
+          if (inflight.get(digest) === started) inflight.delete(digest);
+        }),
+      };
+      flight = started;
+      inflight.set(digest, flight);
+    }
+    const outcome = await flight.outcome;
+    if (outcome.kind === "good") return admit(outcome.entry);
+    if (outcome.kind === "bad") return fail(outcome.code, outcome.reason, parts.id);
+    return unavailable(outcome.reason, outcome.cause, parts.id);
+  }
+
+  return {
+    async verify(raw) {
+      try {
+        return await verify(raw);
+      } catch (cause) {
+        return unavailable("internal_error", cause);
+      }
+    },
+    invalidate(keyId) {
+      ctx.cache.invalidate(keyId);
+      for (const [digest, flight] of inflight) {
+        if (flight.keyId === keyId) inflight.delete(digest);
+      }
+    },
+  };
+}

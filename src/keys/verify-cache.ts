@@ -1,0 +1,135 @@
+/**
+ * What the verifier remembers between requests: keys that verified (so a hit skips the
+ * store and argon2) and keys that failed (so a repeated bad key costs nothing). Entries are
+ * keyed by an HMAC-SHA256 of the full presented key under a random secret made per process:
+ * the cache never holds a plaintext key, and its keys are useless outside this process.
+ *
+ * Every entry remembers its key id, so that a change to a key (local, or announced by the
+ * store) drops all of that key's entries at once. An epoch per id stops a verification that
+ * was already running when the key changed from caching its now-stale answer.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { AuthErrorCode } from "../errors.js";
+import type { KeyRateLimit, Milliseconds, Principal } from "../types.js";
+
+export interface GoodEntry {
+  keyId: string;
+  principal: Principal;
+  expiresAt: number | null;
+  rateLimit: KeyRateLimit | null;
+}
+
+export interface BadEntry {
+  keyId: string;
+  code: AuthErrorCode;
+}
+
+export interface VerifyCacheOptions {
+  /** How long a verified key is trusted without a store read, in ms. Default 30 000. */
+  ttl?: Milliseconds;
+  /** How many verified keys are remembered. Default 10 000. */
+  max?: number;
+  /** How long a failed key is remembered, in ms. Default 5 000; 0 turns it off. */
+  negativeTtl?: Milliseconds;
+  /** How many failed keys are remembered. Default 10 000. */
+  negativeMax?: number;
+}
+
+export class VerifyCache {
+  readonly #secret = randomBytes(32);
+  readonly #good: LRUCache<string, GoodEntry>;
+  readonly #bad: LRUCache<string, BadEntry> | null;
+  readonly #byId = new Map<string, Set<string>>();
+  readonly #epochs: LRUCache<string, number>;
+  #epoch = 0;
+
+  constructor(options: VerifyCacheOptions = {}) {
+    const forget = (value: { keyId: string }, digest: string, reason: string): void => {
+      // An overwrite keeps the digest cached; only a real removal leaves the index.
+      if (reason === "set") return;
+      const digests = this.#byId.get(value.keyId);
+      digests?.delete(digest);
+      if (digests?.size === 0) this.#byId.delete(value.keyId);
+    };
+    this.#good = new LRUCache<string, GoodEntry>({
+      max: options.max ?? 10_000,
+      ttl: options.ttl ?? 30_000,
+      dispose: forget,
+    });
+    const negativeTtl = options.negativeTtl ?? 5_000;
+    this.#bad =
+      negativeTtl > 0
+        ? new LRUCache<string, BadEntry>({
+            max: options.negativeMax ?? 10_000,
+            ttl: negativeTtl,
+            dispose: forget,
+          })
+        : null;
+    // Long enough to outlive any verification in flight (store timeout plus a queued hash).
+    this.#epochs = new LRUCache({ max: 100_000, ttl: 5 * 60_000 });
+  }
+
+  digest(raw: string): string {
+    return createHmac("sha256", this.#secret).update(raw, "utf8").digest("base64url");
+  }
+
+  /** An opaque marker to pass back to {@link setGood}/{@link setBad}. */
+  epoch(): number {
+    return this.#epoch;
+  }
+
+  getGood(digest: string): GoodEntry | undefined {
+    return this.#good.get(digest);
+  }
+
+  getBad(digest: string): BadEntry | undefined {
+    return this.#bad?.get(digest);
+  }
+
+  setGood(digest: string, entry: GoodEntry, startedAt: number, ttl?: Milliseconds): void {
+    if (this.#changedSince(entry.keyId, startedAt)) return;
+    this.#bad?.delete(digest);
+    this.#good.set(digest, entry, ttl === undefined ? undefined : { ttl });
+    this.#index(entry.keyId, digest);
+  }
+
+  setBad(digest: string, entry: BadEntry, startedAt: number): void {
+    if (!this.#bad || this.#changedSince(entry.keyId, startedAt)) return;
+    this.#good.delete(digest);
+    this.#bad.set(digest, entry);
+    this.#index(entry.keyId, digest);
+  }
+
+  delete(digest: string): void {
+    this.#good.delete(digest);
+    this.#bad?.delete(digest);
+  }
+
+  /** Drops everything known about key `keyId`, now and for verifications under way. */
+  invalidate(keyId: string): void {
+    this.#epochs.set(keyId, ++this.#epoch);
+    for (const digest of this.#byId.get(keyId) ?? []) this.delete(digest);
+    this.#byId.delete(keyId);
+  }
+
+  clear(): void {
+    this.#good.clear();
+    this.#bad?.clear();
+    this.#byId.clear();
+  }
+
+  get size(): number {
+    return this.#good.size + (this.#bad?.size ?? 0);
+  }
+
+  #changedSince(keyId: string, startedAt: number): boolean {
+    return (this.#epochs.get(keyId) ?? -1) > startedAt;
+  }
+
+  #index(keyId: string, digest: string): void {
+    let digests = this.#byId.get(keyId);
+    if (!digests) this.#byId.set(keyId, (digests = new Set()));
+    digests.add(digest);
+  }
+}
