@@ -19,7 +19,15 @@ const nodeGlobals = Object.fromEntries(
 
 export default tseslint.config(
   {
-    ignores: ["dist/**", "node_modules/**", "docs/api/**", "coverage/**", ".data/**", "**/*.cjs"],
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "docs/api/**",
+      "coverage/**",
+      ".data/**",
+      ".doc-snippets/**",
+      "**/*.cjs",
+    ],
   },
   { files: ["**/*.js", "**/*.mjs"], ...js.configs.recommended },
   { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: nodeGlobals } },
