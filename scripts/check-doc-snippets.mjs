@@ -35,6 +35,11 @@ for (const source of sources) {
   }
 }
 
+if (count === 0) {
+  console.log("doc snippets: no TypeScript blocks to check");
+  process.exit(0);
+}
+
 const subpaths = {
   gatehouse: "src/index.ts",
   "gatehouse/express": "adapters/express.ts",
