@@ -36,4 +36,4 @@ export { createAuth } from "./create-auth.js";
 export type { Auth, AuthConfig, AuthJwtOptions, AuthOptions, AuthTokens } from "./auth-options.js";
 export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./jwt/jwt-options.js";
 export type { PrincipalContext, ToPrincipal } from "./principal.js";
-export { requireAuth, requireRoles, requireScopes } from "./guards.js";
+export type { ResolvedCsrf } from "./csrf.js";

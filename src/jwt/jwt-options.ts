@@ -42,8 +42,14 @@ export interface JwtOptions {
   maxTokenLength?: number;
   /** Called after a good signature check; `true` refuses the token. */
   isRevoked?: (claims: Record<string, unknown>) => boolean | Promise<boolean>;
-  /** Maps verified claims to a principal; the default reads sub, scope/scopes, roles. */
-  toPrincipal?: (claims: Record<string, unknown>) => Principal;
+  /**
+   * Maps verified claims to a principal; the default reads sub, scope/scopes/scp, roles.
+   * `context.via` tells a Bearer token (`"jwt"`) from the cookie (`"cookie"`).
+   */
+  toPrincipal?: (
+    claims: Readonly<Record<string, unknown>>,
+    context: { via: "jwt" | "cookie" },
+  ) => Principal;
   /** Verified-token cache bound. Default 10 000 entries. */
   cacheMax?: number;
 }

@@ -1,0 +1,235 @@
+/**
+ * The request path, in the order the design draws it: normalise → pick one credential by
+ * precedence → (CSRF for the cookie) → verify → principal. `createAuth` is this with the
+ * real API-key module; tests reach {@link createAuthWith} to plug a stub key verifier in.
+ * Not exported from the package.
+ */
+import type { Auth, AuthConfig, AuthOptions, AuthTokens } from "./auth-options.js";
+import { checkCsrf, resolveCsrf } from "./csrf.js";
+import { AuthError } from "./errors.js";
+import { pickCredential, type CredentialSlot } from "./extract/pick-credential.js";
+import { toRequestView } from "./extract/request-view.js";
+import { toSeconds } from "./jwt/durations.js";
+import { createJwtVerifier, type JwtVerifier } from "./jwt/jwt-verifier.js";
+import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js";
+import { claimsToPrincipal, type ToPrincipal } from "./principal.js";
+import { createLazyIssuer } from "./tokens-facade.js";
+import type { AuthEvent, AuthResult, CredentialSource, Principal, RequestView } from "./types.js";
+
+export interface AuthParts {
+  /** Replaces `createApiKeys(options.apiKeys)`; tests only. */
+  apiKeys?: ApiKeys;
+  now?: () => number;
+}
+
+const SOURCE_OF_SLOT: Readonly<Record<CredentialSlot, CredentialSource>> = {
+  bearer: "jwt",
+  "bearer-key": "apiKey",
+  "api-key-header": "apiKey",
+  cookie: "cookie",
+};
+
+function unconfiguredKeys(): KeyManager {
+  const refuse = (): Promise<never> =>
+    Promise.reject(new TypeError("gatehouse: auth.keys needs the apiKeys option of createAuth"));
+  return {
+    create: refuse,
+    list: refuse,
+    get: refuse,
+    update: refuse,
+    delete: refuse,
+    rotate: refuse,
+    admin: { get: refuse, list: refuse, update: refuse, delete: refuse, rotate: refuse },
+  };
+}
+
+function checkOptions(options: AuthOptions<Principal>): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("gatehouse: createAuth needs an options object");
+  }
+  if (options.jwt === undefined && options.apiKeys === undefined) {
+    throw new TypeError("gatehouse: createAuth needs at least one of the jwt and apiKeys options");
+  }
+  if (options.cookie !== undefined && options.cookie !== false && options.jwt === undefined) {
+    throw new TypeError("gatehouse: the cookie option carries a JWT and needs the jwt option");
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") {
+    throw new TypeError("gatehouse: onEvent must be a function");
+  }
+}
+
+function resolveCookie(options: AuthOptions<Principal>): AuthConfig["cookie"] {
+  const cookie =
+    typeof options.cookie === "object" && options.cookie !== null ? options.cookie : {};
+  const name = cookie.name ?? "access_token";
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new TypeError(`gatehouse: cookie.name is not a valid cookie name: ${name}`);
+  }
+  return Object.freeze({
+    enabled: options.cookie !== undefined && options.cookie !== false,
+    name,
+    secure: cookie.secure ?? true,
+    sameSite: cookie.sameSite ?? "Lax",
+    path: cookie.path ?? "/",
+    domain: cookie.domain,
+  });
+}
+
+export function createAuthWith<TUser extends Principal = Principal>(
+  options: AuthOptions<TUser>,
+  parts: AuthParts = {},
+): Auth<TUser> {
+  checkOptions(options);
+  const onEvent = options.onEvent;
+  const emit = (event: AuthEvent): void => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // A failing logger must not change the answer.
+    }
+  };
+
+  const jwt: JwtVerifier | null =
+    options.jwt === undefined ? null : createJwtVerifier(options.jwt, parts.now);
+  // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
+  const toPrincipal = (options.jwt?.toPrincipal ?? claimsToPrincipal) as (
+    ...args: Parameters<ToPrincipal>
+  ) => TUser | null;
+  const apiKeys: ApiKeys | null =
+    parts.apiKeys ??
+    (options.apiKeys === undefined ? null : createApiKeys(options.apiKeys, { onEvent: emit }));
+  const acceptBearer = apiKeys?.acceptBearer === true;
+  const cookie = resolveCookie(options);
+  const csrf = resolveCsrf(options.csrf);
+  const apiKeyHeaders = Object.freeze((apiKeys?.headers ?? []).map((name) => name.toLowerCase()));
+  const extractConfig = {
+    apiKeyHeaders,
+    cookieName: cookie.enabled ? cookie.name : null,
+    bearerIsApiKey:
+      acceptBearer && apiKeys !== null ? (raw: string) => apiKeys.matches(raw) : undefined,
+  };
+  const issuer = createLazyIssuer(options.jwt);
+
+  const config: AuthConfig = Object.freeze({
+    realm: options.realm ?? "api",
+    cookie,
+    csrf,
+    apiKeys: Object.freeze({ enabled: apiKeys !== null, headers: apiKeyHeaders, acceptBearer }),
+    jwt: Object.freeze({
+      enabled: jwt !== null,
+      algorithms: Object.freeze([...(jwt?.settings.algorithms ?? [])]),
+      issuer: options.jwt?.issuer,
+      audience: options.jwt?.audience,
+      ttl: toSeconds(options.jwt?.ttl, "jwt.ttl", 15 * 60),
+      typ: jwt?.settings.typ,
+    }),
+  });
+
+  function failed(source: CredentialSource | "none", error: AuthError): AuthResult<TUser> {
+    if (error.code === "unavailable") {
+      if (source !== "none") emit({ type: "unavailable", source, reason: error.detail });
+    } else {
+      emit({ type: "failed", source, code: error.code, reason: error.detail });
+    }
+    return { ok: false, error };
+  }
+
+  async function verifyToken(token: string, via: "jwt" | "cookie"): Promise<AuthResult<TUser>> {
+    if (jwt === null) {
+      return failed(
+        via,
+        new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
+      );
+    }
+    const outcome = await jwt.verify(token);
+    if (!outcome.ok) return failed(via, outcome.error);
+    const principal = toPrincipal(outcome.claims, { via });
+    if (principal === null) {
+      return failed(
+        via,
+        new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
+      );
+    }
+    emit({ type: "authenticated", source: via, principalId: principal.id });
+    return { ok: true, principal };
+  }
+
+  async function verifyKey(raw: string): Promise<AuthResult<TUser>> {
+    if (apiKeys === null) {
+      return {
+        ok: false,
+        error: new AuthError("invalid_api_key", { detail: "API keys are not accepted here." }),
+      };
+    }
+    // The key module reports its own events (it was given `emit`).
+    return (await apiKeys.verify(raw)) as AuthResult<TUser>;
+  }
+
+  async function decide(view: RequestView): Promise<AuthResult<TUser>> {
+    const picked = pickCredential(view, extractConfig);
+    switch (picked.kind) {
+      case "none":
+        return { ok: false, error: new AuthError("missing_credentials") };
+      case "invalid":
+        return failed(
+          SOURCE_OF_SLOT[picked.slot],
+          new AuthError("invalid_request", { detail: picked.detail }),
+        );
+      case "apiKey":
+        return verifyKey(picked.raw);
+      case "jwt": {
+        if (picked.slot === "cookie") {
+          const refused = checkCsrf(view, csrf);
+          if (refused !== null) return failed("cookie", refused);
+          return verifyToken(picked.token, "cookie");
+        }
+        return verifyToken(picked.token, "jwt");
+      }
+    }
+  }
+
+  async function guarded(
+    source: CredentialSource,
+    run: () => Promise<AuthResult<TUser>>,
+  ): Promise<AuthResult<TUser>> {
+    try {
+      return await run();
+    } catch (cause) {
+      return failed(
+        source,
+        new AuthError("unavailable", { detail: "Authentication failed unexpectedly.", cause }),
+      );
+    }
+  }
+
+  let closed: Promise<void> | undefined;
+  const tokens: AuthTokens<TUser> = {
+    issue: (input) => issuer.get().then((i) => i.issue(input)),
+    issueDetailed: (input) => issuer.get().then((i) => i.issueDetailed(input)),
+    jwks: () => issuer.get().then((i) => i.jwks()),
+    ttl: issuer.issuer?.ttl ?? config.jwt.ttl,
+    alg: issuer.issuer?.alg ?? config.jwt.algorithms[0] ?? "",
+    verify: (token) => guarded("jwt", () => verifyToken(token, "jwt")),
+  };
+
+  return {
+    config,
+    tokens,
+    keys: apiKeys?.manager ?? unconfiguredKeys(),
+    authenticate(request) {
+      return guarded("jwt", async () => {
+        const view = toRequestView(request);
+        if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
+        return decide(view);
+      });
+    },
+    verifyApiKey: (raw) => guarded("apiKey", () => verifyKey(raw)),
+    close() {
+      closed ??= (async () => {
+        jwt?.clearCache();
+        await apiKeys?.close();
+      })();
+      return closed;
+    },
+  };
+}

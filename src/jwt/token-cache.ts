@@ -1,0 +1,67 @@
+/**
+ * Remembers tokens whose signature and claims were already checked, so that a repeated
+ * token costs a SHA-256 and a map lookup instead of a signature check. Keys are digests,
+ * never tokens, so a heap dump does not hand out credentials; entries never outlive the
+ * token's `exp` (nor its `maxTokenAge`), and the bound keeps a flood of distinct tokens
+ * from growing memory.
+ */
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { Seconds } from "../types.js";
+
+export interface CachedToken {
+  claims: Readonly<Record<string, unknown>>;
+  /** When the entry stops being usable, in epoch milliseconds. */
+  until: number;
+}
+
+export interface TokenCache {
+  get(token: string): CachedToken | undefined;
+  /** Stores claims until the earlier of `exp` and `iat + maxTokenAge`. */
+  set(token: string, claims: Readonly<Record<string, unknown>>, maxTokenAge?: Seconds): void;
+  clear(): void;
+  readonly size: number;
+}
+
+function digest(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/** A disabled cache (`max` 0) stores nothing. */
+export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
+  const lru = max > 0 ? new LRUCache<string, CachedToken>({ max, ttlAutopurge: false }) : null;
+  return {
+    get(token) {
+      if (lru === null) return undefined;
+      const key = digest(token);
+      const entry = lru.get(key);
+      if (entry === undefined) return undefined;
+      // The LRU's own TTL runs on a monotonic clock; the token's exp runs on the wall clock.
+      // Check both so a wall-clock jump cannot extend a token past its exp.
+      if (entry.until <= now()) {
+        lru.delete(key);
+        return undefined;
+      }
+      return entry;
+    },
+    set(token, claims, maxTokenAge) {
+      if (lru === null) return;
+      const exp = claims.exp;
+      if (typeof exp !== "number" || !Number.isFinite(exp)) return;
+      let until = exp * 1000;
+      const iat = claims.iat;
+      if (maxTokenAge !== undefined && typeof iat === "number") {
+        until = Math.min(until, (iat + maxTokenAge) * 1000);
+      }
+      const ttl = Math.floor(until - now());
+      if (ttl <= 0) return;
+      lru.set(digest(token), { claims, until }, { ttl });
+    },
+    clear() {
+      lru?.clear();
+    },
+    get size() {
+      return lru?.size ?? 0;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Verified JWT claims → {@link Principal}. The default reads the claims gatehouse issues
+ * (RFC 9068 plus `roles`) and those most issuers use: `scope` as a space-delimited string
+ * (RFC 8693 §4.2) and/or `scopes`/`scp` as an array.
+ */
+import type { Principal } from "./types.js";
+
+/** How the token arrived; passed to a custom mapper so it can tell cookie from Bearer. */
+export interface PrincipalContext {
+  via: "jwt" | "cookie";
+}
+
+export type ToPrincipal<TUser extends Principal = Principal> = (
+  claims: Readonly<Record<string, unknown>>,
+  context: PrincipalContext,
+) => TUser;
+
+function words(value: unknown): string[] {
+  if (typeof value === "string") return value.split(" ").filter((word) => word.length > 0);
+  if (Array.isArray(value)) {
+    return value.filter((item): item is string => typeof item === "string" && item.length > 0);
+  }
+  return [];
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * The default mapping. `type` is `service` when the token has no separate resource owner:
+ * its `client_id` equals its `sub` (RFC 9068 §2.2 client-credentials tokens), or it names
+ * an API key of a service (`key_id` plus `owner_type: "service"`); otherwise `user`.
+ * Returns `null` when `sub` is missing or not a non-empty string.
+ */
+export function claimsToPrincipal(
+  claims: Readonly<Record<string, unknown>>,
+  context: PrincipalContext,
+): Principal | null {
+  const { sub } = claims;
+  if (typeof sub !== "string" || sub.length === 0) return null;
+  const service =
+    (typeof claims.client_id === "string" && claims.client_id === sub) ||
+    claims.owner_type === "service";
+  return {
+    id: sub,
+    type: service ? "service" : "user",
+    via: context.via,
+    scopes: unique([...words(claims.scope), ...words(claims.scopes), ...words(claims.scp)]),
+    roles: unique(words(claims.roles)),
+    claims: { ...claims },
+  };
+}
