@@ -1,0 +1,215 @@
+/**
+ * `gatehouse/stores/postgres`: keys in a PostgreSQL table through `pg`. The SQL lives in
+ * sql-key-store.ts; this file says how PostgreSQL spells types and placeholders, creates
+ * the schema, and announces changes: a trigger NOTIFYs on every update and delete (so a
+ * change made by hand in psql is announced too), and `subscribe` LISTENs on a dedicated
+ * connection that comes back by itself after a drop.
+ */
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { Pool, PoolConfig } from "pg";
+import type { KeyStore, KeyStoreChange } from "../types.js";
+import { createPgListener } from "./pg-listener.js";
+import { checkName, quote } from "./sql-identifier.js";
+import {
+  createSqlKeyStore,
+  tableDefinition,
+  type SqlDialect,
+  type SqlRunner,
+} from "./sql-key-store.js";
+
+interface PostgresCommonOptions {
+  /** The schema that holds the table; created when missing. Default `"public"`. */
+  schema?: string;
+  /** The table that holds the keys. Default `"gatehouse_api_keys"`. Letters, digits, `_`. */
+  table?: string;
+  /**
+   * Called with errors of the background LISTEN connection (a drop, a failed reconnect).
+   * Default: a `process.emitWarning` with code `GATEHOUSE_STORE_LISTEN`. Requests are not
+   * affected by these errors; only announcements pause until the reconnect.
+   */
+  onError?: (error: Error) => void;
+}
+
+export type PostgresKeyStoreOptions = PostgresCommonOptions &
+  (
+    | {
+        /**
+         * A pool you own: the store never ends it. Give it an `error` listener, since idle
+         * connections that the server drops are reported there. `subscribe` holds one of
+         * its connections for as long as the store is open.
+         */
+        pool: Pool;
+        connectionString?: never;
+      }
+    | {
+        /**
+         * A `postgres://` URL; the store opens its own pool (closed by `close()`), with
+         * `poolOptions` merged in.
+         */
+        connectionString: string;
+        /** Extra `pg.Pool` settings for the pool the store opens. Default: pg's own. */
+        poolOptions?: Omit<PoolConfig, "connectionString">;
+        pool?: never;
+      }
+  );
+
+export interface PostgresKeyStore extends Required<KeyStore> {
+  /** The pool the store queries through (yours, or the one it opened). */
+  readonly pool: Pool;
+  /** Whether the LISTEN connection is up right now (false before the first `subscribe`). */
+  readonly listening: boolean;
+}
+
+const dialect: SqlDialect = {
+  param: (n, kind) =>
+    kind === "time"
+      ? `$${n}::timestamptz`
+      : kind === "json"
+        ? `$${n}::jsonb`
+        : kind === "text"
+          ? `$${n}::text`
+          : `$${n}`,
+  types: {
+    // The "C" collation orders ids byte-wise, as the cursors of every store do.
+    id: 'TEXT COLLATE "C"',
+    text: "TEXT",
+    time: "TIMESTAMPTZ",
+    json: "JSONB",
+    bool: "BOOLEAN",
+  },
+  encodeTime: (date) => date,
+  decodeTime: (value) => (value instanceof Date ? value : new Date(String(value))),
+  encodeBool: (value) => value,
+};
+
+/** Every column but last_used_at: touch must not announce, or each use would evict caches. */
+const ANNOUNCED_COLUMNS =
+  "owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit";
+
+function schemaStatements(schema: string, table: string, channel: string): string[] {
+  const qualified = `${quote(schema)}.${quote(table)}`;
+  const notify = `${quote(schema)}.${quote(`${table}_notify`)}`;
+  const trigger = `${table}_changes`;
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
+    ...tableDefinition(qualified, quote(`${table}_owner_idx`), dialect),
+    `CREATE OR REPLACE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       IF TG_OP = 'DELETE' THEN
+         PERFORM pg_notify('${channel}', json_build_object('type', 'delete', 'id', OLD.id)::text);
+         RETURN OLD;
+       END IF;
+       PERFORM pg_notify('${channel}', json_build_object('type', 'update', 'id', NEW.id)::text);
+       RETURN NEW;
+     END $$`,
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                      WHERE tgrelid = '${qualified}'::regclass AND tgname = '${trigger}') THEN
+         CREATE TRIGGER ${quote(trigger)} AFTER UPDATE OF ${ANNOUNCED_COLUMNS} OR DELETE
+           ON ${qualified} FOR EACH ROW EXECUTE FUNCTION ${notify}();
+       END IF;
+     END $$`,
+  ];
+}
+
+export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyStore {
+  const schema = checkName(options.schema ?? "public", "options.schema");
+  const table = checkName(options.table ?? "gatehouse_api_keys", "options.table");
+  if (!options.pool && typeof options.connectionString !== "string") {
+    throw new TypeError(
+      "gatehouse: postgresKeyStore needs options.pool or options.connectionString",
+    );
+  }
+  const ownsPool = !options.pool;
+  const pool =
+    options.pool ??
+    new pg.Pool({ ...options.poolOptions, connectionString: options.connectionString });
+  // Idle connections dropped by the server surface here; the pool replaces them itself.
+  if (ownsPool) pool.on("error", () => {});
+
+  // A short digest keeps the channel within the 63-byte identifier limit for any names.
+  const channel = `gatehouse_${createHash("sha256").update(`${schema}.${table}`).digest("hex").slice(0, 24)}`;
+  const onError =
+    options.onError ??
+    ((error: Error) =>
+      process.emitWarning(`gatehouse: key store LISTEN: ${error.message}`, {
+        code: "GATEHOUSE_STORE_LISTEN",
+      }));
+
+  let schemaReady: Promise<void> | null = null;
+  function ready(): Promise<void> {
+    schemaReady ??= (async () => {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        // Several instances starting at once would race on CREATE ... IF NOT EXISTS.
+        await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [channel]);
+        for (const sql of schemaStatements(schema, table, channel)) await client.query(sql);
+        await client.query("COMMIT");
+        client.release();
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        client.release(error as Error);
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      // The next call tries again: a server that was down at start may be up now.
+      schemaReady = null;
+      throw error;
+    });
+    return schemaReady;
+  }
+
+  const runner: SqlRunner = {
+    all: async ({ sql, params }) =>
+      (await pool.query(sql, params)).rows as Record<string, unknown>[],
+    run: async ({ sql, params }) => (await pool.query(sql, params)).rowCount ?? 0,
+    async transaction(statements) {
+      if (statements.length === 1) {
+        await pool.query(statements[0]!.sql, statements[0]!.params);
+        return;
+      }
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        for (const { sql, params } of statements) await client.query(sql, params);
+        await client.query("COMMIT");
+        client.release();
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        client.release(error as Error);
+        throw error;
+      }
+    },
+  };
+
+  const store = createSqlKeyStore({
+    table: `${quote(schema)}.${quote(table)}`,
+    dialect,
+    runner,
+    ready,
+  });
+  const listener = createPgListener(pool, channel, onError);
+  let closed: Promise<void> | null = null;
+
+  return {
+    ...store,
+    pool,
+    get listening() {
+      return listener.listening;
+    },
+    async subscribe(onChange: (change: KeyStoreChange) => void) {
+      const unsubscribe = listener.listeners.add(onChange);
+      await listener.start();
+      return unsubscribe;
+    },
+    close() {
+      closed ??= (async () => {
+        await listener.stop();
+        if (ownsPool) await pool.end();
+      })();
+      return closed;
+    },
+  };
+}
