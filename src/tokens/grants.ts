@@ -1,0 +1,248 @@
+/**
+ * The three grants of the token endpoint. Each one authenticates what the request carries
+ * (an API key used as a refresh token, an application's key, or a user's password), works
+ * out the scopes and roles the token may carry (never more than the credential holds), and
+ * issues the token. Failures are RFC 6749 §5.2 answers, never thrown.
+ */
+import { AuthError } from "../errors.js";
+import type { CookieOptions } from "../jwt/jwt-options.js";
+import type { HttpAnswer } from "../http/answer.js";
+import type { AuthResult, Principal } from "../types.js";
+import type { AttemptLimiter } from "./attempt-limiter.js";
+import { basicChallenge, oauthError, tooManyAttempts, unavailable } from "./oauth-answer.js";
+import type { BasicResult, TokenParams } from "./token-params.js";
+import type { IssuedToken, IssueInput } from "./token-service.js";
+
+/** What `verifyUser` resolves to for a good username and password. */
+export interface VerifiedUser {
+  id: string;
+  scopes?: string[];
+  roles?: string[];
+}
+
+/**
+ * Checks a username and password (e.g. with `verifyPassword`) and resolves to the user, or
+ * `null` when either is wrong. A rejection counts as an outage: the endpoint answers 503.
+ */
+export type VerifyUser = (username: string, password: string) => Promise<VerifiedUser | null>;
+
+/** The members of an `Auth` that the token endpoint uses. */
+export interface TokenEndpointAuth {
+  /** Verifies a raw API key; never throws. */
+  verifyApiKey(raw: string): Promise<AuthResult>;
+  readonly tokens: {
+    issueDetailed(input: IssueInput): Promise<IssuedToken>;
+    jwks(): Promise<{ keys: Array<Record<string, unknown>> }>;
+  };
+  readonly config?: {
+    readonly realm?: string;
+    /** `enabled: false` means the verifier does not read the cookie (no `cookie` option). */
+    readonly cookie?: CookieOptions & { readonly enabled?: boolean };
+  };
+}
+
+export interface GrantContext {
+  auth: TokenEndpointAuth;
+  attempts: AttemptLimiter;
+  realm: string;
+  verifyUser: VerifyUser | undefined;
+  isClient: (principal: Principal) => boolean;
+}
+
+export interface GrantRequest {
+  params: TokenParams;
+  basic: BasicResult;
+  ip: string | undefined;
+}
+
+export type GrantOutcome = { ok: true; issued: IssuedToken } | { ok: false; answer: HttpAnswer };
+
+const refuse = (answer: HttpAnswer): GrantOutcome => ({ ok: false, answer });
+
+/**
+ * The scopes a token gets: all that the credential holds, or the requested subset.
+ * `null` when the request asks for a scope the credential does not hold.
+ */
+export function narrowScopes(
+  held: readonly string[],
+  requested: string | undefined,
+): string[] | null {
+  if (requested === undefined || requested.trim() === "") return [...held];
+  const asked = [...new Set(requested.split(" ").filter((s) => s !== ""))];
+  return asked.every((s) => held.includes(s)) ? asked : null;
+}
+
+const invalidScope = (): GrantOutcome =>
+  refuse(
+    oauthError(400, "invalid_scope", "The requested scope exceeds what the credential holds."),
+  );
+
+/** A failed key verification that is not the caller's fault (outage, per-key limit). */
+function keyOutage(error: AuthError): HttpAnswer | null {
+  if (error.code === "unavailable") return unavailable(error.retryAfter);
+  if (error.code === "rate_limited") return tooManyAttempts(error.retryAfter ?? 1);
+  return null;
+}
+
+async function verifyKey(context: GrantContext, raw: string): Promise<AuthResult> {
+  try {
+    return await context.auth.verifyApiKey(raw);
+  } catch (cause) {
+    // verifyApiKey promises never to throw; if it does, the store or hasher broke.
+    return { ok: false, error: new AuthError("unavailable", { cause }) };
+  }
+}
+
+function subjects(kind: string, id: string | undefined, ip: string | undefined): string[] {
+  const list: string[] = [];
+  if (id !== undefined) list.push(`${kind}:${id.toLowerCase()}`);
+  if (ip !== undefined && ip !== "") list.push(`ip:${ip}`);
+  return list;
+}
+
+async function throttled(context: GrantContext, list: string[]): Promise<HttpAnswer | null> {
+  const wait = await context.attempts.retryAfter(list);
+  return wait > 0 ? tooManyAttempts(wait) : null;
+}
+
+/** `grant_type=refresh_token`: the refresh token is an API key; the token carries its owner. */
+export async function refreshTokenGrant(
+  context: GrantContext,
+  { params, ip }: GrantRequest,
+): Promise<GrantOutcome> {
+  const raw = params.refresh_token;
+  if (raw === undefined || raw === "") {
+    return refuse(oauthError(400, "invalid_request", "The refresh_token parameter is missing."));
+  }
+  const list = subjects("ip", undefined, ip);
+  const blocked = await throttled(context, list);
+  if (blocked) return refuse(blocked);
+
+  const result = await verifyKey(context, raw);
+  if (!result.ok) {
+    const outage = keyOutage(result.error);
+    if (outage) return refuse(outage);
+    await context.attempts.fail(list);
+    return refuse(
+      oauthError(400, "invalid_grant", "The refresh token is invalid, expired or revoked."),
+    );
+  }
+  const principal = result.principal;
+  const scopes = narrowScopes(principal.scopes, params.scope);
+  if (scopes === null) return invalidScope();
+  const keyId = principal.key?.id;
+  const issued = await context.auth.tokens.issueDetailed({
+    sub: principal.key?.ownerId ?? principal.id,
+    scopes,
+    roles: principal.roles,
+    ...(keyId === undefined ? {} : { keyId }),
+  });
+  return { ok: true, issued };
+}
+
+/**
+ * `grant_type=client_credentials` (and the `app_token` JSON shape): the client is an API key
+ * owned by a service. `client_id` is the key's public id, `client_secret` the whole key.
+ */
+export async function clientCredentialsGrant(
+  context: GrantContext,
+  { params, basic, ip }: GrantRequest,
+): Promise<GrantOutcome> {
+  const inBody = params.client_id !== undefined || params.client_secret !== undefined;
+  if (basic.present && inBody) {
+    return refuse(
+      oauthError(
+        400,
+        "invalid_request",
+        "Send client credentials in the body or in Basic, not both.",
+      ),
+    );
+  }
+  // RFC 6749 §5.2: a client that tried Basic gets 401 and a Basic challenge; a client that
+  // sent its secret in the body gets 400, so browsers do not pop up a password dialog.
+  const invalidClient = (): GrantOutcome =>
+    basic.present
+      ? refuse(
+          oauthError(401, "invalid_client", "Client authentication failed.", {
+            "www-authenticate": basicChallenge(context.realm),
+          }),
+        )
+      : refuse(oauthError(400, "invalid_client", "Client authentication failed."));
+
+  if (basic.present && !basic.ok) return invalidClient();
+  const clientId = basic.present ? basic.clientId : params.client_id;
+  const secret = basic.present ? basic.clientSecret : params.client_secret;
+  if (clientId === undefined || clientId === "" || secret === undefined || secret === "") {
+    return invalidClient();
+  }
+  const list = subjects("client", clientId, ip);
+  const blocked = await throttled(context, list);
+  if (blocked) return refuse(blocked);
+
+  const result = await verifyKey(context, secret);
+  if (!result.ok) {
+    const outage = keyOutage(result.error);
+    if (outage) return refuse(outage);
+  }
+  const key = result.ok ? result.principal.key : undefined;
+  if (!result.ok || key?.id !== clientId) {
+    await context.attempts.fail(list);
+    return invalidClient();
+  }
+  const principal = result.principal;
+  await context.attempts.reset?.(`client:${clientId.toLowerCase()}`);
+  if (!context.isClient(principal)) {
+    return refuse(
+      oauthError(400, "unauthorized_client", "This key may not use the client_credentials grant."),
+    );
+  }
+  const scopes = narrowScopes(principal.scopes, params.scope);
+  if (scopes === null) return invalidScope();
+  const issued = await context.auth.tokens.issueDetailed({
+    sub: key.ownerId,
+    scopes,
+    roles: principal.roles,
+    clientId,
+    keyId: clientId,
+  });
+  return { ok: true, issued };
+}
+
+/** `grant_type=password`: the application's `verifyUser` hook checks the password. */
+export async function passwordGrant(
+  context: GrantContext,
+  { params, ip }: GrantRequest,
+): Promise<GrantOutcome> {
+  if (context.verifyUser === undefined) {
+    return refuse(
+      oauthError(400, "unsupported_grant_type", "The password grant is not enabled here."),
+    );
+  }
+  const { username, password } = params;
+  if (username === undefined || username === "" || password === undefined || password === "") {
+    return refuse(oauthError(400, "invalid_request", "The username and password are required."));
+  }
+  const list = subjects("user", username, ip);
+  const blocked = await throttled(context, list);
+  if (blocked) return refuse(blocked);
+
+  let user: VerifiedUser | null;
+  try {
+    user = await context.verifyUser(username, password);
+  } catch {
+    return refuse(unavailable());
+  }
+  if (user === null) {
+    await context.attempts.fail(list);
+    return refuse(oauthError(400, "invalid_grant", "The username or password is wrong."));
+  }
+  await context.attempts.reset?.(`user:${username.toLowerCase()}`);
+  const scopes = narrowScopes(user.scopes ?? [], params.scope);
+  if (scopes === null) return invalidScope();
+  const issued = await context.auth.tokens.issueDetailed({
+    sub: user.id,
+    scopes,
+    roles: user.roles ?? [],
+  });
+  return { ok: true, issued };
+}

@@ -1,0 +1,221 @@
+/**
+ * The token routes, framework-neutral: `POST /token`, `POST /logout` and
+ * `GET /.well-known/jwks.json` below the mount point. Adapters parse the body (form or JSON)
+ * into `req.body`, call {@link TokenEndpoint.handle} and send the {@link HttpAnswer} as is;
+ * `null` means "not ours", and the adapter passes the request on.
+ */
+import type { HttpAnswer, RouteRequest } from "../http/answer.js";
+import type { CookieOptions } from "../jwt/jwt-options.js";
+import type { Principal } from "../types.js";
+import {
+  memoryAttemptLimiter,
+  type AttemptLimiter,
+  type MemoryAttemptLimiterOptions,
+} from "./attempt-limiter.js";
+import {
+  clientCredentialsGrant,
+  passwordGrant,
+  refreshTokenGrant,
+  type GrantContext,
+  type GrantOutcome,
+  type GrantRequest,
+  type TokenEndpointAuth,
+  type VerifyUser,
+} from "./grants.js";
+import { oauthError, oauthJson } from "./oauth-answer.js";
+import { clearTokenCookie, resolveCookie, setTokenCookie } from "./token-cookie.js";
+import { readBasicAuth, readTokenParams, type TokenParams } from "./token-params.js";
+
+export interface TokenRouteOptions {
+  /**
+   * Enables `grant_type=password`: checks a username and password and resolves to
+   * `{ id, scopes?, roles? }` or `null`. Default: none, and the password grant answers
+   * `unsupported_grant_type`. Failed attempts are throttled by {@link attempts}.
+   */
+  verifyUser?: VerifyUser;
+  /**
+   * Whether a successful password grant also sets the token cookie (HttpOnly, Secure,
+   * SameSite=Lax, Path=/, Max-Age = the token's lifetime):
+   * - `true`: always;
+   * - `"on-request"`: when the request asks with `cookie=1` (or `true`) in the body or the
+   *   query string;
+   * - `false` (default): never.
+   *
+   * When the cookie carries the token, the JSON answer leaves `access_token` out, so page
+   * scripts never see what HttpOnly hides from them. Only the password grant sets cookies:
+   * machine clients (refresh_token, client_credentials) get JSON only.
+   */
+  cookie?: boolean | "on-request";
+  /**
+   * Cookie attributes, over those of `createAuth({ cookie })`. Set `secure: false` for
+   * local http development only: browsers send a Secure cookie over https alone.
+   */
+  cookieOptions?: CookieOptions;
+  /**
+   * The throttle of failed password and client-secret attempts (and failed refresh tokens,
+   * per IP). Default: {@link memoryAttemptLimiter} with its defaults (10 failures per user
+   * or client, 100 per IP, per 15 minutes). Pass options to tune it, your own
+   * {@link AttemptLimiter} to share counts across instances, or `false` to turn it off.
+   */
+  attempts?: AttemptLimiter | MemoryAttemptLimiterOptions | false;
+  /**
+   * Which verified API keys may use `client_credentials`. Default: keys whose principal has
+   * `type: "service"` (keys created with `ownerType: "service"`). Other keys use the
+   * `refresh_token` grant.
+   */
+  isClient?: (principal: Principal) => boolean;
+  /** The route paths below the mount point. `jwks: false` turns the JWKS route off. */
+  paths?: { token?: string; logout?: string; jwks?: string | false };
+}
+
+/** A route request; `query` is read for the `cookie=1` flag when the adapter gives it. */
+export type TokenRouteRequest = RouteRequest & { query?: URLSearchParams };
+
+export interface TokenEndpoint {
+  /** The answer for a token route, or `null` when the path or method is not one of them. */
+  handle(req: TokenRouteRequest): Promise<HttpAnswer | null>;
+}
+
+const GRANTS: Readonly<
+  Record<string, (context: GrantContext, request: GrantRequest) => Promise<GrantOutcome>>
+> = {
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+  password: passwordGrant,
+};
+
+const YES = new Set(["1", "true", "yes", "on"]);
+
+/** Paths compare without a trailing slash: `/token/` is `/token`. */
+function normalise(path: string): string {
+  const bare = path.split("?")[0] ?? "";
+  return bare.length > 1 && bare.endsWith("/") ? bare.slice(0, -1) : bare;
+}
+
+function checkPath(value: string, option: string): string {
+  if (!value.startsWith("/")) throw new TypeError(`gatehouse: ${option} must start with /`);
+  return normalise(value);
+}
+
+function limiterFrom(option: TokenRouteOptions["attempts"]): AttemptLimiter {
+  if (option === false) return { retryAfter: () => 0, fail: () => undefined };
+  if (option !== undefined && "retryAfter" in option) return option;
+  return memoryAttemptLimiter(option);
+}
+
+/** The grant a request names; a bare username + password is the password grant. */
+function grantOf(params: TokenParams): string | undefined {
+  if (params.grant_type !== undefined) return params.grant_type;
+  // Some password-flow clients post only username and password (the grant is implied).
+  if (params.username !== undefined && params.password !== undefined) return "password";
+  return undefined;
+}
+
+export function createTokenEndpoint(
+  auth: TokenEndpointAuth,
+  options: TokenRouteOptions = {},
+): TokenEndpoint {
+  const realm = auth.config?.realm ?? "api";
+  const cookie = resolveCookie(auth.config?.cookie, options.cookieOptions);
+  const cookieMode = options.cookie ?? false;
+  if (cookieMode !== false && auth.config?.cookie?.enabled === false) {
+    // A cookie the verifier never reads would log nobody in.
+    throw new TypeError("gatehouse: tokenRoutes cookie needs the cookie option of createAuth");
+  }
+  const tokenPath = checkPath(options.paths?.token ?? "/token", "paths.token");
+  const logoutPath = checkPath(options.paths?.logout ?? "/logout", "paths.logout");
+  const jwksOption = options.paths?.jwks ?? "/.well-known/jwks.json";
+  const jwksPath = jwksOption === false ? null : checkPath(jwksOption, "paths.jwks");
+  const context: GrantContext = {
+    auth,
+    realm,
+    attempts: limiterFrom(options.attempts),
+    verifyUser: options.verifyUser,
+    isClient: options.isClient ?? ((p) => p.type === "service"),
+  };
+
+  function wantsCookie(req: TokenRouteRequest, params: TokenParams): boolean {
+    if (cookieMode === true) return true;
+    if (cookieMode === false) return false;
+    const flag = params.cookie ?? req.query?.get("cookie") ?? "";
+    return YES.has(flag.toLowerCase());
+  }
+
+  async function token(req: TokenRouteRequest): Promise<HttpAnswer> {
+    const read = readTokenParams(req.body);
+    if (!read.ok) return oauthError(400, "invalid_request", read.description);
+    const { params, appToken } = read;
+    const grant = grantOf(params);
+    if (grant === undefined) {
+      return oauthError(400, "invalid_request", "The grant_type parameter is missing.");
+    }
+    const run = Object.hasOwn(GRANTS, grant) ? GRANTS[grant] : undefined;
+    if (run === undefined) {
+      return oauthError(400, "unsupported_grant_type", "This grant type is not supported.");
+    }
+    const setCookie = grant === "password" && wantsCookie(req, params);
+    // Login CSRF: a cross-site page must not log the browser in as someone else.
+    if (setCookie && req.headers.get("sec-fetch-site") === "cross-site") {
+      return oauthError(403, "invalid_request", "Cookie login is refused from another site.");
+    }
+    const outcome = await run(context, {
+      params,
+      basic: readBasicAuth(req.headers.get("authorization")),
+      ip: req.ip,
+    });
+    if (!outcome.ok) return outcome.answer;
+
+    const { issued } = outcome;
+    const body: Record<string, unknown> = {
+      access_token: issued.token,
+      token_type: "Bearer",
+      expires_in: issued.expiresIn,
+      scope: issued.scope,
+    };
+    if (appToken) body.accessToken = issued.token;
+    if (!setCookie) return oauthJson(200, body);
+    delete body.access_token;
+    return oauthJson(200, body, {
+      "set-cookie": setTokenCookie(cookie, issued.token, issued.expiresIn),
+    });
+  }
+
+  async function jwks(): Promise<HttpAnswer | null> {
+    const set = await auth.tokens.jwks();
+    // HMAC setups have no public keys: the route does not exist for them.
+    if (set.keys.length === 0) return null;
+    return {
+      status: 200,
+      headers: { "content-type": "application/json", "cache-control": "public, max-age=300" },
+      body: set,
+    };
+  }
+
+  return {
+    async handle(req) {
+      const path = normalise(req.path);
+      const method = req.method.toUpperCase();
+      if (path === tokenPath) {
+        if (method === "POST") return token(req);
+        return method === "OPTIONS" ? null : notAllowed("POST");
+      }
+      if (path === logoutPath) {
+        if (method === "POST") {
+          return {
+            status: 204,
+            headers: { "cache-control": "no-store", "set-cookie": clearTokenCookie(cookie) },
+          };
+        }
+        return method === "OPTIONS" ? null : notAllowed("POST");
+      }
+      if (jwksPath !== null && path === jwksPath && (method === "GET" || method === "HEAD")) {
+        return jwks();
+      }
+      return null;
+    },
+  };
+}
+
+function notAllowed(allow: string): HttpAnswer {
+  return oauthError(405, "invalid_request", `Use ${allow}.`, { allow });
+}
