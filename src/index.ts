@@ -38,7 +38,11 @@ export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./jwt/jwt
 export type { PrincipalContext, ToPrincipal } from "./principal.js";
 export type { ResolvedCsrf } from "./csrf.js";
 export { createTokenEndpoint } from "./tokens/token-endpoint.js";
-export type { TokenEndpoint, TokenRouteOptions, TokenRouteRequest } from "./tokens/token-endpoint.js";
+export type {
+  TokenEndpoint,
+  TokenRouteOptions,
+  TokenRouteRequest,
+} from "./tokens/token-endpoint.js";
 export type { TokenEndpointAuth, VerifiedUser, VerifyUser } from "./tokens/grants.js";
 export { memoryAttemptLimiter } from "./tokens/attempt-limiter.js";
 export type { AttemptLimiter, MemoryAttemptLimiterOptions } from "./tokens/attempt-limiter.js";
