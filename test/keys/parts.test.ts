@@ -1,0 +1,179 @@
+/** Unit tests of the small parts the verifier is built from. */
+import { describe, expect, it } from "vitest";
+import { createFailureThrottle } from "../../src/keys/failure-throttle.js";
+import { createHashGate, GateFullError } from "../../src/keys/hash-gate.js";
+import { memoryRateLimiter } from "../../src/keys/rate-limiter.js";
+import { createTouchWriter } from "../../src/keys/touch-writer.js";
+import { VerifyCache } from "../../src/keys/verify-cache.js";
+import { withTimeout, StoreTimeoutError } from "../../src/keys/with-timeout.js";
+import type { KeyStore, TouchEntry } from "../../src/types.js";
+
+function touchStore() {
+  const batches: TouchEntry[][] = [];
+  const store: KeyStore = {
+    get: () => Promise.resolve(null),
+    touch: (batch) => {
+      batches.push(batch);
+      return Promise.resolve();
+    },
+  };
+  return { store, batches };
+}
+
+describe("touch writer", () => {
+  it("writes at most one touch per key per interval, batched", async () => {
+    const { store, batches } = touchStore();
+    const writer = createTouchWriter(store, 60_000, () => undefined);
+    for (let i = 0; i < 100; i++) writer.note("a", 1000 + i);
+    writer.note("b", 1000);
+    await writer.flush();
+    expect(batches).toEqual([
+      [
+        { id: "a", lastUsedAt: new Date(1000) },
+        { id: "b", lastUsedAt: new Date(1000) },
+      ],
+    ]);
+    writer.note("a", 59_999);
+    await writer.flush();
+    expect(batches).toHaveLength(1);
+    writer.note("a", 61_000);
+    await writer.close();
+    expect(batches[1]).toEqual([{ id: "a", lastUsedAt: new Date(61_000) }]);
+  });
+
+  it("does nothing for a store without touch, and reports a failing touch", async () => {
+    const errors: unknown[] = [];
+    const silent = createTouchWriter({ get: () => Promise.resolve(null) }, 1000, () => undefined);
+    silent.note("a", 0);
+    await silent.close();
+    const failing = createTouchWriter(
+      { get: () => Promise.resolve(null), touch: () => Promise.reject(new Error("down")) },
+      1000,
+      (e) => errors.push(e),
+    );
+    failing.note("a", 0);
+    await failing.close();
+    expect(errors).toHaveLength(1);
+  });
+});
+
+describe("hash gate", () => {
+  it("runs at most max at once, queues up to queue, refuses the rest", async () => {
+    const gate = createHashGate(2, 1);
+    const releases: Array<() => void> = [];
+    const work = () => new Promise<number>((resolve) => releases.push(() => resolve(1)));
+    const running = [gate.run(work), gate.run(work), gate.run(work)];
+    await expect(gate.run(work)).rejects.toBeInstanceOf(GateFullError);
+    expect([gate.active, gate.queued]).toEqual([2, 1]);
+    releases[0]!();
+    await running[0];
+    await expect.poll(() => releases.length).toBe(3);
+    releases[1]!();
+    releases[2]!();
+    expect(await Promise.all(running)).toEqual([1, 1, 1]);
+    expect([gate.active, gate.queued]).toEqual([0, 0]);
+  });
+
+  it("frees its slot when the work throws", async () => {
+    const gate = createHashGate(1, 0);
+    await expect(gate.run(() => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    expect(await gate.run(() => Promise.resolve(2))).toBe(2);
+  });
+});
+
+describe("failure throttle", () => {
+  it("blocks an id after max failures for the rest of the window", () => {
+    const throttle = createFailureThrottle({ max: 2, window: 1000 });
+    throttle.fail("a", 0);
+    expect(throttle.blockedFor("a", 10)).toBe(0);
+    throttle.fail("a", 10);
+    expect(throttle.blockedFor("a", 10)).toBe(990);
+    expect(throttle.blockedFor("b", 10)).toBe(0);
+    expect(throttle.blockedFor("a", 1000)).toBe(0);
+  });
+
+  it("can be turned off", () => {
+    const off = createFailureThrottle(false);
+    for (let i = 0; i < 100; i++) off.fail("a", 0);
+    expect(off.blockedFor("a", 0)).toBe(0);
+  });
+});
+
+describe("memory rate limiter", () => {
+  it("counts per key in fixed windows", () => {
+    const limiter = memoryRateLimiter();
+    const limit = { limit: 2, window: 1000 };
+    expect(limiter.consume("a", limit, 0)).toEqual({ ok: true });
+    expect(limiter.consume("a", limit, 100)).toEqual({ ok: true });
+    expect(limiter.consume("a", limit, 400)).toEqual({ ok: false, retryAfter: 600 });
+    expect(limiter.consume("b", limit, 400)).toEqual({ ok: true });
+    expect(limiter.consume("a", limit, 1000)).toEqual({ ok: true });
+  });
+});
+
+describe("verify cache", () => {
+  const principal = {
+    id: "u",
+    type: "apiKey" as const,
+    via: "apiKey" as const,
+    scopes: [],
+    roles: [],
+  };
+
+  it("keys entries by an HMAC, never by the key itself", () => {
+    const cache = new VerifyCache();
+    const digest = cache.digest("gh_secret");
+    expect(digest).not.toContain("secret");
+    expect(digest).toBe(cache.digest("gh_secret"));
+    expect(new VerifyCache().digest("gh_secret")).not.toBe(digest);
+  });
+
+  it("drops every entry of a key id on invalidate, good and bad", () => {
+    const cache = new VerifyCache();
+    const entry = { keyId: "k", principal, expiresAt: null, rateLimit: null };
+    cache.setGood("d1", entry, cache.epoch());
+    cache.setBad("d2", { keyId: "k", code: "invalid_api_key" }, cache.epoch());
+    cache.setGood("d3", { ...entry, keyId: "other" }, cache.epoch());
+    cache.invalidate("k");
+    expect(cache.getGood("d1")).toBeUndefined();
+    expect(cache.getBad("d2")).toBeUndefined();
+    expect(cache.getGood("d3")).toBeDefined();
+  });
+
+  it("refuses to cache an answer that began before the key changed", () => {
+    const cache = new VerifyCache();
+    const began = cache.epoch();
+    cache.invalidate("k");
+    cache.setGood("d", { keyId: "k", principal, expiresAt: null, rateLimit: null }, began);
+    expect(cache.getGood("d")).toBeUndefined();
+    cache.setGood("d", { keyId: "k", principal, expiresAt: null, rateLimit: null }, cache.epoch());
+    expect(cache.getGood("d")).toBeDefined();
+  });
+
+  it("keeps a re-set entry indexed, so a later invalidate still drops it", () => {
+    const cache = new VerifyCache();
+    const entry = { keyId: "k", principal, expiresAt: null, rateLimit: null };
+    cache.setGood("d", entry, cache.epoch());
+    cache.setGood("d", entry, cache.epoch());
+    cache.invalidate("k");
+    expect(cache.getGood("d")).toBeUndefined();
+  });
+
+  it("stays bounded", () => {
+    const cache = new VerifyCache({ max: 10, negativeMax: 10 });
+    for (let i = 0; i < 1000; i++) {
+      cache.setGood(`g${i}`, { keyId: `k${i}`, principal, expiresAt: null, rateLimit: null }, 0);
+      cache.setBad(`b${i}`, { keyId: `k${i}`, code: "invalid_api_key" }, 0);
+    }
+    expect(cache.size).toBe(20);
+  });
+});
+
+describe("withTimeout", () => {
+  it("rejects a promise that does not settle in time", async () => {
+    await expect(withTimeout(new Promise(() => undefined), 20)).rejects.toBeInstanceOf(
+      StoreTimeoutError,
+    );
+    expect(await withTimeout(Promise.resolve(3), 20)).toBe(3);
+  });
+});
