@@ -23,4 +23,6 @@ export interface RouteRequest {
   body: unknown;
   /** The remote address, for throttling. */
   ip?: string;
+  /** The query string, parsed; absent when the adapter has none to give. */
+  query?: URLSearchParams;
 }

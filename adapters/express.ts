@@ -1,0 +1,196 @@
+/**
+ * gatehouse for Express 4 and 5: translation only. The principal is kept in a WeakMap keyed
+ * by the request (and mirrored on `res.locals.principal` for templates), so `req.user` and
+ * `req.auth` from passport or express-jwt are left alone.
+ */
+import type { NextFunction, Request, Response } from "express";
+import type { AuthError } from "../src/errors.js";
+import type { AdapterAuth } from "../src/http/adapter-auth.js";
+import { realmOf } from "../src/http/adapter-auth.js";
+import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { Guard } from "../src/http/guard.js";
+import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import type { IdentifyOptions } from "../src/http/identify.js";
+import { identify } from "../src/http/identify.js";
+import type { KeyRoutesOptions } from "../src/http/key-routes.js";
+import { createKeyRoutes } from "../src/http/key-routes.js";
+import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
+import { answerText, errorAnswer } from "../src/http/problem.js";
+import { readBody } from "../src/http/read-body.js";
+import type { Principal } from "../src/types.js";
+
+/**
+ * Opt-in typing of {@link getCurrentUser} without naming the type at each call:
+ *
+ * ```ts
+ * declare module "gatehouse/express" {
+ *   interface Register { user: MyUser }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface Register {}
+
+/** The user type: `Register["user"]` when registered, else {@link Principal}. */
+export type RegisteredUser = Register extends { user: infer U extends Principal } ? U : Principal;
+
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+export interface AuthenticateOptions extends IdentifyOptions {
+  /**
+   * How a refusal is answered. Default: answered here with the core's status,
+   * `WWW-Authenticate` and an `application/problem+json` body. `"next"` passes the
+   * {@link AuthError} to `next(err)` for your error handler (it has `status` and
+   * `headers(realm)`). A function receives the error and the default answer and returns the
+   * answer to send instead. Guards after this middleware follow the same choice.
+   */
+  onError?: "next" | ((error: AuthError, answer: HttpAnswer, req: Request) => HttpAnswer);
+}
+
+interface Stored {
+  principal: Principal | null;
+  realm: string;
+  onError: AuthenticateOptions["onError"];
+}
+
+const state = new WeakMap<object, Stored>();
+
+function send(res: Response, answer: HttpAnswer): void {
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(answerText(answer));
+}
+
+function refuse(
+  error: AuthError,
+  stored: Omit<Stored, "principal">,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  if (stored.onError === "next") return next(error);
+  const answer = errorAnswer(error, stored.realm);
+  send(res, stored.onError ? stored.onError(error, answer, req) : answer);
+}
+
+function viewOf(req: Request) {
+  const host = req.get("host") ?? "localhost";
+  return nodeRequestView(req, `${req.protocol}://${host}${req.originalUrl}`);
+}
+
+/** Verifies the request's credential and records the principal for the handlers after it. */
+export function authenticate<TUser extends Principal>(
+  auth: AdapterAuth<TUser>,
+  options: AuthenticateOptions = {},
+): Middleware {
+  const optional = options.optional ?? false;
+  const settings = { realm: realmOf(auth), onError: options.onError };
+  return function authenticate(req, res, next) {
+    const view = viewOf(req);
+    if (isPreflight(view.method, view.headers)) return next();
+    identify(auth, view, optional).then((outcome) => {
+      if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
+      state.set(req, { ...settings, principal: outcome.principal });
+      res.locals.principal = outcome.principal;
+      next();
+    }, next);
+  };
+}
+
+function guardMiddleware(name: string, guard: Guard): Middleware {
+  return function guardRoute(req, res, next) {
+    const stored = state.get(req);
+    if (stored === undefined) {
+      if (req.method === "OPTIONS" && req.get("access-control-request-method")) return next();
+      // Failing closed with a developer error: a guard without authenticate() would
+      // otherwise have nothing to check.
+      return next(new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`));
+    }
+    const error = guard(stored.principal);
+    if (error) return refuse(error, stored, req, res, next);
+    next();
+  };
+}
+
+/** 401 unless a principal was authenticated. */
+export function requireAuth(): Middleware {
+  return guardMiddleware("requireAuth", authGuard());
+}
+
+/** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
+export function requireScopes(...scopes: string[]): Middleware {
+  return guardMiddleware("requireScopes", scopesGuard(scopes));
+}
+
+/** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
+export function requireRoles(...roles: string[]): Middleware {
+  return guardMiddleware("requireRoles", rolesGuard(roles));
+}
+
+/** The authenticated principal, or `null` when anonymous or before `authenticate`. */
+export function getCurrentUser<TUser extends Principal = RegisteredUser>(
+  req: Request,
+): TUser | null {
+  return (state.get(req)?.principal as TUser | null | undefined) ?? null;
+}
+
+type RouteHandler = (
+  req: RouteRequest & { principal: Principal | null },
+) => Promise<HttpAnswer | null>;
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/**
+ * Mounts a core route handler as middleware. The body comes from a body parser when one
+ * ran (it has consumed the stream), else it is read here.
+ */
+function routeMiddleware(auth: AdapterAuth, handle: RouteHandler, name: string): Middleware {
+  const realm = realmOf(auth);
+  async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let principal: Principal | null;
+    const stored = state.get(req);
+    if (stored) {
+      principal = stored.principal;
+    } else {
+      // Mounted without authenticate() in front: identify here, anonymous allowed so that
+      // the handler decides (key routes answer 401, the token endpoint needs no caller).
+      const outcome = await identify(auth, viewOf(req), true);
+      if (!outcome.ok) return send(res, errorAnswer(outcome.error, realm));
+      principal = outcome.principal;
+    }
+    let body: unknown = req.body;
+    const parsed = req.readableEnded || (req as { _body?: boolean })._body === true;
+    if (BODY_METHODS.has(req.method) && !parsed) {
+      const read = await readBody(nodeBodySource(req));
+      if (!read.ok) return send(res, read.answer);
+      body = read.body;
+    }
+    const url = new URL(req.url, "http://local");
+    const answer = await handle({
+      method: req.method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: viewOf(req).headers,
+      body,
+      ip: req.ip,
+      principal,
+    });
+    if (answer === null) return next();
+    send(res, answer);
+  }
+  const named = {
+    [name](req: Request, res: Response, next: NextFunction): void {
+      run(req, res, next).catch(next);
+    },
+  };
+  return named[name]!;
+}
+
+/**
+ * The key-management routes as middleware; mount with `app.use("/users/keys", keyRoutes(auth))`.
+ * Works on Express 4 and 5 alike (it is a plain middleware, not a Router of one version).
+ */
+export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Middleware {
+  const routes = createKeyRoutes(auth, options);
+  return routeMiddleware(auth, (req) => routes.handle(req), "keyRoutes");
+}

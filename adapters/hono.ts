@@ -1,0 +1,192 @@
+/**
+ * gatehouse for Hono 4: translation only. The principal is `c.var.principal`; spread
+ * {@link Variables} into your app's type (`new Hono<{ Variables: Variables<MyUser> }>()`).
+ * There is no global `ContextVariableMap` augmentation. Refusals are thrown as an
+ * `HTTPException` that carries the ready response and the {@link AuthError} as `cause`.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AuthError } from "../src/errors.js";
+import type { AdapterAuth } from "../src/http/adapter-auth.js";
+import { realmOf } from "../src/http/adapter-auth.js";
+import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { Guard } from "../src/http/guard.js";
+import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import type { IdentifyOptions } from "../src/http/identify.js";
+import { identify } from "../src/http/identify.js";
+import type { KeyRoutesOptions } from "../src/http/key-routes.js";
+import { createKeyRoutes } from "../src/http/key-routes.js";
+import { isPreflight } from "../src/http/node-request.js";
+import { answerText, errorAnswer } from "../src/http/problem.js";
+import type { BodySource } from "../src/http/read-body.js";
+import { readBody } from "../src/http/read-body.js";
+import type { Principal } from "../src/types.js";
+
+/** What gatehouse sets on `c.var`. */
+export interface Variables<TUser extends Principal = Principal> {
+  principal: TUser | null;
+}
+
+type Env<TUser extends Principal> = { Variables: Variables<TUser> };
+
+export interface AuthenticateOptions extends IdentifyOptions {
+  /**
+   * Reshapes refusals: receives the error and the default answer (core status,
+   * `WWW-Authenticate`, problem body) and returns the answer to send. Default: the default
+   * answer. Guards after this middleware use it too.
+   */
+  onError?: (error: AuthError, answer: HttpAnswer, c: Context) => HttpAnswer;
+}
+
+interface Settings {
+  realm: string;
+  onError: AuthenticateOptions["onError"];
+}
+
+// Keyed by the context: the realm and onError reach the guards without a second variable.
+const settingsOf = new WeakMap<object, Settings>();
+
+function toResponse(answer: HttpAnswer): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  return new Response(answerText(answer) ?? null, { status: answer.status, headers });
+}
+
+function refusal(error: AuthError, settings: Settings, c: Context): HTTPException {
+  const answer = errorAnswer(error, settings.realm);
+  const res = toResponse(settings.onError ? settings.onError(error, answer, c) : answer);
+  return new HTTPException(res.status as 401, { res, cause: error });
+}
+
+/** Verifies the request's credential and sets `c.var.principal`. */
+export function authenticate<TUser extends Principal>(
+  auth: AdapterAuth<TUser>,
+  options: AuthenticateOptions = {},
+): MiddlewareHandler<Env<TUser>> {
+  const optional = options.optional ?? false;
+  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  return async function authenticate(c, next) {
+    const request = c.req.raw;
+    if (isPreflight(request.method, request.headers)) return next();
+    const outcome = await identify(auth, request, optional);
+    if (!outcome.ok) throw refusal(outcome.error, settings, c);
+    c.set("principal", outcome.principal);
+    settingsOf.set(c, settings);
+    await next();
+  };
+}
+
+function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {
+  return async function guardRoute(c, next) {
+    const settings = settingsOf.get(c);
+    if (settings === undefined) {
+      if (isPreflight(c.req.method, c.req.raw.headers)) return next();
+      throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
+    }
+    const error = guard(c.var.principal);
+    if (error) throw refusal(error, settings, c);
+    await next();
+  };
+}
+
+/** 401 unless a principal was authenticated. */
+export function requireAuth(): MiddlewareHandler<Env<Principal>> {
+  return guardMiddleware("requireAuth", authGuard());
+}
+
+/** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
+export function requireScopes(...scopes: string[]): MiddlewareHandler<Env<Principal>> {
+  return guardMiddleware("requireScopes", scopesGuard(scopes));
+}
+
+/** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
+export function requireRoles(...roles: string[]): MiddlewareHandler<Env<Principal>> {
+  return guardMiddleware("requireRoles", rolesGuard(roles));
+}
+
+/** The authenticated principal, or `null` when anonymous or before `authenticate`. */
+export function getCurrentUser<TUser extends Principal = Principal>(c: {
+  var: Partial<Variables<TUser>>;
+}): TUser | null {
+  return c.var.principal ?? null;
+}
+
+type RouteHandler = (
+  req: RouteRequest & { principal: Principal | null },
+) => Promise<HttpAnswer | null>;
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function bodySource(request: Request): BodySource {
+  return {
+    contentType: request.headers.get("content-type"),
+    contentLength: request.headers.get("content-length"),
+    chunks: request.body === null || request.bodyUsed ? null : chunksOf(request.body),
+  };
+}
+
+/**
+ * The path below the mount point. `routePath` is the pattern this handler was registered
+ * under after `app.route()` (e.g. `/orgs/:org/keys/*`), so its segment count, less the
+ * wildcard, is the depth of the mount point, parameters included.
+ */
+function pathBelowMount(c: Context): string {
+  const depth = c.req.routePath.split("/").filter((s) => s !== "" && s !== "*").length;
+  const segments = c.req.path.split("/").filter((s) => s !== "");
+  return `/${segments.slice(depth).join("/")}`;
+}
+
+function routeApp(auth: AdapterAuth, handle: RouteHandler): Hono<Env<Principal>> {
+  const realm = realmOf(auth);
+  const app = new Hono<Env<Principal>>();
+  app.all("*", async function routes(c, next) {
+    const request = c.req.raw;
+    let principal = (c.var as Partial<Variables>).principal;
+    if (principal === undefined) {
+      // Mounted without authenticate() in front: the handler decides what anonymous gets.
+      const outcome = await identify(auth, request, true);
+      if (!outcome.ok) return toResponse(errorAnswer(outcome.error, realm));
+      principal = outcome.principal;
+    }
+    let body: unknown;
+    if (BODY_METHODS.has(request.method)) {
+      const read = await readBody(bodySource(request));
+      if (!read.ok) return toResponse(read.answer);
+      body = read.body;
+    }
+    const answer = await handle({
+      method: request.method,
+      path: pathBelowMount(c),
+      query: new URL(request.url).searchParams,
+      headers: request.headers,
+      body,
+      ip: undefined,
+      principal,
+    });
+    if (answer === null) return next();
+    return toResponse(answer);
+  });
+  return app;
+}
+
+/** The key-management routes as a Hono app: `app.route("/users/keys", keyRoutes(auth))`. */
+export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Hono<Env<Principal>> {
+  const routes = createKeyRoutes(auth, options);
+  return routeApp(auth, (req) => routes.handle(req));
+}

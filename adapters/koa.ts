@@ -1,0 +1,206 @@
+/**
+ * gatehouse for Koa 2 and 3: translation only. The principal lives in `ctx.state.principal`
+ * (type it with {@link State}); refusals set status, headers and a problem body and stop
+ * the chain.
+ */
+import type { Context, Next, ParameterizedContext } from "koa";
+import type { AuthError } from "../src/errors.js";
+import type { AdapterAuth } from "../src/http/adapter-auth.js";
+import { realmOf } from "../src/http/adapter-auth.js";
+import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { Guard } from "../src/http/guard.js";
+import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import type { IdentifyOptions } from "../src/http/identify.js";
+import { identify } from "../src/http/identify.js";
+import type { KeyRoutesOptions } from "../src/http/key-routes.js";
+import { createKeyRoutes } from "../src/http/key-routes.js";
+import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
+import { answerText, errorAnswer } from "../src/http/problem.js";
+import { readBody } from "../src/http/read-body.js";
+import type { Principal } from "../src/types.js";
+
+/** What gatehouse puts in `ctx.state`: `new Koa<State<MyUser>>()` or `Router<State<MyUser>>`. */
+export interface State<TUser extends Principal = Principal> {
+  principal: TUser | null;
+}
+
+type Middleware<TUser extends Principal = Principal> = (
+  ctx: ParameterizedContext<State<TUser>>,
+  next: Next,
+) => Promise<void>;
+
+export interface AuthenticateOptions extends IdentifyOptions {
+  /**
+   * Reshapes refusals: receives the error and the default answer (core status,
+   * `WWW-Authenticate`, problem body) and returns the answer to send. Default: the default
+   * answer. Guards after this middleware use it too.
+   */
+  onError?: (error: AuthError, answer: HttpAnswer, ctx: Context) => HttpAnswer;
+}
+
+interface Settings {
+  realm: string;
+  onError: AuthenticateOptions["onError"];
+}
+
+// Keyed by the context so that the realm and onError reach the guards without a second
+// field in ctx.state.
+const settingsOf = new WeakMap<object, Settings>();
+
+function send(ctx: Context, answer: HttpAnswer): void {
+  ctx.status = answer.status;
+  const text = answerText(answer);
+  if (text !== undefined) ctx.body = text;
+  // After the body: assigning a string body sets its own Content-Type, which ours replaces.
+  for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+}
+
+function refuse(error: AuthError, settings: Settings, ctx: Context): void {
+  const answer = errorAnswer(error, settings.realm);
+  send(ctx, settings.onError ? settings.onError(error, answer, ctx) : answer);
+}
+
+function viewOf(ctx: Context) {
+  return nodeRequestView(ctx.req, ctx.href);
+}
+
+/** Verifies the request's credential and sets `ctx.state.principal`. */
+export function authenticate<TUser extends Principal>(
+  auth: AdapterAuth<TUser>,
+  options: AuthenticateOptions = {},
+): Middleware<TUser> {
+  const optional = options.optional ?? false;
+  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  return async function authenticate(ctx, next) {
+    const view = viewOf(ctx);
+    if (isPreflight(view.method, view.headers)) {
+      await next();
+      return;
+    }
+    const outcome = await identify(auth, view, optional);
+    if (!outcome.ok) return refuse(outcome.error, settings, ctx);
+    ctx.state.principal = outcome.principal;
+    settingsOf.set(ctx, settings);
+    await next();
+  };
+}
+
+function guardMiddleware(name: string, guard: Guard): Middleware {
+  return async function guardRoute(ctx, next) {
+    const settings = settingsOf.get(ctx);
+    if (settings === undefined) {
+      if (isPreflight(ctx.method, viewOf(ctx).headers)) {
+        await next();
+        return;
+      }
+      throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
+    }
+    const error = guard(ctx.state.principal);
+    if (error) return refuse(error, settings, ctx);
+    await next();
+  };
+}
+
+/** 401 unless a principal was authenticated. */
+export function requireAuth(): Middleware {
+  return guardMiddleware("requireAuth", authGuard());
+}
+
+/** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
+export function requireScopes(...scopes: string[]): Middleware {
+  return guardMiddleware("requireScopes", scopesGuard(scopes));
+}
+
+/** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
+export function requireRoles(...roles: string[]): Middleware {
+  return guardMiddleware("requireRoles", rolesGuard(roles));
+}
+
+/** The authenticated principal, or `null` when anonymous or before `authenticate`. */
+export function getCurrentUser<TUser extends Principal = Principal>(ctx: {
+  state: Partial<State<TUser>>;
+}): TUser | null {
+  return ctx.state.principal ?? null;
+}
+
+export interface MountOptions {
+  /** The path the routes live under, e.g. `/users/keys`. Default `""` for token routes. */
+  prefix?: string;
+}
+
+type RouteHandler = (
+  req: RouteRequest & { principal: Principal | null },
+) => Promise<HttpAnswer | null>;
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/** The path below `prefix`, or null when the request is not under it. */
+function below(prefix: string, path: string): string | null {
+  if (prefix === "") return path;
+  if (path === prefix) return "/";
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : null;
+}
+
+function normalisePrefix(prefix: string): string {
+  if (prefix !== "" && !prefix.startsWith("/")) {
+    throw new TypeError(`gatehouse: prefix must start with "/" (got ${JSON.stringify(prefix)})`);
+  }
+  return prefix.replace(/\/+$/, "");
+}
+
+function routeMiddleware(
+  auth: AdapterAuth,
+  handle: RouteHandler,
+  prefix: string,
+  name: string,
+): Middleware {
+  const realm = realmOf(auth);
+  const named = {
+    async [name](ctx: ParameterizedContext<State>, next: Next): Promise<void> {
+      const path = below(prefix, ctx.path);
+      if (path === null) {
+        await next();
+        return;
+      }
+      let principal = ctx.state.principal;
+      if (principal === undefined) {
+        // Mounted without authenticate() in front: the handler decides what anonymous gets.
+        const outcome = await identify(auth, viewOf(ctx), true);
+        if (!outcome.ok) return send(ctx, errorAnswer(outcome.error, realm));
+        principal = outcome.principal;
+      }
+      // A body parser (koa-bodyparser, @koa/bodyparser) leaves its result here.
+      let body = (ctx.request as { body?: unknown }).body;
+      if (body === undefined && BODY_METHODS.has(ctx.method)) {
+        const read = await readBody(nodeBodySource(ctx.req));
+        if (!read.ok) return send(ctx, read.answer);
+        body = read.body;
+      }
+      const answer = await handle({
+        method: ctx.method,
+        path,
+        query: new URLSearchParams(ctx.querystring),
+        headers: viewOf(ctx).headers,
+        body,
+        ip: ctx.ip,
+        principal,
+      });
+      if (answer === null) {
+        await next();
+        return;
+      }
+      send(ctx, answer);
+    },
+  };
+  return named[name]!;
+}
+
+/** The key-management routes under `prefix` (default `/keys`). */
+export function keyRoutes(
+  auth: AdapterAuth,
+  options: KeyRoutesOptions & MountOptions = {},
+): Middleware {
+  const routes = createKeyRoutes(auth, options);
+  const prefix = normalisePrefix(options.prefix ?? "/keys");
+  return routeMiddleware(auth, (req) => routes.handle(req), prefix, "keyRoutes");
+}

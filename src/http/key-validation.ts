@@ -1,0 +1,127 @@
+/**
+ * Validation of key-route bodies and queries. Every bad field is reported, not just the
+ * first, and fields the route does not know are refused rather than ignored: a client that
+ * sends `roles` or `ownerId` must learn that it had no effect.
+ */
+import type { KeyUpdate } from "../keys/api-keys.js";
+import type { PageRequest } from "../types.js";
+import type { FieldProblem } from "./problem.js";
+
+const MAX_NAME = 200;
+const MAX_SCOPES = 100;
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token characters
+
+export interface CreateKeyBody {
+  name: string;
+  scopes: string[] | undefined;
+  expiresAt: Date | null | undefined;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldProblem[] };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkName(value: unknown, errors: FieldProblem[]): string | undefined {
+  if (typeof value !== "string" || value.trim() === "") {
+    errors.push({ field: "name", message: "must be a non-empty string" });
+    return undefined;
+  }
+  if (value.length > MAX_NAME) {
+    errors.push({ field: "name", message: `must be at most ${MAX_NAME} characters` });
+    return undefined;
+  }
+  return value.trim();
+}
+
+function checkScopes(value: unknown, errors: FieldProblem[]): string[] | undefined {
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_SCOPES ||
+    !value.every((s): s is string => typeof s === "string" && SCOPE_TOKEN.test(s))
+  ) {
+    errors.push({
+      field: "scopes",
+      message: `must be an array of at most ${MAX_SCOPES} scope strings without spaces`,
+    });
+    return undefined;
+  }
+  return [...new Set(value)];
+}
+
+function checkExpiry(value: unknown, errors: FieldProblem[], now: Date): Date | null | undefined {
+  if (value === null) return null;
+  const date = typeof value === "string" ? new Date(value) : null;
+  if (date === null || Number.isNaN(date.getTime())) {
+    errors.push({ field: "expiresAt", message: "must be an ISO 8601 date-time string or null" });
+    return undefined;
+  }
+  if (date.getTime() <= now.getTime()) {
+    errors.push({ field: "expiresAt", message: "must be in the future" });
+    return undefined;
+  }
+  return date;
+}
+
+function unknownFields(body: Record<string, unknown>, allowed: readonly string[]): FieldProblem[] {
+  return Object.keys(body)
+    .filter((field) => !allowed.includes(field))
+    .map((field) => ({ field, message: "is not a known field" }));
+}
+
+const NOT_AN_OBJECT: FieldProblem[] = [{ field: "(body)", message: "must be a JSON object" }];
+
+export function checkCreateBody(body: unknown, now = new Date()): Checked<CreateKeyBody> {
+  if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
+  const errors = unknownFields(body, ["name", "scopes", "expiresAt"]);
+  const name = checkName(body.name, errors);
+  const scopes = body.scopes === undefined ? undefined : checkScopes(body.scopes, errors);
+  const expiresAt =
+    body.expiresAt === undefined ? undefined : checkExpiry(body.expiresAt, errors, now);
+  if (errors.length > 0 || name === undefined) return { ok: false, errors };
+  return { ok: true, value: { name, scopes, expiresAt } };
+}
+
+export function checkUpdateBody(body: unknown, now = new Date()): Checked<KeyUpdate> {
+  if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
+  const errors = unknownFields(body, ["name", "enabled", "scopes", "expiresAt"]);
+  const patch: KeyUpdate = {};
+  if (body.name !== undefined) {
+    const name = checkName(body.name, errors);
+    if (name !== undefined) patch.name = name;
+  }
+  if (body.enabled !== undefined) {
+    if (typeof body.enabled === "boolean") patch.enabled = body.enabled;
+    else errors.push({ field: "enabled", message: "must be a boolean" });
+  }
+  if (body.scopes !== undefined) {
+    const scopes = checkScopes(body.scopes, errors);
+    if (scopes !== undefined) patch.scopes = scopes;
+  }
+  if (body.expiresAt !== undefined) {
+    const expiresAt = checkExpiry(body.expiresAt, errors, now);
+    if (expiresAt !== undefined) patch.expiresAt = expiresAt;
+  }
+  if (errors.length === 0 && Object.keys(patch).length === 0) {
+    errors.push({
+      field: "(body)",
+      message: "must change at least one of name, enabled, scopes, expiresAt",
+    });
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: patch };
+}
+
+export function checkPageQuery(query: URLSearchParams | undefined): Checked<PageRequest> {
+  const page: PageRequest = {};
+  const errors: FieldProblem[] = [];
+  const limit = query?.get("limit") ?? null;
+  if (limit !== null) {
+    const n = Number(limit);
+    if (Number.isInteger(n) && n >= 1 && n <= 500) page.limit = n;
+    else errors.push({ field: "limit", message: "must be an integer from 1 to 500" });
+  }
+  const cursor = query?.get("cursor") ?? null;
+  if (cursor !== null) page.cursor = cursor;
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: page };
+}

@@ -1,0 +1,528 @@
+/**
+ * THE behaviour table: every adapter and framework major must answer these requests the
+ * same way. Rows run in order against one server with a fresh {@link Fixture}; rows that
+ * change keys only touch keys reserved for them.
+ */
+import { expect } from "vitest";
+import type { Fixture } from "./fixture.js";
+
+export interface RowRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as flat `[name, value, name, value…]` through node:http (fetch merges duplicates). */
+  rawHeaders?: string[];
+  /** An object is sent as JSON; a string is sent as is (set the content-type). */
+  body?: unknown;
+  /** Send on a connection of its own (for answers after which a server may close it). */
+  ownConnection?: boolean;
+}
+
+export interface RowExpect {
+  status: number;
+  /** Lower-case names; a RegExp must match; `null` means the header must be absent. */
+  headers?: Record<string, string | RegExp | null>;
+  /** Dot paths into the JSON body → expected value (vitest asymmetric matchers welcome). */
+  body?: Record<string, unknown>;
+}
+
+export interface Row {
+  name: string;
+  request: (fx: Fixture, origin: string) => RowRequest;
+  expect: (fx: Fixture) => RowExpect;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const apiKey = (key: string) => ({ "x-api-key": key });
+const cookie = (token: string) => ({ cookie: `access_token=${token}` });
+
+const CHALLENGE_ONLY = 'Bearer realm="api"';
+const INVALID_TOKEN = /^Bearer realm="api", error="invalid_token", error_description="/;
+const PROBLEM = "application/problem+json";
+
+function problem(status: number, code: string, challenge: string | RegExp | null): RowExpect {
+  return {
+    status,
+    headers: { "content-type": PROBLEM, "www-authenticate": challenge },
+    body: { status, code, type: `https://gatehouse.dev/errors/${code}`, title: expect.any(String) },
+  };
+}
+
+const ok = (via: string, id = "alice"): RowExpect => ({
+  status: 200,
+  headers: { "www-authenticate": null },
+  body: { "user.id": id, "user.via": via },
+});
+
+export const precedenceRows: Row[] = [
+  {
+    name: "nothing → 401 where required, bare challenge",
+    request: () => ({ path: "/required" }),
+    expect: () => problem(401, "missing_credentials", CHALLENGE_ONLY),
+  },
+  {
+    name: "nothing → 200 anonymous where optional",
+    request: () => ({ path: "/optional" }),
+    expect: () => ({ status: 200, body: { user: null } }),
+  },
+  {
+    name: "nothing → 401 behind requireAuth",
+    request: () => ({ path: "/me" }),
+    expect: () => problem(401, "missing_credentials", CHALLENGE_ONLY),
+  },
+  {
+    name: "good Bearer → 200 via jwt",
+    request: (fx) => ({ path: "/me", headers: bearer(fx.tokens.alice) }),
+    expect: () => ok("jwt"),
+  },
+  {
+    name: "good key → 200 via apiKey, key named, no hash",
+    request: (fx) => ({ path: "/me", headers: apiKey(fx.keys.alice) }),
+    expect: (fx) => ({
+      ...ok("apiKey"),
+      body: { "user.via": "apiKey", "user.key.id": fx.ids.alice, "user.key.hash": undefined },
+    }),
+  },
+  {
+    name: "bad Bearer + good key → 401 (Bearer decides)",
+    request: (fx) => ({
+      path: "/optional",
+      headers: { ...bearer(fx.tokens.wrongSignature), ...apiKey(fx.keys.alice) },
+    }),
+    expect: () => problem(401, "invalid_token", INVALID_TOKEN),
+  },
+  {
+    name: "good key + bad cookie → 200 via apiKey",
+    request: (fx) => ({ path: "/me", headers: { ...apiKey(fx.keys.alice), ...cookie("junk") } }),
+    expect: () => ok("apiKey"),
+  },
+  {
+    name: "bad key + good cookie → 401 (key decides)",
+    request: (fx) => ({
+      path: "/optional",
+      headers: { ...apiKey(fx.keys.unknown), ...cookie(fx.tokens.alice) },
+    }),
+    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+  },
+  {
+    name: "cookie only → 200 via cookie",
+    request: (fx) => ({ path: "/required", headers: cookie(fx.tokens.alice) }),
+    expect: () => ok("cookie"),
+  },
+  {
+    name: "non-Bearer Authorization counts as absent (optional → anonymous)",
+    request: () => ({ path: "/optional", headers: { authorization: "Basic dXNlcjpwYXNz" } }),
+    expect: () => ({ status: 200, body: { user: null } }),
+  },
+  {
+    name: "present but bad credential on an optional route → 401, never anonymous",
+    request: () => ({ path: "/optional", headers: bearer("not.a.jwt") }),
+    expect: () => ({ status: 401, headers: { "www-authenticate": INVALID_TOKEN } }),
+  },
+];
+
+export const errorRows: Row[] = [
+  {
+    name: "invalid_request: two Authorization headers → 400",
+    request: (fx) => ({
+      path: "/optional",
+      rawHeaders: ["Authorization", `Bearer ${fx.tokens.alice}`, "Authorization", "Bearer other"],
+    }),
+    expect: () => problem(400, "invalid_request", /^Bearer realm="api", error="invalid_request"/),
+  },
+  {
+    name: "invalid_token: wrong signature",
+    request: (fx) => ({ path: "/required", headers: bearer(fx.tokens.wrongSignature) }),
+    expect: () => problem(401, "invalid_token", INVALID_TOKEN),
+  },
+  {
+    name: "invalid_token: oversized token refused",
+    request: (fx) => ({ path: "/required", headers: bearer(fx.tokens.oversized) }),
+    expect: () => problem(401, "invalid_token", INVALID_TOKEN),
+  },
+  {
+    name: "token_expired",
+    request: (fx) => ({ path: "/required", headers: bearer(fx.tokens.expired) }),
+    expect: () => problem(401, "token_expired", INVALID_TOKEN),
+  },
+  {
+    name: "invalid_api_key: unknown key",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.unknown) }),
+    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+  },
+  {
+    name: "invalid_api_key: malformed key",
+    request: () => ({ path: "/required", headers: apiKey("gh_not-a-key") }),
+    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+  },
+  {
+    name: "key_disabled",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.disabled) }),
+    expect: () => problem(401, "key_disabled", INVALID_TOKEN),
+  },
+  {
+    name: "key_expired",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.expired) }),
+    expect: () => problem(401, "key_expired", INVALID_TOKEN),
+  },
+  {
+    name: "insufficient_scope with the scope in the challenge",
+    request: (fx) => ({ path: "/reports", headers: bearer(fx.tokens.noScopes) }),
+    expect: () =>
+      problem(
+        403,
+        "insufficient_scope",
+        'Bearer realm="api", error="insufficient_scope", scope="reports:read"',
+      ),
+  },
+  {
+    name: "forbidden: missing role, no challenge",
+    request: (fx) => ({ path: "/admin", headers: bearer(fx.tokens.alice) }),
+    expect: () => problem(403, "forbidden", null),
+  },
+  {
+    name: "csrf_failed: cookie POST from another origin → 403",
+    request: (fx) => ({
+      method: "POST",
+      path: "/required",
+      headers: { ...cookie(fx.tokens.alice), origin: "https://evil.example" },
+    }),
+    expect: () => problem(403, "csrf_failed", null),
+  },
+  {
+    name: "cookie POST from the same origin → 200",
+    request: (fx, origin) => ({
+      method: "POST",
+      path: "/required",
+      headers: { ...cookie(fx.tokens.alice), origin },
+    }),
+    expect: () => ok("cookie"),
+  },
+  {
+    name: "Bearer POST from another origin is not subject to CSRF → 200",
+    request: (fx) => ({
+      method: "POST",
+      path: "/required",
+      headers: { ...bearer(fx.tokens.alice), origin: "https://evil.example" },
+    }),
+    expect: () => ok("jwt"),
+  },
+  {
+    name: "rate_limited: a key over its budget → 429 with Retry-After, not 401",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.limitedSpent) }),
+    expect: () => ({
+      ...problem(429, "rate_limited", null),
+      headers: { "content-type": PROBLEM, "www-authenticate": null, "retry-after": /^\d+$/ },
+    }),
+  },
+  {
+    name: "unavailable: key store down → 503 with Retry-After, never 401",
+    request: (fx) => ({ path: "/down", headers: apiKey(fx.keys.onDownStore) }),
+    expect: () => ({
+      ...problem(503, "unavailable", null),
+      headers: { "content-type": PROBLEM, "www-authenticate": null, "retry-after": /^\d+$/ },
+    }),
+  },
+];
+
+export const guardRows: Row[] = [
+  {
+    name: "requireScopes: held scope → 200",
+    request: (fx) => ({ path: "/reports", headers: apiKey(fx.keys.alice) }),
+    expect: () => ({ status: 200 }),
+  },
+  {
+    name: "requireScopes: anonymous → 401",
+    request: () => ({ path: "/reports" }),
+    expect: () => problem(401, "missing_credentials", CHALLENGE_ONLY),
+  },
+  {
+    name: "requireRoles: held role → 200",
+    request: (fx) => ({ path: "/admin", headers: bearer(fx.tokens.admin) }),
+    expect: () => ok("jwt", "root"),
+  },
+  {
+    name: "requireRoles: anonymous → 401",
+    request: () => ({ path: "/admin" }),
+    expect: () => problem(401, "missing_credentials", CHALLENGE_ONLY),
+  },
+  {
+    name: "CORS preflight passes a required authenticate untouched",
+    request: (fx, origin) => ({
+      method: "OPTIONS",
+      path: "/required",
+      headers: { origin, "access-control-request-method": "GET" },
+    }),
+    expect: () => ({ status: 204, headers: { "www-authenticate": null } }),
+  },
+  {
+    name: "OPTIONS without Access-Control-Request-Method is not a preflight → 401",
+    request: () => ({ method: "OPTIONS", path: "/required" }),
+    expect: () => ({ status: 401 }),
+  },
+];
+
+const K = "/users/keys";
+const json = (body: unknown) => body;
+
+export const keyRouteRows: Row[] = [
+  {
+    name: "keys: anonymous list → 401",
+    request: () => ({ path: K }),
+    expect: () => problem(401, "missing_credentials", CHALLENGE_ONLY),
+  },
+  {
+    name: "keys: list own, no hashes, no-store",
+    request: (fx) => ({ path: `${K}/`, headers: bearer(fx.tokens.alice) }),
+    expect: (fx) => ({
+      status: 200,
+      headers: { "cache-control": "no-store", "content-type": /^application\/json/ },
+      body: {
+        items: expect.arrayContaining([expect.objectContaining({ id: fx.ids.alice })]) as unknown,
+        "items.0.hash": undefined,
+        "items.0.ownerId": "alice",
+        next: null,
+      },
+    }),
+  },
+  {
+    name: "keys: list never shows another user's key",
+    request: (fx) => ({ path: K, headers: bearer(fx.tokens.alice) }),
+    expect: (fx) => ({
+      status: 200,
+      body: {
+        items: expect.not.arrayContaining([expect.objectContaining({ id: fx.ids.bob })]) as unknown,
+      },
+    }),
+  },
+  {
+    name: "keys: create → 201, plaintext once, no-store",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: bearer(fx.tokens.alice),
+      body: json({ name: "deploy", scopes: ["reports:read"] }),
+    }),
+    expect: () => ({
+      status: 201,
+      headers: { "cache-control": "no-store" },
+      body: {
+        key: expect.stringMatching(/^gh_/) as unknown,
+        "record.name": "deploy",
+        "record.ownerId": "alice",
+        "record.scopes": ["reports:read"],
+        "record.hash": undefined,
+      },
+    }),
+  },
+  {
+    name: "keys: create from a form body",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: { ...bearer(fx.tokens.alice), "content-type": "application/x-www-form-urlencoded" },
+      body: "name=from-a-form",
+    }),
+    expect: () => ({ status: 201, body: { "record.name": "from-a-form" } }),
+  },
+  {
+    name: "keys: create with bad and unknown fields → 400 listing each",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: bearer(fx.tokens.alice),
+      body: json({ name: "", roles: ["admin"], expiresAt: "yesterday" }),
+    }),
+    expect: () => ({
+      status: 400,
+      headers: { "content-type": PROBLEM, "www-authenticate": null },
+      body: {
+        code: "invalid_body",
+        errors: expect.arrayContaining([
+          expect.objectContaining({ field: "name" }),
+          expect.objectContaining({ field: "roles" }),
+          expect.objectContaining({ field: "expiresAt" }),
+        ]) as unknown,
+      },
+    }),
+  },
+  {
+    name: "keys: create with malformed JSON → 400",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: { ...bearer(fx.tokens.alice), "content-type": "application/json" },
+      body: '{"name": ',
+    }),
+    // Only the status: when the app has its own JSON parser in front (express.json()),
+    // that parser answers in its own format before the key routes see the body.
+    expect: () => ({ status: 400 }),
+  },
+  {
+    name: "keys: create with an oversized body → 413",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: { ...bearer(fx.tokens.alice), "content-type": "application/x-www-form-urlencoded" },
+      body: `name=${"x".repeat(200_000)}`,
+      ownConnection: true,
+    }),
+    expect: () => ({ status: 413, headers: { "content-type": PROBLEM } }),
+  },
+  {
+    name: "keys: scopes beyond the caller's own → 403",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: bearer(fx.tokens.alice),
+      body: json({ name: "greedy", scopes: ["billing:write"] }),
+    }),
+    expect: () => ({ status: 403, body: { code: "forbidden" } }),
+  },
+  {
+    name: "keys: an API key without keys:write cannot create keys → 403",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: apiKey(fx.keys.alice),
+      body: json({ name: "from a key" }),
+    }),
+    expect: () =>
+      problem(403, "insufficient_scope", /error="insufficient_scope", scope="keys:write"/),
+  },
+  {
+    name: "keys: an API key with keys:write can → 201",
+    request: (fx) => ({
+      method: "POST",
+      path: K,
+      headers: apiKey(fx.keys.aliceWriter),
+      body: json({ name: "from a writer key", scopes: ["reports:read"] }),
+    }),
+    expect: () => ({ status: 201, body: { "record.ownerId": "alice" } }),
+  },
+  {
+    name: "keys: get own",
+    request: (fx) => ({ path: `${K}/${fx.ids.alice}`, headers: bearer(fx.tokens.alice) }),
+    expect: (fx) => ({ status: 200, body: { id: fx.ids.alice, name: "ci", hash: undefined } }),
+  },
+  {
+    name: "keys: get another user's key → 404",
+    request: (fx) => ({ path: `${K}/${fx.ids.bob}`, headers: bearer(fx.tokens.alice) }),
+    expect: () => ({ status: 404, headers: { "content-type": PROBLEM } }),
+  },
+  {
+    name: "keys: patch own name and enabled",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/${fx.ids.alicePatchable}`,
+      headers: bearer(fx.tokens.alice),
+      body: json({ name: "renamed", enabled: false }),
+    }),
+    expect: () => ({ status: 200, body: { name: "renamed", enabled: false, status: "disabled" } }),
+  },
+  {
+    name: "keys: patch with nothing to change → 400",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/${fx.ids.alicePatchable}`,
+      headers: bearer(fx.tokens.alice),
+      body: json({}),
+    }),
+    expect: () => ({ status: 400, body: { code: "invalid_body" } }),
+  },
+  {
+    name: "keys: patch another user's key → 404",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/${fx.ids.bob}`,
+      headers: bearer(fx.tokens.alice),
+      body: json({ enabled: false }),
+    }),
+    expect: () => ({ status: 404 }),
+  },
+  {
+    name: "keys: delete another user's key → 404",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${K}/${fx.ids.bob}`,
+      headers: bearer(fx.tokens.alice),
+    }),
+    expect: () => ({ status: 404 }),
+  },
+  {
+    name: "keys: delete own → 204",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${K}/${fx.ids.aliceDeletable}`,
+      headers: bearer(fx.tokens.alice),
+    }),
+    expect: () => ({ status: 204 }),
+  },
+  {
+    name: "keys: a deleted key is gone → 404",
+    request: (fx) => ({ path: `${K}/${fx.ids.aliceDeletable}`, headers: bearer(fx.tokens.alice) }),
+    expect: () => ({ status: 404 }),
+  },
+  {
+    name: "keys: unsupported method → 405 with Allow",
+    request: (fx) => ({ method: "PUT", path: K, headers: bearer(fx.tokens.alice), body: {} }),
+    expect: () => ({ status: 405, headers: { allow: "GET, POST" } }),
+  },
+  {
+    name: "admin: list by user without the role → 403",
+    request: (fx) => ({ path: `${K}/by-user/bob`, headers: bearer(fx.tokens.alice) }),
+    expect: () => problem(403, "forbidden", null),
+  },
+  {
+    name: "admin: list by user",
+    request: (fx) => ({ path: `${K}/by-user/bob`, headers: bearer(fx.tokens.admin) }),
+    expect: (fx) => ({
+      status: 200,
+      body: {
+        items: expect.arrayContaining([expect.objectContaining({ id: fx.ids.bob })]) as unknown,
+        "items.0.ownerId": "bob",
+        "items.0.hash": undefined,
+      },
+    }),
+  },
+  {
+    name: "admin: patch a key under the wrong user → 404",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/by-user/alice/${fx.ids.bobAdminTarget}`,
+      headers: bearer(fx.tokens.admin),
+      body: json({ enabled: false }),
+    }),
+    expect: () => ({ status: 404 }),
+  },
+  {
+    name: "admin: patch another user's key",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/by-user/bob/${fx.ids.bobAdminTarget}`,
+      headers: bearer(fx.tokens.admin),
+      body: json({ enabled: false }),
+    }),
+    expect: (fx) => ({ status: 200, body: { id: fx.ids.bobAdminTarget, enabled: false } }),
+  },
+  {
+    name: "admin: delete another user's key",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${K}/by-user/bob/${fx.ids.bobAdminTarget}`,
+      headers: bearer(fx.tokens.admin),
+    }),
+    expect: () => ({ status: 204 }),
+  },
+  {
+    name: "admin: delete without the role → 403",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${K}/by-user/bob/${fx.ids.bob}`,
+      headers: bearer(fx.tokens.alice),
+    }),
+    expect: () => problem(403, "forbidden", null),
+  },
+];
+
+export const behaviours: Row[] = [...precedenceRows, ...errorRows, ...guardRows, ...keyRouteRows];

@@ -1,0 +1,141 @@
+/**
+ * The world every adapter server is tested in: one auth over a memory store holding keys
+ * for alice and bob, tokens for alice and an admin, and a second auth whose store is down.
+ * Each server gets its own fixture, so rows that change keys cannot leak between adapters.
+ */
+import { SignJWT } from "jose";
+import { createAuth } from "../../src/create-auth.js";
+import type { Auth } from "../../src/auth-options.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
+import type { KeyStore } from "../../src/types.js";
+
+export const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
+const ISSUER = "https://api.example.test";
+const AUDIENCE = "api";
+
+export interface Fixture {
+  auth: Auth;
+  /** An auth whose key store rejects every read. */
+  downAuth: Auth;
+  tokens: {
+    alice: string;
+    admin: string;
+    expired: string;
+    /** alice with no scopes at all. */
+    noScopes: string;
+    wrongSignature: string;
+    oversized: string;
+  };
+  keys: {
+    /** alice, scopes reports:read. */
+    alice: string;
+    /** alice, scopes keys:write reports:read. */
+    aliceWriter: string;
+    bob: string;
+    disabled: string;
+    expired: string;
+    /** A well-formed key that no store holds. */
+    unknown: string;
+    /** A key limited to one request a minute, whose request is already spent. */
+    limitedSpent: string;
+    /** A key on the down auth (its store rejects). */
+    onDownStore: string;
+  };
+  ids: {
+    alice: string;
+    bob: string;
+    alicePatchable: string;
+    aliceDeletable: string;
+    bobAdminTarget: string;
+  };
+}
+
+function authOver(store: KeyStore): Auth {
+  return createAuth({
+    jwt: { secret: SECRET, algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, ttl: "15m" },
+    apiKeys: { store, header: "x-api-key", prefix: "gh" },
+    cookie: { name: "access_token", secure: false },
+  });
+}
+
+async function rawToken(claims: Record<string, unknown>, exp: number, secret = SECRET) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256", typ: "at+jwt" })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject("alice")
+    .setIssuedAt(exp - 600)
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(secret));
+}
+
+export async function makeFixture(): Promise<Fixture> {
+  const store = memoryKeyStore();
+  const auth = authOver(store);
+  const downStore = memoryKeyStore();
+  const downAuth = authOver({
+    ...downStore,
+    get: () => Promise.reject(new Error("connection refused")),
+  });
+
+  const create = (ownerId: string, name: string, scopes: string[] = []) =>
+    auth.keys.create({ ownerId, name, scopes });
+  const alice = await create("alice", "ci", ["reports:read"]);
+  const aliceWriter = await create("alice", "admin tool", ["keys:write", "reports:read"]);
+  const bob = await create("bob", "bob's", ["reports:read"]);
+  const disabled = await create("alice", "off");
+  await auth.keys.update("alice", disabled.record.id, { enabled: false });
+  const expired = await create("alice", "old");
+  // The manager only accepts future expiries, so the record is aged in the store directly.
+  await store.update(expired.record.id, { expiresAt: new Date(Date.now() - 60_000) });
+  const patchable = await create("alice", "to rename");
+  const deletable = await create("alice", "to delete");
+  const bobTarget = await create("bob", "admin will disable this");
+  const limited = await auth.keys.create({
+    ownerId: "alice",
+    name: "limited",
+    rateLimit: { limit: 1, window: 60_000 },
+  });
+  const spent = await auth.authenticate(
+    new Request("http://x/", { headers: { "x-api-key": limited.key } }),
+  );
+  if (!spent.ok) throw new Error(`fixture: the limited key did not verify: ${spent.error.code}`);
+  const onDown = await downAuth.keys.create({ ownerId: "alice", name: "down" });
+  const unknown = await authOver(memoryKeyStore()).keys.create({ ownerId: "x", name: "elsewhere" });
+
+  const now = Math.floor(Date.now() / 1000);
+  const fixture: Fixture = {
+    auth,
+    downAuth,
+    tokens: {
+      alice: await auth.tokens.issue({ sub: "alice", scopes: ["reports:read"], roles: [] }),
+      admin: await auth.tokens.issue({
+        sub: "root",
+        scopes: ["reports:read", "keys:write"],
+        roles: ["admin"],
+      }),
+      noScopes: await auth.tokens.issue({ sub: "alice", scopes: [], roles: [] }),
+      expired: await rawToken({ scope: "reports:read" }, now - 3600),
+      wrongSignature: await rawToken({}, now + 600, "another-secret-that-is-long-enough-for-hs256"),
+      oversized: `${"a".repeat(6000)}.${"b".repeat(6000)}.${"c".repeat(100)}`,
+    },
+    keys: {
+      alice: alice.key,
+      aliceWriter: aliceWriter.key,
+      bob: bob.key,
+      disabled: disabled.key,
+      expired: expired.key,
+      unknown: unknown.key,
+      limitedSpent: limited.key,
+      onDownStore: onDown.key,
+    },
+    ids: {
+      alice: alice.record.id,
+      bob: bob.record.id,
+      alicePatchable: patchable.record.id,
+      aliceDeletable: deletable.record.id,
+      bobAdminTarget: bobTarget.record.id,
+    },
+  };
+  return fixture;
+}

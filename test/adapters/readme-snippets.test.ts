@@ -1,0 +1,98 @@
+/**
+ * The design's "Usage that must work as written" adapter snippets, line for line (token
+ * routes are covered by their own rows), each served over real HTTP.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import Koa from "koa";
+import Router from "@koa/router";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as ex from "../../adapters/express.js";
+import * as ko from "../../adapters/koa.js";
+import * as ho from "../../adapters/hono.js";
+import { makeFixture } from "./fixture.js";
+import type { Fixture } from "./fixture.js";
+
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await makeFixture();
+});
+afterAll(async () => {
+  await fx.auth.close();
+  await fx.downAuth.close();
+});
+
+async function serve(listener: Parameters<typeof createServer>[1]) {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+async function exercise(url: string) {
+  const auth = { authorization: `Bearer ${fx.tokens.alice}` };
+  const me = await fetch(`${url}/me`, { headers: auth });
+  expect(me.status).toBe(200);
+  expect(await me.json()).toMatchObject({ id: "alice", via: "jwt" });
+  expect((await fetch(`${url}/me`)).status).toBe(401);
+  const keys = await fetch(`${url}/users/keys`, { headers: auth });
+  expect(keys.status).toBe(200);
+  expect(await keys.json()).toMatchObject({ items: expect.any(Array) as unknown });
+}
+
+describe("README snippets", () => {
+  it("Express", async () => {
+    const { getCurrentUser, requireAuth, requireScopes, authenticate, keyRoutes } = ex;
+    const auth = fx.auth;
+    const app = express();
+    app.use(express.json());
+    app.use(authenticate(auth, { optional: true }));
+    app.get("/me", requireAuth(), (req, res) => res.json(getCurrentUser(req)));
+    app.get("/reports", requireScopes("reports:read"), (req, res) => res.json([]));
+    app.use("/users/keys", keyRoutes(auth));
+    const server = await serve(app);
+    await exercise(server.url);
+    const reports = await fetch(`${server.url}/reports`, {
+      headers: { "x-api-key": fx.keys.alice },
+    });
+    expect(reports.status).toBe(200);
+    server.close();
+  });
+
+  it("Koa", async () => {
+    const { authenticate, requireAuth, getCurrentUser, keyRoutes } = ko;
+    const auth = fx.auth;
+    const app = new Koa();
+    const router = new Router();
+    app.use(authenticate(auth, { optional: true }));
+    app.use(keyRoutes(auth, { prefix: "/users/keys" }));
+    router.get("/me", requireAuth(), (ctx) => {
+      ctx.body = getCurrentUser(ctx);
+    });
+    app.use(router.routes());
+    const handle = app.callback();
+    const server = await serve((req, res) => {
+      void handle(req, res);
+    });
+    await exercise(server.url);
+    server.close();
+  });
+
+  it("Hono", async () => {
+    const { authenticate, requireAuth, getCurrentUser, keyRoutes } = ho;
+    const auth = fx.auth;
+    const app = new Hono();
+    app.use("*", authenticate(auth, { optional: true }));
+    app.route("/users/keys", keyRoutes(auth));
+    app.get("/me", requireAuth(), (c) => c.json(getCurrentUser(c)));
+    const { getRequestListener } = await import("@hono/node-server");
+    const listener = getRequestListener(app.fetch);
+    const server = await serve((req, res) => {
+      void listener(req, res);
+    });
+    await exercise(server.url);
+    server.close();
+  });
+});
