@@ -1,0 +1,193 @@
+/**
+ * `gatehouse/stores/redis`: keys in Redis through ioredis. One hash per key
+ * (`<prefix>key:<id>`), one sorted set per owner (`<prefix>owner:<ownerId>`) for listing,
+ * and every write that changes a key publishes on `<prefix>changes` from inside its Lua
+ * script, so a write and its announcement cannot come apart. `subscribe` listens on a
+ * duplicated connection, which ioredis re-subscribes after a reconnect.
+ *
+ * Also exports {@link redisRateLimiter}, so that per-key limits hold across instances.
+ */
+import type { Redis } from "ioredis";
+import type {
+  ApiKeyRecord,
+  KeyStore,
+  KeyStoreChange,
+  Page,
+  PageRequest,
+  TouchEntry,
+} from "../types.js";
+import { ChangeListeners, encodeChange } from "./change-listeners.js";
+import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
+import { decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
+import { openRedis, quit, type RedisConnectionOptions } from "./redis-connection.js";
+import { CREATE, DELETE, TOUCH, UPDATE, runScript } from "./redis-scripts.js";
+
+export { redisRateLimiter } from "./redis-rate-limiter.js";
+export type { RedisRateLimiterOptions } from "./redis-rate-limiter.js";
+export type { RedisConnectionOptions } from "./redis-connection.js";
+
+export interface RedisKeyStoreOptions extends RedisConnectionOptions {
+  /**
+   * Put before every Redis key and the change channel, so that several deployments (or
+   * test runs) can share one server. Default `"gatehouse:"`.
+   */
+  prefix?: string;
+  /**
+   * Called with errors of the subscriber connection. Default: none (ioredis reconnects and
+   * re-subscribes by itself; until then the verifier's cache TTL bounds revocation).
+   */
+  onError?: (error: Error) => void;
+}
+
+export interface RedisKeyStore extends Required<KeyStore> {
+  /** The client the store writes through (yours, or the one it opened). */
+  readonly client: Redis;
+}
+
+/** Keys per TOUCH script call; the calls of one batch go out in one pipeline. */
+const TOUCH_CHUNK = 500;
+
+export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
+  const prefix = options.prefix ?? "gatehouse:";
+  if (typeof prefix !== "string") throw new TypeError("gatehouse: options.prefix must be a string");
+  const { client, release } = openRedis(options, "redisKeyStore");
+  const keyOf = (id: string) => `${prefix}key:${id}`;
+  const ownerPrefix = `${prefix}owner:`;
+  const channel = `${prefix}changes`;
+  const listeners = new ChangeListeners();
+  let subscriber: Promise<Redis> | null = null;
+  let closed: Promise<void> | null = null;
+
+  function openSubscriber(): Promise<Redis> {
+    subscriber ??= (async () => {
+      const connection = client.duplicate();
+      connection.on("error", (error: Error) => options.onError?.(error));
+      connection.on("message", (from: string, message: string) => {
+        if (from === channel) listeners.deliver(message);
+      });
+      try {
+        await connection.subscribe(channel);
+      } catch (error) {
+        subscriber = null;
+        connection.disconnect();
+        throw error;
+      }
+      return connection;
+    })();
+    return subscriber;
+  }
+
+  const announce = (change: KeyStoreChange) => [ownerPrefix, channel, encodeChange(change)];
+
+  return {
+    client,
+
+    async get(id) {
+      return decodeRecord(await client.hgetall(keyOf(id)));
+    },
+
+    async create(record) {
+      const member = indexMember(record.createdAt.getTime(), record.id);
+      const { set } = encodeFields(record);
+      const created = await runScript(
+        client,
+        CREATE,
+        [keyOf(record.id), ownerPrefix + record.ownerId],
+        [member, ...set],
+      );
+      if (created !== 1) throw new Error(`a key with id ${record.id} exists already`);
+    },
+
+    async update(id, patch) {
+      const {
+        id: _id,
+        createdAt: _createdAt,
+        ...changes
+      } = patch as typeof patch & {
+        id?: unknown;
+        createdAt?: unknown;
+      };
+      const { set, remove } = encodeFields(changes);
+      const reply = await runScript(
+        client,
+        UPDATE,
+        [keyOf(id)],
+        [...announce({ type: "update", id }), set.length / 2, ...set, ...remove],
+      );
+      return Array.isArray(reply) ? decodeRecord(reply as string[]) : null;
+    },
+
+    async delete(id) {
+      const reply = await runScript(client, DELETE, [keyOf(id)], announce({ type: "delete", id }));
+      return reply === 1;
+    },
+
+    async listByOwner(ownerId, page?: PageRequest): Promise<Page<ApiKeyRecord>> {
+      const limit = pageLimit(page);
+      const after = decodeCursor(page?.cursor);
+      const min = after ? `(${indexMember(after.createdAt, after.id)}` : "-";
+      const members = await client.zrangebylex(
+        ownerPrefix + ownerId,
+        min,
+        "+",
+        "LIMIT",
+        0,
+        limit + 1,
+      );
+      const ids = members.slice(0, limit).map((m) => m.slice(m.indexOf(":") + 1));
+      const pipeline = client.pipeline();
+      for (const id of ids) pipeline.hgetall(keyOf(id));
+      const replies = ids.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+      const items: ApiKeyRecord[] = [];
+      for (const [error, hash] of replies) {
+        if (error) throw error;
+        const record = decodeRecord(hash as Record<string, string>);
+        // A key deleted between the two round trips is simply not listed.
+        if (record) items.push(record);
+      }
+      const lastId = ids.at(-1);
+      const lastMember = members[limit - 1];
+      const next =
+        members.length > limit && lastId !== undefined && lastMember !== undefined
+          ? encodeCursor({ createdAt: Number(lastMember.slice(0, 15)), id: lastId })
+          : null;
+      return { items, next };
+    },
+
+    async touch(batch: TouchEntry[]) {
+      if (batch.length === 0) return;
+      const pipeline = client.pipeline();
+      for (let start = 0; start < batch.length; start += TOUCH_CHUNK) {
+        const chunk = batch.slice(start, start + TOUCH_CHUNK);
+        pipeline.eval(
+          TOUCH,
+          chunk.length,
+          ...chunk.map((entry) => keyOf(entry.id)),
+          ...chunk.map((entry) => entry.lastUsedAt.getTime()),
+        );
+      }
+      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    },
+
+    async subscribe(onChange) {
+      const unsubscribe = listeners.add(onChange);
+      try {
+        await openSubscriber();
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+      return unsubscribe;
+    },
+
+    close() {
+      closed ??= (async () => {
+        listeners.clear();
+        const connection = subscriber ? await subscriber.catch(() => null) : null;
+        if (connection) await quit(connection);
+        await release();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { redisKeyStore, redisRateLimiter } from "../../src/stores/redis.js";
+import {
+  keyStoreConformance,
+  randomId,
+  sampleKeyRecord,
+  waitUntil,
+} from "../../src/testing/index.js";
+import type { KeyStoreChange } from "../../src/types.js";
+import { REDIS_URL, redisUp } from "./servers.js";
+
+const up = await redisUp();
+// Each run has its own key prefix, and deletes exactly its own keys at the end.
+const prefix = `gh-test-${randomId(4)}:`;
+
+if (up) {
+  afterAll(async () => {
+    const admin = new Redis(REDIS_URL);
+    let cursor = "0";
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+      if (keys.length > 0) await admin.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    await admin.quit();
+  });
+
+  keyStoreConformance(() => redisKeyStore({ url: REDIS_URL, prefix }), {
+    name: "redisKeyStore conformance",
+  });
+}
+
+/** Resolves once `attempt` resolves, retrying every 50 ms; rejects after `timeout`. */
+async function eventually<T>(attempt: () => Promise<T>, timeout: number, what: string) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** Rejects if `promise` has not settled within `ms`: "rejects, never hangs". */
+function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** A throwaway redis-server of this test's own, so the shared one is never disturbed. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
+  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  probe.on("error", () => {});
+  await eventually(() => probe.ping(), 10_000, "the test redis-server to start");
+  probe.disconnect();
+  return child;
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await once(child, "exit");
+}
+
+describe.skipIf(!up)("redisKeyStore", () => {
+  it("announces an update and a delete on A to B's subscriber within 1 s", async () => {
+    const a = redisKeyStore({ url: REDIS_URL, prefix });
+    const b = redisKeyStore({ url: REDIS_URL, prefix });
+    try {
+      const heard: KeyStoreChange[] = [];
+      await b.subscribe((change) => heard.push(change));
+      const record = sampleKeyRecord();
+      await a.create(record);
+      await a.update(record.id, { enabled: false });
+      await waitUntil(
+        () => heard.some((c) => c.type === "update" && c.id === record.id),
+        1000,
+        "update on B",
+      );
+      await a.delete(record.id);
+      await waitUntil(
+        () => heard.some((c) => c.type === "delete" && c.id === record.id),
+        1000,
+        "delete on B",
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("moves a key to its new owner's listing when ownerId changes", async () => {
+    const store = redisKeyStore({ url: REDIS_URL, prefix });
+    try {
+      const record = sampleKeyRecord();
+      await store.create(record);
+      await store.update(record.id, { ownerId: "someone-else" + record.id });
+      expect((await store.listByOwner(record.ownerId)).items).toEqual([]);
+      const moved = await store.listByOwner("someone-else" + record.id);
+      expect(moved.items.map((r) => r.id)).toEqual([record.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("leaves a client it was given open on close", async () => {
+    const client = new Redis(REDIS_URL);
+    const store = redisKeyStore({ client, prefix });
+    await store.subscribe(() => {});
+    await store.close();
+    expect(await client.ping()).toBe("PONG");
+    await client.quit();
+  });
+
+  it("shares one rate-limit budget between two limiters (two instances)", async () => {
+    const a = redisRateLimiter({ url: REDIS_URL, prefix });
+    const b = redisRateLimiter({ url: REDIS_URL, prefix });
+    try {
+      const id = randomId();
+      // A long window, so the test never straddles a boundary.
+      const limit = { limit: 3, window: 3_600_000 };
+      const decisions = [];
+      for (const limiter of [a, b, a, b]) decisions.push(await limiter.consume(id, limit, 0));
+      expect(decisions.slice(0, 3)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+      const last = decisions[3]!;
+      expect(last.ok).toBe(false);
+      if (!last.ok) {
+        expect(last.retryAfter).toBeGreaterThan(0);
+        expect(last.retryAfter).toBeLessThanOrEqual(limit.window);
+      }
+      expect(await a.consume(randomId(), limit, 0)).toEqual({ ok: true });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("rejects calls while its server is down, and recovers when it returns", async () => {
+    const port = await freePort();
+    let child = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const store = redisKeyStore({ url, prefix });
+    try {
+      const heard: KeyStoreChange[] = [];
+      await store.subscribe((change) => heard.push(change));
+      const before = sampleKeyRecord();
+      await store.create(before);
+
+      await stopRedis(child);
+      // Bounded, not exact: the default ioredis settings of the store reject after one retry.
+      await expect(settlesWithin(store.get(before.id), 8000)).rejects.toThrow();
+      await expect(
+        settlesWithin(store.touch([{ id: before.id, lastUsedAt: new Date() }]), 8000),
+      ).rejects.toThrow();
+
+      child = await startRedis(port);
+      // Same store object, no restart: calls succeed again once ioredis has reconnected.
+      const after = sampleKeyRecord();
+      await eventually(() => store.create(after), 10_000, "a write after the restart");
+      expect((await store.get(after.id))?.id).toBe(after.id);
+
+      // The subscriber connection re-subscribed by itself.
+      const writer = redisKeyStore({ url, prefix });
+      try {
+        await eventually(
+          async () => {
+            await writer.update(after.id, { name: `n${Date.now()}` });
+            if (!heard.some((c) => c.id === after.id)) throw new Error("not yet announced");
+          },
+          10_000,
+          "an announcement after the restart",
+        );
+      } finally {
+        await writer.close();
+      }
+    } finally {
+      await store.close();
+      await stopRedis(child);
+    }
+  });
+});
