@@ -4,6 +4,7 @@ import { defineConfig } from "tsup";
 // that the adapters and stores share one copy of the core (one AuthError class, one cache).
 export const entry = {
   index: "src/index.ts",
+  client: "src/client/index.ts",
   testing: "src/testing/index.ts",
   "stores/sqlite": "src/stores/sqlite.ts",
   "stores/postgres": "src/stores/postgres.ts",
