@@ -17,6 +17,9 @@ import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText, errorAnswer } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
+import type { TokenEndpointAuth } from "../src/tokens/grants.js";
+import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
+import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { Principal } from "../src/types.js";
 
 /**
@@ -144,13 +147,17 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
  * Mounts a core route handler as middleware. The body comes from a body parser when one
  * ran (it has consumed the stream), else it is read here.
  */
-function routeMiddleware(auth: AdapterAuth, handle: RouteHandler, name: string): Middleware {
-  const realm = realmOf(auth);
+function routeMiddleware(
+  auth: AdapterAuth | null,
+  realm: string,
+  handle: RouteHandler,
+  name: string,
+): Middleware {
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     let principal: Principal | null;
     const stored = state.get(req);
-    if (stored) {
-      principal = stored.principal;
+    if (stored !== undefined || auth === null) {
+      principal = stored?.principal ?? null;
     } else {
       // Mounted without authenticate() in front: identify here, anonymous allowed so that
       // the handler decides (key routes answer 401, the token endpoint needs no caller).
@@ -192,5 +199,16 @@ function routeMiddleware(auth: AdapterAuth, handle: RouteHandler, name: string):
  */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Middleware {
   const routes = createKeyRoutes(auth, options);
-  return routeMiddleware(auth, (req) => routes.handle(req), "keyRoutes");
+  return routeMiddleware(auth, realmOf(auth), (req) => routes.handle(req), "keyRoutes");
+}
+
+/**
+ * The token endpoint as middleware: `app.use("/auth", tokenRoutes(auth, { verifyUser }))`
+ * serves `POST /auth/token`, `POST /auth/logout` and, for asymmetric keys,
+ * `GET /auth/.well-known/jwks.json`. Form and JSON bodies are both read.
+ */
+export function tokenRoutes(auth: TokenEndpointAuth, options: TokenRouteOptions = {}): Middleware {
+  const endpoint = createTokenEndpoint(auth, options);
+  // The token endpoint needs no caller, so no identification is run for it here.
+  return routeMiddleware(null, realmOf(auth), (req) => endpoint.handle(req), "tokenRoutes");
 }

@@ -21,6 +21,9 @@ import { isPreflight } from "../src/http/node-request.js";
 import { answerText, errorAnswer } from "../src/http/problem.js";
 import type { BodySource } from "../src/http/read-body.js";
 import { readBody } from "../src/http/read-body.js";
+import type { TokenEndpointAuth } from "../src/tokens/grants.js";
+import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
+import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { Principal } from "../src/types.js";
 
 /** What gatehouse sets on `c.var`. */
@@ -142,6 +145,16 @@ function bodySource(request: Request): BodySource {
 }
 
 /**
+ * The peer address for per-IP throttling. Hono has no runtime-neutral way to get it; on
+ * `@hono/node-server` the Node request is `c.env.incoming`. Elsewhere it is unknown and
+ * throttling falls back to per-user/per-client counts.
+ */
+function remoteAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+/**
  * The path below the mount point. `routePath` is the pattern this handler was registered
  * under after `app.route()` (e.g. `/orgs/:org/keys/*`), so its segment count, less the
  * wildcard, is the depth of the mount point, parameters included.
@@ -152,13 +165,17 @@ function pathBelowMount(c: Context): string {
   return `/${segments.slice(depth).join("/")}`;
 }
 
-function routeApp(auth: AdapterAuth, handle: RouteHandler): Hono<Env<Principal>> {
-  const realm = realmOf(auth);
+function routeApp(
+  auth: AdapterAuth | null,
+  realm: string,
+  handle: RouteHandler,
+): Hono<Env<Principal>> {
   const app = new Hono<Env<Principal>>();
   app.all("*", async function routes(c, next) {
     const request = c.req.raw;
-    let principal = (c.var as Partial<Variables>).principal;
-    if (principal === undefined) {
+    const known = (c.var as Partial<Variables>).principal;
+    let principal = known ?? null;
+    if (known === undefined && auth !== null) {
       // Mounted without authenticate() in front: the handler decides what anonymous gets.
       const outcome = await identify(auth, request, true);
       if (!outcome.ok) return toResponse(errorAnswer(outcome.error, realm));
@@ -176,7 +193,7 @@ function routeApp(auth: AdapterAuth, handle: RouteHandler): Hono<Env<Principal>>
       query: new URL(request.url).searchParams,
       headers: request.headers,
       body,
-      ip: undefined,
+      ip: remoteAddress(c),
       principal,
     });
     if (answer === null) return next();
@@ -188,5 +205,19 @@ function routeApp(auth: AdapterAuth, handle: RouteHandler): Hono<Env<Principal>>
 /** The key-management routes as a Hono app: `app.route("/users/keys", keyRoutes(auth))`. */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Hono<Env<Principal>> {
   const routes = createKeyRoutes(auth, options);
-  return routeApp(auth, (req) => routes.handle(req));
+  return routeApp(auth, realmOf(auth), (req) => routes.handle(req));
+}
+
+/**
+ * The token endpoint as a Hono app: `app.route("/auth", tokenRoutes(auth, { verifyUser }))`
+ * serves `POST /auth/token`, `POST /auth/logout` and, for asymmetric keys,
+ * `GET /auth/.well-known/jwks.json`.
+ */
+export function tokenRoutes(
+  auth: TokenEndpointAuth,
+  options: TokenRouteOptions = {},
+): Hono<Env<Principal>> {
+  const endpoint = createTokenEndpoint(auth, options);
+  // The token endpoint needs no caller, so no identification is run for it here.
+  return routeApp(null, realmOf(auth), (req) => endpoint.handle(req));
 }

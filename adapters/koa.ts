@@ -17,6 +17,9 @@ import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText, errorAnswer } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
+import type { TokenEndpointAuth } from "../src/tokens/grants.js";
+import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
+import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { Principal } from "../src/types.js";
 
 /** What gatehouse puts in `ctx.state`: `new Koa<State<MyUser>>()` or `Router<State<MyUser>>`. */
@@ -149,12 +152,12 @@ function normalisePrefix(prefix: string): string {
 }
 
 function routeMiddleware(
-  auth: AdapterAuth,
+  auth: AdapterAuth | null,
+  realm: string,
   handle: RouteHandler,
   prefix: string,
   name: string,
 ): Middleware {
-  const realm = realmOf(auth);
   const named = {
     async [name](ctx: ParameterizedContext<State>, next: Next): Promise<void> {
       const path = below(prefix, ctx.path);
@@ -162,8 +165,8 @@ function routeMiddleware(
         await next();
         return;
       }
-      let principal = ctx.state.principal;
-      if (principal === undefined) {
+      let principal = ctx.state.principal ?? null;
+      if (ctx.state.principal === undefined && auth !== null) {
         // Mounted without authenticate() in front: the handler decides what anonymous gets.
         const outcome = await identify(auth, viewOf(ctx), true);
         if (!outcome.ok) return send(ctx, errorAnswer(outcome.error, realm));
@@ -202,5 +205,19 @@ export function keyRoutes(
 ): Middleware {
   const routes = createKeyRoutes(auth, options);
   const prefix = normalisePrefix(options.prefix ?? "/keys");
-  return routeMiddleware(auth, (req) => routes.handle(req), prefix, "keyRoutes");
+  return routeMiddleware(auth, realmOf(auth), (req) => routes.handle(req), prefix, "keyRoutes");
+}
+
+/**
+ * The token endpoint under `prefix` (default `""`): `POST {prefix}/token`,
+ * `POST {prefix}/logout` and, for asymmetric keys, `GET {prefix}/.well-known/jwks.json`.
+ */
+export function tokenRoutes(
+  auth: TokenEndpointAuth,
+  options: TokenRouteOptions & MountOptions = {},
+): Middleware {
+  const endpoint = createTokenEndpoint(auth, options);
+  const prefix = normalisePrefix(options.prefix ?? "");
+  // The token endpoint needs no caller, so no identification is run for it here.
+  return routeMiddleware(null, realmOf(auth), (req) => endpoint.handle(req), prefix, "tokenRoutes");
 }

@@ -4,7 +4,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { behaviours } from "./behaviours.js";
-import type { RowExpect, RowRequest } from "./behaviours.js";
+import type { Memo, RowExpect, RowRequest } from "./behaviours.js";
 import { makeFixture } from "./fixture.js";
 import type { Fixture } from "./fixture.js";
 import { servers } from "./servers.js";
@@ -69,6 +69,11 @@ function at(value: unknown, path: string): unknown {
   return current;
 }
 
+function parse(reply: Reply): unknown {
+  const type = reply.headers.get("content-type") ?? "";
+  return /json/.test(type) && reply.text !== "" ? (JSON.parse(reply.text) as unknown) : undefined;
+}
+
 function check(reply: Reply, want: RowExpect): void {
   expect(reply.status, reply.text.slice(0, 500)).toBe(want.status);
   for (const [name, expected] of Object.entries(want.headers ?? {})) {
@@ -78,7 +83,7 @@ function check(reply: Reply, want: RowExpect): void {
     else expect(actual, name).toBe(expected);
   }
   if (want.body) {
-    const body = JSON.parse(reply.text) as unknown;
+    const body = parse(reply);
     for (const [path, expected] of Object.entries(want.body)) {
       expect(at(body, path), path).toEqual(expected);
     }
@@ -89,6 +94,7 @@ for (const [name, start] of Object.entries(servers)) {
   describe(name, () => {
     let fx: Fixture;
     let server: Running;
+    const memo: Memo = {};
     beforeAll(async () => {
       fx = await makeFixture();
       server = await start(fx);
@@ -100,8 +106,9 @@ for (const [name, start] of Object.entries(servers)) {
     });
     for (const row of behaviours) {
       it(row.name, async () => {
-        const reply = await send(server.url, row.request(fx, server.url));
+        const reply = await send(server.url, row.request(fx, server.url, memo));
         check(reply, row.expect(fx));
+        row.keep?.({ body: parse(reply), headers: reply.headers }, memo);
       });
     }
   });

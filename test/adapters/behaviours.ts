@@ -26,10 +26,18 @@ export interface RowExpect {
   body?: Record<string, unknown>;
 }
 
+/** Values a row hands to the rows after it (a token, a cookie), per server. */
+export type Memo = Record<string, string>;
+
 export interface Row {
   name: string;
-  request: (fx: Fixture, origin: string) => RowRequest;
+  request: (fx: Fixture, origin: string, memo: Memo) => RowRequest;
   expect: (fx: Fixture) => RowExpect;
+  /** Stores what later rows need from this row's answer. */
+  keep?: (
+    reply: { body: unknown; headers: { get(name: string): string | null } },
+    memo: Memo,
+  ) => void;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -525,4 +533,221 @@ export const keyRouteRows: Row[] = [
   },
 ];
 
-export const behaviours: Row[] = [...precedenceRows, ...errorRows, ...guardRows, ...keyRouteRows];
+const T = "/auth/token";
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+function tokenAnswer(scope: string): RowExpect {
+  return {
+    status: 200,
+    headers: { "cache-control": "no-store", "content-type": /^application\/json/ },
+    body: {
+      access_token: expect.stringMatching(/^ey/) as unknown,
+      token_type: "Bearer",
+      expires_in: 900,
+      scope,
+    },
+  };
+}
+
+const keepToken =
+  (name: string): Row["keep"] =>
+  (reply, memo) => {
+    const body = reply.body as { access_token?: string; accessToken?: string };
+    memo[name] = body.access_token ?? body.accessToken ?? "";
+  };
+
+function oauthError(status: number, error: string): RowExpect {
+  return { status, headers: { "cache-control": "no-store" }, body: { error } };
+}
+
+export const tokenRouteRows: Row[] = [
+  {
+    name: "token: refresh_token grant with an API key (form)",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      headers: FORM,
+      body: form({ grant_type: "refresh_token", refresh_token: fx.keys.alice }),
+    }),
+    expect: () => tokenAnswer("reports:read"),
+    keep: keepToken("refreshed"),
+  },
+  {
+    name: "token: the refreshed token authenticates with exactly the key's scopes",
+    request: (_fx, _o, memo) => ({ path: "/me", headers: bearer(memo.refreshed ?? "") }),
+    expect: () => ({ ...ok("jwt"), body: { "user.id": "alice", "user.scopes": ["reports:read"] } }),
+  },
+  {
+    name: "token: refresh_token with a disabled key → invalid_grant",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      headers: FORM,
+      body: form({ grant_type: "refresh_token", refresh_token: fx.keys.disabled }),
+    }),
+    expect: () => oauthError(400, "invalid_grant"),
+  },
+  {
+    name: "token: a scope parameter narrows, never widens",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      body: { grant_type: "refresh_token", refresh_token: fx.keys.alice, scope: "admin" },
+    }),
+    expect: () => oauthError(400, "invalid_scope"),
+  },
+  {
+    name: "token: client_credentials in the body (JSON)",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      body: {
+        grant_type: "client_credentials",
+        client_id: fx.ids.service,
+        client_secret: fx.keys.service,
+        scope: "invoices:write",
+      },
+    }),
+    expect: () => tokenAnswer("invoices:write"),
+    keep: keepToken("client"),
+  },
+  {
+    name: "token: the client token authenticates as the service",
+    request: (_fx, _o, memo) => ({ path: "/me", headers: bearer(memo.client ?? "") }),
+    expect: () => ({
+      status: 200,
+      body: { "user.id": "billing-app", "user.scopes": ["invoices:write"] },
+    }),
+  },
+  {
+    name: "token: client_credentials with HTTP Basic",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      headers: {
+        ...FORM,
+        authorization: `Basic ${Buffer.from(`${fx.ids.service}:${fx.keys.service}`).toString("base64")}`,
+      },
+      body: form({ grant_type: "client_credentials" }),
+    }),
+    expect: () => tokenAnswer("reports:read invoices:write"),
+  },
+  {
+    name: "token: client_credentials with a wrong Basic secret → 401 invalid_client, Basic challenge",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      headers: {
+        ...FORM,
+        authorization: `Basic ${Buffer.from(`${fx.ids.service}:${fx.keys.bob}`).toString("base64")}`,
+      },
+      body: form({ grant_type: "client_credentials" }),
+    }),
+    expect: () => ({
+      ...oauthError(401, "invalid_client"),
+      headers: { "www-authenticate": /^Basic / },
+    }),
+  },
+  {
+    name: "token: the app_token JSON shape answers accessToken too",
+    request: (fx) => ({
+      method: "POST",
+      path: T,
+      body: { grantType: "app_token", AppId: fx.ids.service, AppSecret: fx.keys.service },
+    }),
+    expect: () => ({
+      status: 200,
+      body: {
+        accessToken: expect.stringMatching(/^ey/) as unknown,
+        access_token: expect.stringMatching(/^ey/) as unknown,
+      },
+    }),
+  },
+  {
+    name: "token: password grant through verifyUser",
+    request: () => ({
+      method: "POST",
+      path: T,
+      headers: FORM,
+      body: form({ grant_type: "password", username: "alice", password: "wonderland" }),
+    }),
+    expect: () => ({ ...tokenAnswer("reports:read"), headers: { "set-cookie": null } }),
+  },
+  {
+    name: "token: wrong password → invalid_grant",
+    request: () => ({
+      method: "POST",
+      path: T,
+      headers: FORM,
+      body: form({ grant_type: "password", username: "alice", password: "guess" }),
+    }),
+    expect: () => oauthError(400, "invalid_grant"),
+  },
+  {
+    name: "token: unknown grant → unsupported_grant_type",
+    request: () => ({ method: "POST", path: T, body: { grant_type: "magic" } }),
+    expect: () => oauthError(400, "unsupported_grant_type"),
+  },
+  {
+    name: "token: cookie login sets an HttpOnly SameSite=Lax cookie",
+    request: () => ({
+      method: "POST",
+      path: `${T}?cookie=1`,
+      headers: FORM,
+      body: form({ grant_type: "password", username: "alice", password: "wonderland" }),
+    }),
+    expect: () => ({
+      status: 200,
+      headers: { "set-cookie": /^access_token=ey[^;]+;.*HttpOnly.*SameSite=Lax/i },
+      body: { access_token: undefined, token_type: "Bearer" },
+    }),
+    keep: (reply, memo) => {
+      memo.cookie = (reply.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    },
+  },
+  {
+    name: "token: GET with only the login cookie → 200 via cookie",
+    request: (_fx, _o, memo) => ({ path: "/me", headers: { cookie: memo.cookie ?? "" } }),
+    expect: () => ok("cookie"),
+  },
+  {
+    name: "token: cookie POST cross-origin → 403 csrf_failed",
+    request: (_fx, _o, memo) => ({
+      method: "POST",
+      path: "/required",
+      headers: { cookie: memo.cookie ?? "", origin: "https://evil.example" },
+    }),
+    expect: () => problem(403, "csrf_failed", null),
+  },
+  {
+    name: "token: cookie POST same-origin → 200",
+    request: (_fx, origin, memo) => ({
+      method: "POST",
+      path: "/required",
+      headers: { cookie: memo.cookie ?? "", origin },
+    }),
+    expect: () => ok("cookie"),
+  },
+  {
+    name: "token: logout clears the cookie",
+    request: (_fx, origin) => ({ method: "POST", path: "/auth/logout", headers: { origin } }),
+    expect: () => ({
+      status: 204,
+      headers: { "set-cookie": /^access_token=;.*Max-Age=0/i },
+    }),
+  },
+  {
+    name: "token: GET on the token route → 405",
+    request: () => ({ path: T }),
+    expect: () => ({ status: 405, headers: { allow: "POST" } }),
+  },
+];
+
+export const behaviours: Row[] = [
+  ...precedenceRows,
+  ...errorRows,
+  ...guardRows,
+  ...keyRouteRows,
+  ...tokenRouteRows,
+];

@@ -15,6 +15,11 @@ const AUDIENCE = "api";
 
 export interface Fixture {
   auth: Auth;
+  /** The `verifyUser` hook of the password grant: alice / wonderland. */
+  verifyUser: (
+    username: string,
+    password: string,
+  ) => Promise<{ id: string; scopes: string[]; roles: string[] } | null>;
   /** An auth whose key store rejects every read. */
   downAuth: Auth;
   tokens: {
@@ -38,10 +43,13 @@ export interface Fixture {
     unknown: string;
     /** A key limited to one request a minute, whose request is already spent. */
     limitedSpent: string;
+    /** A key owned by a service: a client of the client_credentials grant. */
+    service: string;
     /** A key on the down auth (its store rejects). */
     onDownStore: string;
   };
   ids: {
+    service: string;
     alice: string;
     bob: string;
     alicePatchable: string;
@@ -100,12 +108,24 @@ export async function makeFixture(): Promise<Fixture> {
     new Request("http://x/", { headers: { "x-api-key": limited.key } }),
   );
   if (!spent.ok) throw new Error(`fixture: the limited key did not verify: ${spent.error.code}`);
+  const service = await auth.keys.create({
+    ownerId: "billing-app",
+    ownerType: "service",
+    name: "billing",
+    scopes: ["reports:read", "invoices:write"],
+  });
   const onDown = await downAuth.keys.create({ ownerId: "alice", name: "down" });
   const unknown = await authOver(memoryKeyStore()).keys.create({ ownerId: "x", name: "elsewhere" });
 
   const now = Math.floor(Date.now() / 1000);
   const fixture: Fixture = {
     auth,
+    verifyUser: (username, password) =>
+      Promise.resolve(
+        username === "alice" && password === "wonderland"
+          ? { id: "alice", scopes: ["reports:read"], roles: [] }
+          : null,
+      ),
     downAuth,
     tokens: {
       alice: await auth.tokens.issue({ sub: "alice", scopes: ["reports:read"], roles: [] }),
@@ -127,9 +147,11 @@ export async function makeFixture(): Promise<Fixture> {
       expired: expired.key,
       unknown: unknown.key,
       limitedSpent: limited.key,
+      service: service.key,
       onDownStore: onDown.key,
     },
     ids: {
+      service: service.record.id,
       alice: alice.record.id,
       bob: bob.record.id,
       alicePatchable: patchable.record.id,

@@ -11,6 +11,7 @@
  *   GET  /reports       requireScopes("reports:read")
  *   GET  /admin         requireRoles("admin")
  *   /users/keys         keyRoutes(auth)
+ *   /auth               tokenRoutes(auth, { verifyUser, cookie: "on-request" })
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -48,6 +49,13 @@ function listen(server: Server): Promise<Running> {
   });
 }
 
+const tokenOptions = (fx: Fixture) => ({
+  verifyUser: fx.verifyUser,
+  cookie: "on-request" as const,
+  // Throttling has its own tests; here it would couple rows that fail on purpose.
+  attempts: false as const,
+});
+
 function expressApp(express: typeof express5, fx: Fixture) {
   const app = express();
   const user = (req: express5.Request, res: express5.Response) => {
@@ -68,6 +76,7 @@ function expressApp(express: typeof express5, fx: Fixture) {
   });
   app.get("/admin", ex.requireRoles("admin"), user);
   app.use("/users/keys", ex.keyRoutes(fx.auth));
+  app.use("/auth", ex.tokenRoutes(fx.auth, tokenOptions(fx)));
   return app;
 }
 
@@ -93,6 +102,7 @@ function koaApp(KoaClass: typeof Koa3, fx: Fixture) {
   });
   router.get("/admin", ko.requireRoles("admin"), user);
   app.use(ko.keyRoutes(fx.auth, { prefix: "/users/keys" }));
+  app.use(ko.tokenRoutes(fx.auth, { prefix: "/auth", ...tokenOptions(fx) }));
   app.use(router.routes());
   return app;
 }
@@ -109,6 +119,7 @@ function honoApp(fx: Fixture) {
   app.get("/reports", ho.requireScopes("reports:read"), (c) => c.json([]));
   app.get("/admin", ho.requireRoles("admin"), (c) => c.json({ user: ho.getCurrentUser(c) }));
   app.route("/users/keys", ho.keyRoutes(fx.auth));
+  app.route("/auth", ho.tokenRoutes(fx.auth, tokenOptions(fx)));
   return app;
 }
 
