@@ -9,6 +9,9 @@ export const entry = {
   "stores/sqlite": "src/stores/sqlite.ts",
   "stores/postgres": "src/stores/postgres.ts",
   "stores/redis": "src/stores/redis.ts",
+  express: "adapters/express.ts",
+  koa: "adapters/koa.ts",
+  hono: "adapters/hono.ts",
 };
 
 export default defineConfig({
