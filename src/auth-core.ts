@@ -100,7 +100,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
     (options.apiKeys === undefined ? null : createApiKeys(options.apiKeys, { onEvent: emit }));
   const acceptBearer = apiKeys?.acceptBearer === true;
   const cookie = resolveCookie(options);
-  const csrf = resolveCsrf(options.csrf);
+  const csrf = resolveCsrf(options.csrf, cookie.enabled);
   const apiKeyHeaders = Object.freeze((apiKeys?.headers ?? []).map((name) => name.toLowerCase()));
   const extractConfig = {
     apiKeyHeaders,

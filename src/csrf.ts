@@ -32,7 +32,10 @@ function normaliseOrigin(value: string, option: string): string {
   return origin;
 }
 
-export function resolveCsrf(options: CsrfOptions | boolean | undefined): ResolvedCsrf {
+let warned = false;
+
+/** `warn`: whether turning the rule off matters here (the cookie is read as a credential). */
+export function resolveCsrf(options: CsrfOptions | boolean | undefined, warn = true): ResolvedCsrf {
   const object = typeof options === "object" && options !== null ? options : {};
   const enabled = options === false ? false : (object.enabled ?? true);
   const allowedOrigins = (object.allowedOrigins ?? []).map((origin, i) =>
@@ -46,7 +49,8 @@ export function resolveCsrf(options: CsrfOptions | boolean | undefined): Resolve
           cookie: (ds === true ? undefined : ds.cookie) ?? "csrf_token",
           header: ((ds === true ? undefined : ds.header) ?? "x-csrf-token").toLowerCase(),
         };
-  if (!enabled) {
+  if (!enabled && warn && !warned) {
+    warned = true;
     process.emitWarning(
       "gatehouse: csrf is disabled; cookie-authenticated requests from other sites will be accepted",
       { code: "GATEHOUSE_CSRF_DISABLED", type: "SecurityWarning" },

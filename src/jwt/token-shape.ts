@@ -36,10 +36,13 @@ function decodeHeader(segment: string): Record<string, unknown> | null {
  * throws; the detail never contains the token.
  */
 export function checkTokenShape(
-  token: string,
+  token: unknown,
   maxLength: number,
   algorithms: ReadonlySet<string>,
 ): TokenShape {
+  if (typeof token !== "string") {
+    return { ok: false, detail: "The token is not a compact JWS string." };
+  }
   if (token.length > maxLength) {
     return { ok: false, detail: `The token is longer than ${maxLength} characters.` };
   }
