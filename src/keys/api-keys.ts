@@ -133,6 +133,14 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return resolved;
 }
 
+function count(value: number | undefined, fallback: number, name: string, min: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < min) {
+    throw new TypeError(`gatehouse: apiKeys.${name} must be an integer of at least ${min}`);
+  }
+  return resolved;
+}
+
 function headerNames(header: string | string[] | undefined): string[] {
   const names = (Array.isArray(header) ? header : [header ?? "x-api-key"]).map((h) =>
     typeof h === "string" ? h.toLowerCase() : "",
@@ -193,8 +201,8 @@ export function createApiKeys(
     cache,
     cacheTtl,
     gate: createHashGate(
-      positive(options.hashConcurrency?.max, defaultHashConcurrency(), "hashConcurrency.max"),
-      options.hashConcurrency?.queue ?? 64,
+      count(options.hashConcurrency?.max, defaultHashConcurrency(), "hashConcurrency.max", 1),
+      count(options.hashConcurrency?.queue, 64, "hashConcurrency.queue", 0),
     ),
     throttle: createFailureThrottle(options.failureThrottle ?? {}),
     rateLimiter: options.rateLimiter ?? memoryRateLimiter(),

@@ -1,7 +1,7 @@
 /** Unit tests of the small parts the verifier is built from. */
 import { describe, expect, it } from "vitest";
 import { createFailureThrottle } from "../../src/keys/failure-throttle.js";
-import { createHashGate, GateFullError } from "../../src/keys/hash-gate.js";
+import { createHashGate, defaultHashConcurrency, GateFullError } from "../../src/keys/hash-gate.js";
 import { memoryRateLimiter } from "../../src/keys/rate-limiter.js";
 import { createTouchWriter } from "../../src/keys/touch-writer.js";
 import { VerifyCache } from "../../src/keys/verify-cache.js";
@@ -78,6 +78,23 @@ describe("hash gate", () => {
     const gate = createHashGate(1, 0);
     await expect(gate.run(() => Promise.reject(new Error("x")))).rejects.toThrow("x");
     expect(await gate.run(() => Promise.resolve(2))).toBe(2);
+  });
+});
+
+describe("default hash concurrency", () => {
+  it("follows UV_THREADPOOL_SIZE, falling back to 4", () => {
+    const saved = process.env.UV_THREADPOOL_SIZE;
+    try {
+      process.env.UV_THREADPOOL_SIZE = "8";
+      expect(defaultHashConcurrency()).toBe(8);
+      process.env.UV_THREADPOOL_SIZE = "nonsense";
+      expect(defaultHashConcurrency()).toBe(4);
+      delete process.env.UV_THREADPOOL_SIZE;
+      expect(defaultHashConcurrency()).toBe(4);
+    } finally {
+      if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
+      else process.env.UV_THREADPOOL_SIZE = saved;
+    }
   });
 });
 

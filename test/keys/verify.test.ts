@@ -479,6 +479,42 @@ describe("verify: last use, rehash, legacy keys", () => {
   });
 });
 
+describe("events", () => {
+  it("reports each outcome with a reason for logs and the key id, never the key", async () => {
+    const spy = spyStore();
+    const { keys, events } = make({ store: spy.store });
+    const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+    await keys.verify("garbage");
+    await keys.verify(wrongSecret(key));
+    await keys.verify(key);
+    spy.mode = "fail";
+    await keys.verify(generateApiKey().key);
+    expect(events.map((e) => [e.type, "reason" in e ? e.reason : undefined])).toEqual([
+      ["failed", "malformed"],
+      ["failed", "wrong_secret"],
+      ["authenticated", undefined],
+      ["unavailable", "store_error"],
+    ]);
+    expect(events[1]).toMatchObject({ code: "invalid_api_key", keyId: record.id });
+    expect(JSON.stringify(events)).not.toContain(parseApiKey(key)!.secret);
+  });
+});
+
+describe("close", () => {
+  it("can be called twice, and writes the pending last use first", async () => {
+    const inner = memoryKeyStore();
+    let closed = 0;
+    const store: KeyStore = { ...inner, close: () => Promise.resolve(void closed++) };
+    const { keys, clock } = make({ store });
+    const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+    await keys.verify(key);
+    await keys.close();
+    await keys.close();
+    expect((await inner.get(record.id))?.lastUsedAt).toEqual(new Date(clock.now()));
+    expect(closed).toBe(1);
+  });
+});
+
 describe("matches / headers / options", () => {
   it("matches only this deployment's format with a valid checksum", async () => {
     const { keys } = make({ prefix: "live" });
@@ -507,5 +543,12 @@ describe("matches / headers / options", () => {
     expect(() => createApiKeys({ store, header: "bad header" }, ctx)).toThrow(/header/);
     expect(() => createApiKeys({ store, storeTimeout: 0 }, ctx)).toThrow(/storeTimeout/);
     expect(() => createApiKeys({ store, cache: { ttl: -1 } }, ctx)).toThrow(/cache.ttl/);
+    expect(() => createApiKeys({ store, hashConcurrency: { queue: -1 } }, ctx)).toThrow(
+      /hashConcurrency.queue/,
+    );
+    expect(() => createApiKeys({ store, hashConcurrency: { max: 0 } }, ctx)).toThrow(
+      /hashConcurrency.max/,
+    );
+    expect(() => createApiKeys({ store, parseKey: "x" as never }, ctx)).toThrow(/parseKey/);
   });
 });
