@@ -80,7 +80,9 @@ const invalidScope = (): GrantOutcome =>
 /** A failed key verification that is not the caller's fault (outage, per-key limit). */
 function keyOutage(error: AuthError): HttpAnswer | null {
   if (error.code === "unavailable") return unavailable(error.retryAfter);
-  if (error.code === "rate_limited") return tooManyAttempts(error.retryAfter ?? 1);
+  if (error.code === "rate_limited") {
+    return tooManyAttempts(error.retryAfter ?? 1, "Too many requests with this key.");
+  }
   return null;
 }
 

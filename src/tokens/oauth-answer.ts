@@ -36,8 +36,11 @@ export function oauthError(
   return oauthJson(status, { error, error_description: description }, headers);
 }
 
-export function tooManyAttempts(retryAfter: Seconds): HttpAnswer {
-  return oauthError(429, "rate_limited", "Too many failed attempts; retry later.", {
+export function tooManyAttempts(
+  retryAfter: Seconds,
+  description = "Too many failed attempts; retry later.",
+): HttpAnswer {
+  return oauthError(429, "rate_limited", description, {
     "retry-after": String(Math.max(1, Math.ceil(retryAfter))),
   });
 }
