@@ -1,0 +1,65 @@
+// A small Koa server guarded by gatehouse (memory key store; keys vanish on restart).
+// Start: npm run build && node examples/koa/server.mjs   (Koa 2 or 3)
+import Koa from "koa";
+import Router from "@koa/router";
+import { createAuth, hashPassword, memoryKeyStore, verifyPassword } from "gatehouse";
+import {
+  authenticate,
+  getCurrentUser,
+  keyRoutes,
+  requireAuth,
+  requireRoles,
+  requireScopes,
+  tokenRoutes,
+} from "gatehouse/koa";
+
+// A development secret; set JWT_SECRET (32+ bytes) anywhere else.
+const secret = process.env.JWT_SECRET ?? "dev-only-secret-change-me-0123456789abcdef";
+const auth = createAuth({
+  jwt: { secret, algorithms: ["HS256"], issuer: "http://localhost", audience: "api", ttl: "15m" },
+  apiKeys: { store: memoryKeyStore(), header: "x-api-key", prefix: "gh" },
+  cookie: { name: "access_token", secure: false }, // plain http on localhost
+});
+
+// One demo user; a real app looks users up in its own database.
+const alice = {
+  id: "alice",
+  hash: await hashPassword("wonderland"),
+  scopes: ["reports:read"],
+  roles: ["admin"],
+};
+async function verifyUser(username, password) {
+  if (username !== alice.id || !(await verifyPassword(alice.hash, password))) return null;
+  return { id: alice.id, scopes: alice.scopes, roles: alice.roles };
+}
+
+const app = new Koa();
+const router = new Router();
+app.use(authenticate(auth, { optional: true }));
+app.use(keyRoutes(auth, { prefix: "/users/keys" }));
+app.use(tokenRoutes(auth, { prefix: "/auth", verifyUser, cookie: "on-request" }));
+router.get("/", (ctx) => {
+  ctx.body = { hello: getCurrentUser(ctx)?.id ?? "anonymous" };
+});
+router.get("/me", requireAuth(), (ctx) => {
+  ctx.body = getCurrentUser(ctx);
+});
+router.get("/reports", requireScopes("reports:read"), (ctx) => {
+  ctx.body = [];
+});
+router.get("/admin", requireRoles("admin"), (ctx) => {
+  ctx.body = { ok: true };
+});
+app.use(router.routes());
+
+const { key } = await auth.keys.create({
+  ownerId: "alice",
+  name: "demo",
+  scopes: ["reports:read"],
+});
+const port = Number(process.env.PORT ?? 3001);
+const server = app.listen(port, "127.0.0.1", () => {
+  console.log(`listening on http://127.0.0.1:${server.address().port}`);
+  console.log(`try: curl -H "x-api-key: ${key}" http://127.0.0.1:${server.address().port}/me`);
+});
+process.on("SIGTERM", () => server.close(() => void auth.close()));
