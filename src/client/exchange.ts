@@ -14,7 +14,7 @@ export interface ExchangedToken {
 }
 
 /** RFC 6749 §2.3.1: form-encode each half before the Basic encoding. */
-function basicAuth(id: string, secret: string): string {
+export function basicAuth(id: string, secret: string): string {
   const form = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
   // Form-encoding leaves only ASCII, which is all that btoa accepts.
   return `Basic ${btoa(`${form(id)}:${form(secret)}`)}`;
