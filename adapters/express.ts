@@ -77,8 +77,10 @@ function refuse(
 }
 
 function viewOf(req: Request) {
-  const host = req.get("host") ?? "localhost";
-  return nodeRequestView(req, `${req.protocol}://${host}${req.originalUrl}`);
+  return nodeRequestView(
+    req,
+    () => `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
+  );
 }
 
 /** Verifies the request's credential and records the principal for the handlers after it. */

@@ -64,7 +64,7 @@ function refuse(error: AuthError, settings: Settings, ctx: Context): void {
 }
 
 function viewOf(ctx: Context) {
-  return nodeRequestView(ctx.req, ctx.href);
+  return nodeRequestView(ctx.req, () => ctx.href);
 }
 
 /** Verifies the request's credential and sets `ctx.state.principal`. */

@@ -10,13 +10,18 @@ import type { BodySource } from "./read-body.js";
 
 /**
  * @param url - the absolute URL of the request as the framework sees it (it knows about
- *   proxies and mount points; Node alone does not).
+ *   proxies and mount points; Node alone does not). A function, because building it costs
+ *   more than most requests need: it is computed on first read only.
  */
-export function nodeRequestView(req: IncomingMessage, url: string): RequestView {
+export function nodeRequestView(req: IncomingMessage, url: () => string): RequestView {
   const distinct = req.headersDistinct;
+  let absolute: string | undefined;
   return {
     method: req.method ?? "GET",
-    url,
+    get url() {
+      absolute ??= url();
+      return absolute;
+    },
     headers: {
       get(name: string): string | null {
         const values = distinct[name.toLowerCase()];

@@ -1,0 +1,147 @@
+// One benchmark server: `node bench/http/server.mjs <framework> <case>`. It prints one JSON
+// line `{ "port", "headers" }` (the headers every request of the case sends) and serves
+// GET /hello until killed. Run by run.mjs in a process of its own, away from the load
+// generator. Imports the built package: run `npm run build` first.
+import { createSecretKey, webcrypto } from "node:crypto";
+import { createServer } from "node:http";
+import { createAuth, memoryKeyStore } from "gatehouse";
+
+const [framework, benchCase] = process.argv.slice(2);
+const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const ISSUER = "https://api.example.test";
+const AUDIENCE = "api";
+
+const auth = createAuth({
+  jwt: { secret: SECRET, algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, ttl: "1h" },
+  apiKeys: { store: memoryKeyStore(), header: "x-api-key", prefix: "gh" },
+});
+const token = await auth.tokens.issue({ sub: "alice", scopes: ["reports:read"], roles: [] });
+const { key } = await auth.keys.create({
+  ownerId: "alice",
+  name: "bench",
+  scopes: ["reports:read"],
+});
+const bearer = { authorization: `Bearer ${token}` };
+const headersFor = { plain: {}, "gatehouse-jwt": bearer, "gatehouse-apikey": { "x-api-key": key } };
+const secretKeyObject = createSecretKey(Buffer.from(SECRET));
+const body = { ok: true };
+
+async function expressServer() {
+  const { default: express } = await import("express");
+  const ga = await import("gatehouse/express");
+  const app = express();
+  const hello = (_req, res) => res.json(body);
+  switch (benchCase) {
+    case "plain":
+      app.get("/hello", hello);
+      break;
+    case "gatehouse-jwt":
+    case "gatehouse-apikey":
+      app.get("/hello", ga.authenticate(auth), hello);
+      break;
+    case "express-jwt":
+    case "express-jwt-keyobject": {
+      const { expressjwt } = await import("express-jwt");
+      const secret = benchCase === "express-jwt" ? SECRET : secretKeyObject;
+      app.get("/hello", expressjwt({ secret, algorithms: ["HS256"] }), hello);
+      break;
+    }
+    case "passport-jwt":
+    case "passport-jwt-keyobject": {
+      const { default: passport } = await import("passport");
+      const { Strategy, ExtractJwt } = await import("passport-jwt");
+      const secretOrKey = benchCase === "passport-jwt" ? SECRET : secretKeyObject;
+      passport.use(
+        new Strategy(
+          {
+            jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+            secretOrKey,
+            algorithms: ["HS256"],
+          },
+          (payload, done) => done(null, payload),
+        ),
+      );
+      app.use(passport.initialize());
+      app.get("/hello", passport.authenticate("jwt", { session: false }), hello);
+      break;
+    }
+    default:
+      throw new Error(`unknown case ${benchCase}`);
+  }
+  return createServer(app);
+}
+
+async function koaServer() {
+  const { default: Koa } = await import("koa");
+  const ga = await import("gatehouse/koa");
+  const app = new Koa();
+  switch (benchCase) {
+    case "plain":
+      break;
+    case "gatehouse-jwt":
+    case "gatehouse-apikey":
+      app.use(ga.authenticate(auth));
+      break;
+    case "koa-jwt":
+    case "koa-jwt-keyobject": {
+      const { default: jwt } = await import("koa-jwt");
+      app.use(
+        jwt({ secret: benchCase === "koa-jwt" ? SECRET : secretKeyObject, algorithms: ["HS256"] }),
+      );
+      break;
+    }
+    default:
+      throw new Error(`unknown case ${benchCase}`);
+  }
+  app.use(async function hello(ctx) {
+    if (ctx.path === "/hello") ctx.body = body;
+  });
+  const handle = app.callback();
+  return createServer((req, res) => void handle(req, res));
+}
+
+async function honoServer() {
+  const { Hono } = await import("hono");
+  const { getRequestListener } = await import("@hono/node-server");
+  const ga = await import("gatehouse/hono");
+  const app = new Hono();
+  switch (benchCase) {
+    case "plain":
+      break;
+    case "gatehouse-jwt":
+    case "gatehouse-apikey":
+      app.use("/hello", ga.authenticate(auth));
+      break;
+    case "hono-jwt":
+    case "hono-jwt-cryptokey": {
+      const { jwt } = await import("hono/jwt");
+      const secret =
+        benchCase === "hono-jwt"
+          ? SECRET
+          : await webcrypto.subtle.importKey(
+              "raw",
+              Buffer.from(SECRET),
+              { name: "HMAC", hash: "SHA-256" },
+              false,
+              ["verify"],
+            );
+      // Our tokens are RFC 9068 access tokens (typ at+jwt); hono/jwt accepts only "JWT"
+      // unless told the typ, so it is told.
+      app.use("/hello", jwt({ secret, alg: "HS256", verification: { typ: "at+jwt" } }));
+      break;
+    }
+    default:
+      throw new Error(`unknown case ${benchCase}`);
+  }
+  app.get("/hello", (c) => c.json(body));
+  return createServer(getRequestListener(app.fetch));
+}
+
+const build = { express: expressServer, koa: koaServer, hono: honoServer }[framework];
+if (!build) throw new Error(`unknown framework ${framework}`);
+const server = await build();
+server.listen(0, "127.0.0.1", () => {
+  const headers = headersFor[benchCase] ?? bearer;
+  console.log(JSON.stringify({ port: server.address().port, headers }));
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
