@@ -174,25 +174,34 @@ export function createApiKeys(
   function parse(raw: string): KeyParts | null {
     const ours = parseApiKey(raw, { prefix });
     if (ours || !parseKey || raw.length > MAX_LEGACY_LENGTH) return ours;
+    let parts: KeyParts | null;
     try {
-      const parts = parseKey(raw);
-      return parts &&
-        typeof parts.id === "string" &&
-        parts.id &&
-        typeof parts.secret === "string" &&
-        parts.secret
-        ? { id: parts.id, secret: parts.secret }
-        : null;
+      parts = parseKey(raw);
     } catch {
+      // A buggy legacy parser refuses the key; it never crashes the request.
       return null;
     }
+    const { id, secret } = parts ?? {};
+    return typeof id === "string" && id !== "" && typeof secret === "string" && secret !== ""
+      ? { id, secret }
+      : null;
   }
+
+  // Last-used writes are best effort; a store that keeps failing them is worth one warning.
+  let warnedTouch = false;
+  const onTouchError = (error: unknown): void => {
+    if (warnedTouch) return;
+    warnedTouch = true;
+    process.emitWarning(`gatehouse: writing API-key last use failed: ${String(error)}`, {
+      code: "GATEHOUSE_TOUCH_FAILED",
+    });
+  };
 
   const cache = new VerifyCache({ ...options.cache, ttl: cacheTtl });
   const touch = createTouchWriter(
     store,
     positive(options.touchInterval, 60_000, "touchInterval"),
-    () => undefined,
+    onTouchError,
   );
   const verifier = createKeyVerifier({
     store,

@@ -431,6 +431,33 @@ describe("verify: last use, rehash, legacy keys", () => {
     expect((await store.get(a.record.id))?.lastUsedAt).toEqual(new Date(clock.now()));
   });
 
+  it("warns once, with a code, when the store keeps failing last-used writes", async () => {
+    const inner = memoryKeyStore();
+    let failures = 0;
+    const store: KeyStore = {
+      ...inner,
+      touch: () => Promise.reject(new Error(`read-only ${++failures}`)),
+    };
+    const warnings: Array<Error & { code?: string }> = [];
+    const listen = (w: Error & { code?: string }) => void warnings.push(w);
+    process.on("warning", listen);
+    try {
+      // A 50 ms interval also makes the batch timer fire after 50 ms: two separate writes.
+      const { keys, clock } = make({ store, touchInterval: 50 });
+      const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+      await keys.verify(key);
+      await expect.poll(() => failures).toBe(1);
+      clock.advance(100);
+      await keys.verify(key);
+      await keys.close();
+      expect(failures).toBe(2);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.code === "GATEHOUSE_TOUCH_FAILED")).toHaveLength(1);
+    } finally {
+      process.off("warning", listen);
+    }
+  });
+
   it("re-hashes an outdated hash after a good verify", async () => {
     const store = memoryKeyStore();
     const old = make({ store, hasher: cheapArgon2() });
