@@ -165,8 +165,13 @@ export function createAuthWith<TUser extends Principal = Principal>(
     return (await apiKeys.verify(raw)) as AuthResult<TUser>;
   }
 
-  async function decide(view: RequestView): Promise<AuthResult<TUser>> {
+  /** `trace.source` follows the decision so an unexpected failure is reported against it. */
+  async function decide(
+    view: RequestView,
+    trace: { source: CredentialSource | "none" },
+  ): Promise<AuthResult<TUser>> {
     const picked = pickCredential(view, extractConfig);
+    if (picked.kind !== "none") trace.source = SOURCE_OF_SLOT[picked.slot];
     switch (picked.kind) {
       case "none":
         return { ok: false, error: new AuthError("missing_credentials") };
@@ -189,14 +194,15 @@ export function createAuthWith<TUser extends Principal = Principal>(
   }
 
   async function guarded(
-    source: CredentialSource,
-    run: () => Promise<AuthResult<TUser>>,
+    source: CredentialSource | "none",
+    run: (trace: { source: CredentialSource | "none" }) => Promise<AuthResult<TUser>>,
   ): Promise<AuthResult<TUser>> {
+    const trace = { source };
     try {
-      return await run();
+      return await run(trace);
     } catch (cause) {
       return failed(
-        source,
+        trace.source,
         new AuthError("unavailable", { detail: "Authentication failed unexpectedly.", cause }),
       );
     }
@@ -217,10 +223,10 @@ export function createAuthWith<TUser extends Principal = Principal>(
     tokens,
     keys: apiKeys?.manager ?? unconfiguredKeys(),
     authenticate(request) {
-      return guarded("jwt", async () => {
+      return guarded("none", async (trace) => {
         const view = toRequestView(request);
         if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
-        return decide(view);
+        return decide(view, trace);
       });
     },
     verifyApiKey: (raw) => guarded("apiKey", () => verifyKey(raw)),
