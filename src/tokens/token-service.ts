@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Seconds } from "../types.js";
 import type { JwtOptions } from "../jwt/jwt-options.js";
-import { toSeconds } from "./duration.js";
+import { toSeconds } from "../jwt/durations.js";
 import { buildPublicJwks, thumbprintOf, type PublicJwk } from "./public-jwks.js";
 import { resolveSigningKey } from "./signing-key.js";
 
@@ -80,11 +80,22 @@ function scopeString(scopes: readonly string[]): string {
   return [...new Set(scopes)].join(" ");
 }
 
+/** A lifetime of zero would issue tokens that are expired on arrival. */
+function positiveSeconds(
+  value: string | Seconds | undefined,
+  option: string,
+  fallback: Seconds,
+): Seconds {
+  const seconds = toSeconds(value, option, fallback);
+  if (seconds <= 0) throw new TypeError(`gatehouse: ${option} must be longer than 0 seconds`);
+  return seconds;
+}
+
 /** Builds the issuer from the `jwt` option; throws a `TypeError` naming a bad option. */
 export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
   const signing = resolveSigningKey(jwt);
-  const ttl = toSeconds(jwt.ttl ?? DEFAULT_TTL, "jwt.ttl");
-  const maxLifetime = toSeconds(jwt.maxLifetime ?? DEFAULT_MAX_LIFETIME, "jwt.maxLifetime");
+  const ttl = positiveSeconds(jwt.ttl, "jwt.ttl", DEFAULT_TTL);
+  const maxLifetime = positiveSeconds(jwt.maxLifetime, "jwt.maxLifetime", DEFAULT_MAX_LIFETIME);
   if (ttl > maxLifetime) {
     throw new TypeError("gatehouse: jwt.ttl exceeds jwt.maxLifetime; the verifier would refuse");
   }
@@ -104,7 +115,7 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
     if (typeof input.sub !== "string" || input.sub === "") {
       throw new TypeError("gatehouse: tokens.issue needs a non-empty sub");
     }
-    const lifetime = input.ttl === undefined ? ttl : toSeconds(input.ttl, "ttl");
+    const lifetime = positiveSeconds(input.ttl, "ttl", ttl);
     if (lifetime > maxLifetime) {
       throw new TypeError("gatehouse: ttl exceeds jwt.maxLifetime; the verifier would refuse");
     }

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { basicAuth } from "../../src/client/exchange.js";
-import { toSeconds } from "../../src/tokens/duration.js";
 import { narrowScopes } from "../../src/tokens/grants.js";
 import { readBasicAuth, readTokenParams } from "../../src/tokens/token-params.js";
 
@@ -53,19 +52,6 @@ describe("token request parsers (properties)", () => {
         if (widens) expect(granted).toBeNull();
         else for (const scope of granted ?? []) expect(held).toContain(scope);
       }),
-    );
-  });
-
-  it("toSeconds reads every unit spelling it claims to", () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 10_000 }),
-        fc.constantFrom(["s", 1], ["min", 60], ["hours", 3600], ["d", 86_400], ["w", 604_800]),
-        (n, [unit, factor]) => {
-          expect(toSeconds(`${n}${unit}`, "ttl")).toBe(n * factor);
-          expect(toSeconds(`${n} ${unit}`, "ttl")).toBe(n * factor);
-        },
-      ),
     );
   });
 });
