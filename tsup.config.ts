@@ -12,6 +12,9 @@ export const entry = {
   express: "adapters/express.ts",
   koa: "adapters/koa.ts",
   hono: "adapters/hono.ts",
+  // Not a subpath: the `gatehouse` executable (package.json `bin`). Its hashbang is the first
+  // line of main.ts, which esbuild keeps, so no banner has to apply to every entry.
+  cli: "src/cli/main.ts",
 };
 
 export default defineConfig({

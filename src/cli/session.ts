@@ -1,0 +1,66 @@
+/**
+ * One command's connection to the keys: resolve the store URL, open and probe the store,
+ * build the key manager through the public `createAuth`, and always release it all, so a
+ * command never leaves a pool or a socket keeping the process alive.
+ */
+import { createAuth } from "../create-auth.js";
+import type { KeyManager } from "../keys/key-manager.js";
+import type { CliIo } from "./io.js";
+import { openStore } from "./open-store.js";
+import { closeQuietly, DEFAULT_STORE_TIMEOUT, guardStore, probeStore } from "./store-guard.js";
+import { DEFAULT_STORE, describeStore, parseStoreUrl } from "./store-url.js";
+import { usageError } from "./errors.js";
+
+export interface StoreFlags {
+  store?: string;
+  prefix?: string;
+}
+
+export interface Session {
+  keys: KeyManager;
+  /** The store URL in use, password masked. */
+  label: string;
+}
+
+const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
+
+/** Checks what can be checked without I/O, so a usage error never opens a store. */
+export function resolveStore(flags: StoreFlags, io: CliIo): { url: string; prefix: string } {
+  const url = flags.store ?? io.env.GATEHOUSE_STORE ?? DEFAULT_STORE;
+  parseStoreUrl(url);
+  const prefix = flags.prefix ?? io.env.GATEHOUSE_KEY_PREFIX ?? "gh";
+  if (!PREFIX.test(prefix))
+    throw usageError(`--prefix '${prefix}' must be 1-16 of [a-z0-9], starting with a letter`);
+  return { url, prefix };
+}
+
+function timeoutFrom(io: CliIo): number {
+  const raw = io.env.GATEHOUSE_STORE_TIMEOUT;
+  const ms = raw === undefined ? DEFAULT_STORE_TIMEOUT : Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_STORE_TIMEOUT;
+}
+
+export async function withSession<T>(
+  flags: StoreFlags,
+  io: CliIo,
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
+  const { url, prefix } = resolveStore(flags, io);
+  const label = describeStore(url);
+  const timeout = timeoutFrom(io);
+  const store = guardStore(await openStore(parseStoreUrl(url)), label, timeout);
+  try {
+    await probeStore(store);
+    const auth = createAuth({ apiKeys: { store, prefix, storeTimeout: timeout } });
+    try {
+      return await work({ keys: auth.keys, label });
+    } finally {
+      await Promise.race([
+        auth.close().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, timeout).unref()),
+      ]);
+    }
+  } finally {
+    await closeQuietly(store, timeout);
+  }
+}
