@@ -3,12 +3,17 @@
 // framework's usual JWT middleware (as documented with a string secret, and with a key
 // object imported once). Each case gets a fresh server process; autocannon runs here.
 //
-//   npm run build && node bench/http/run.mjs [seconds=5] [framework…]
+// Every case runs once per round and the median round is reported: on a shared machine a
+// single run says more about the neighbours than about the code.
+//
+//   npm run build && node bench/http/run.mjs [seconds=5] [rounds=3] [framework…]
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import autocannon from "autocannon";
 
 const seconds = Number(process.argv[2] ?? 5);
-const only = process.argv.slice(3);
+const rounds = Number(process.argv[3] ?? 3);
+const only = process.argv.slice(4);
 const CASES = {
   express: [
     "plain",
@@ -60,21 +65,44 @@ async function measure(framework, benchCase) {
   }
 }
 
-const rows = [];
-for (const [framework, cases] of Object.entries(CASES)) {
-  if (only.length > 0 && !only.includes(framework)) continue;
-  let plain = 0;
-  for (const benchCase of cases) {
-    const { rps, p99 } = await measure(framework, benchCase);
-    if (benchCase === "plain") plain = rps;
-    const ratio = plain > 0 ? (rps / plain).toFixed(2) : "";
-    rows.push(
-      `| ${framework} | ${benchCase} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} ms | ${ratio} |`,
-    );
-    console.error(rows.at(-1));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(" ");
+
+const startLoad = load();
+const results = new Map(); // "framework case" → [{ rps, p99 }]
+for (let round = 0; round < rounds; round += 1) {
+  for (const [framework, cases] of Object.entries(CASES)) {
+    if (only.length > 0 && !only.includes(framework)) continue;
+    for (const benchCase of cases) {
+      const result = await measure(framework, benchCase);
+      const key = `${framework} ${benchCase}`;
+      results.set(key, [...(results.get(key) ?? []), result]);
+      console.error(
+        `round ${round + 1}: ${key}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms`,
+      );
+    }
   }
 }
-console.log(`Node ${process.version}, ${seconds} s per case, 10 connections, 1 s warm-up\n`);
+
+console.log(
+  `Node ${process.version}, ${seconds} s per case after 1 s warm-up, 10 connections, ` +
+    `median of ${rounds} rounds; load average ${startLoad} at start, ${load()} at end\n`,
+);
 console.log("| framework | case | req/s | p99 | authed/plain |");
 console.log("| --- | --- | ---: | ---: | ---: |");
-for (const row of rows) console.log(row);
+for (const [framework, cases] of Object.entries(CASES)) {
+  if (only.length > 0 && !only.includes(framework)) continue;
+  const plain = median(results.get(`${framework} plain`).map((r) => r.rps));
+  for (const benchCase of cases) {
+    const runs = results.get(`${framework} ${benchCase}`);
+    const rps = median(runs.map((r) => r.rps));
+    const p99 = median(runs.map((r) => r.p99));
+    const ratio = (rps / plain).toFixed(2);
+    console.log(
+      `| ${framework} | ${benchCase} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} ms | ${ratio} |`,
+    );
+  }
+}
