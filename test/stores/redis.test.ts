@@ -1,6 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import net from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeyStore, redisRateLimiter } from "../../src/stores/redis.js";
@@ -11,6 +8,7 @@ import {
   waitUntil,
 } from "../../src/testing/index.js";
 import type { KeyStoreChange } from "../../src/types.js";
+import { eventually, freePort, settlesWithin, startRedis, stopRedis } from "./redis-server.js";
 import { REDIS_URL, redisUp } from "./servers.js";
 
 const up = await redisUp();
@@ -32,57 +30,6 @@ if (up) {
   keyStoreConformance(() => redisKeyStore({ url: REDIS_URL, prefix }), {
     name: "redisKeyStore conformance",
   });
-}
-
-/** Resolves once `attempt` resolves, retrying every 50 ms; rejects after `timeout`. */
-async function eventually<T>(attempt: () => Promise<T>, timeout: number, what: string) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/** Rejects if `promise` has not settled within `ms`: "rejects, never hangs". */
-function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-/** A throwaway redis-server of this test's own, so the shared one is never disturbed. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
-  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  probe.on("error", () => {});
-  await eventually(() => probe.ping(), 10_000, "the test redis-server to start");
-  probe.disconnect();
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  await once(child, "exit");
 }
 
 describe.skipIf(!up)("redisKeyStore", () => {
