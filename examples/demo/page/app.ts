@@ -1,0 +1,270 @@
+/**
+ * The key-management page: log in, list, create (shown once), rename, disable/enable,
+ * rotate and delete keys; an admin also sees any user's keys. Plain DOM, no framework:
+ * the point is to show the key routes, the cookie and the CSRF rule at work in a browser.
+ */
+import { ApiError, api } from "./api.js";
+import type { Created, KeyView, Me } from "./api.js";
+import { button, byId, el, when } from "./dom.js";
+
+let me: Me | null = null;
+
+function notice(text: string, isError = false): void {
+  const box = byId("notice");
+  box.textContent = text;
+  box.classList.toggle("error", isError);
+  box.hidden = text === "";
+}
+
+/** Runs a user action; failures become a notice instead of a silent console error. */
+function act(work: () => Promise<void>): void {
+  work().catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) {
+      showLogin("Your session has ended; log in again.");
+      return;
+    }
+    notice(error instanceof Error ? error.message : String(error), true);
+  });
+}
+
+function statusOf(key: KeyView): "active" | "disabled" | "expired" {
+  if (!key.enabled) return "disabled";
+  if (key.expiresAt !== null && new Date(key.expiresAt).getTime() <= Date.now()) return "expired";
+  return "active";
+}
+
+function showCreated(created: Created, note: string): void {
+  byId("created-key").textContent = created.key;
+  byId("created").hidden = false;
+  notice(note);
+}
+
+interface RowActions {
+  rename: (name: string) => Promise<void>;
+  setEnabled: (enabled: boolean) => Promise<void>;
+  rotate?: () => Promise<void>;
+  remove: () => Promise<void>;
+}
+
+/** A text field of a submitted form ("" when absent). */
+function field(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === "string" ? value : "";
+}
+
+function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
+  const status = statusOf(key);
+  const nameCell = el("td", { text: key.name, testId: "key-name" });
+  const actionsCell = el("td", { className: "actions" });
+
+  const rename = button(
+    "Rename",
+    () => {
+      const input = el("input");
+      input.value = key.name;
+      input.dataset.testid = "rename-input";
+      const save = button("Save", () => act(() => actions.rename(input.value)), "rename-save");
+      nameCell.replaceChildren(input, save);
+      input.focus();
+    },
+    "rename",
+  );
+  const toggle = button(
+    key.enabled ? "Disable" : "Enable",
+    () => act(() => actions.setEnabled(!key.enabled)),
+    key.enabled ? "disable" : "enable",
+  );
+  const remove = button(
+    "Delete",
+    () => {
+      if (window.confirm(`Delete the key "${key.name}"? It stops working at once.`)) {
+        act(actions.remove);
+      }
+    },
+    "delete",
+  );
+  actionsCell.append(rename, toggle);
+  if (actions.rotate) actionsCell.append(button("Rotate", () => act(actions.rotate!), "rotate"));
+  actionsCell.append(remove);
+
+  const row = el(
+    "tr",
+    {},
+    nameCell,
+    el("td", {}, el("code", { text: `${key.prefix}_${key.id}_…` })),
+    el("td", { text: when(key.createdAt) }),
+    el("td", { text: when(key.lastUsedAt) }),
+    el("td", { text: when(key.expiresAt) }),
+    el("td", { text: status, className: `status-${status}`, testId: "key-status" }),
+    actionsCell,
+  );
+  row.dataset.keyId = key.id;
+  return row;
+}
+
+async function refresh(): Promise<void> {
+  const { items } = await api.list();
+  byId("keys").replaceChildren(
+    ...items.map((key) =>
+      keyRow(key, {
+        rename: async (name) => {
+          await api.update(key.id, { name });
+          await refresh();
+        },
+        setEnabled: async (enabled) => {
+          await api.update(key.id, { enabled });
+          notice(`Key "${key.name}" ${enabled ? "enabled" : "disabled"}.`);
+          await refresh();
+        },
+        rotate: async () => {
+          const created = await api.rotate(key.id);
+          showCreated(created, `Key "${key.name}" rotated: the old key no longer works.`);
+          await refresh();
+        },
+        remove: async () => {
+          await api.remove(key.id);
+          notice(`Key "${key.name}" deleted.`);
+          await refresh();
+        },
+      }),
+    ),
+  );
+  if (items.length === 0) {
+    byId("keys").append(el("tr", {}, el("td", { text: "No keys yet." })));
+  }
+}
+
+async function refreshAdmin(): Promise<void> {
+  const userId = byId<HTMLSelectElement>("admin-user").value;
+  if (userId === "") return;
+  const { items } = await api.listOf(userId);
+  byId("admin-keys").replaceChildren(
+    ...items.map((key) =>
+      keyRow(key, {
+        rename: async (name) => {
+          await api.updateOf(userId, key.id, { name });
+          await refreshAdmin();
+        },
+        setEnabled: async (enabled) => {
+          await api.updateOf(userId, key.id, { enabled });
+          await refreshAdmin();
+        },
+        remove: async () => {
+          await api.removeOf(userId, key.id);
+          await refreshAdmin();
+        },
+      }),
+    ),
+  );
+}
+
+function renderScopeChoices(scopes: string[]): void {
+  const box = byId("scope-choices");
+  box.replaceChildren(el("legend", { text: "Scopes (at most your own)" }));
+  for (const scope of scopes) {
+    const input = el("input");
+    input.type = "checkbox";
+    input.name = "scope";
+    input.value = scope;
+    input.checked = scope !== "keys:write";
+    box.append(el("label", {}, input, document.createTextNode(scope)));
+  }
+}
+
+async function showKeys(): Promise<void> {
+  if (!me) return;
+  byId("login-view").hidden = true;
+  byId("keys-view").hidden = false;
+  byId("session").hidden = false;
+  byId("who").textContent = `${me.id}${me.roles.length ? ` (${me.roles.join(", ")})` : ""}`;
+  renderScopeChoices(me.scopes);
+  await refresh();
+  const admin = me.roles.includes("admin");
+  byId("admin-view").hidden = !admin;
+  if (admin) {
+    const { users } = await api.users();
+    byId("admin-user").replaceChildren(...users.map((user) => el("option", { text: user })));
+    await refreshAdmin();
+  }
+}
+
+function showLogin(message = ""): void {
+  me = null;
+  byId("login-view").hidden = false;
+  byId("keys-view").hidden = true;
+  byId("session").hidden = true;
+  byId("created").hidden = true;
+  notice(message);
+}
+
+function wire(): void {
+  byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    act(async () => {
+      try {
+        await api.login(field(form, "username"), field(form, "password"));
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) {
+          notice("Wrong username or password.", true);
+          return;
+        }
+        throw error;
+      }
+      me = await api.me();
+      notice("");
+      await showKeys();
+    });
+  });
+
+  byId<HTMLFormElement>("create-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const formElement = event.currentTarget as HTMLFormElement;
+    const form = new FormData(formElement);
+    const days = field(form, "expires");
+    const expiresAt = days === "" ? null : new Date(Date.now() + Number(days) * 86_400_000);
+    act(async () => {
+      const created = await api.create(
+        field(form, "name"),
+        form.getAll("scope").filter((v): v is string => typeof v === "string"),
+        expiresAt?.toISOString() ?? null,
+      );
+      formElement.reset();
+      showCreated(created, `Key "${created.record.name}" created.`);
+      await refresh();
+    });
+  });
+
+  byId("copy").addEventListener("click", () => {
+    const key = byId("created-key").textContent ?? "";
+    act(async () => {
+      await navigator.clipboard.writeText(key);
+      notice("Copied to the clipboard.");
+    });
+  });
+  byId("dismiss").addEventListener("click", () => {
+    byId("created").hidden = true;
+    byId("created-key").textContent = "";
+  });
+  byId("logout").addEventListener("click", () =>
+    act(async () => {
+      await api.logout();
+      showLogin("Logged out.");
+    }),
+  );
+  byId("admin-user").addEventListener("change", () => act(refreshAdmin));
+}
+
+wire();
+act(async () => {
+  try {
+    me = await api.me();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      showLogin();
+      return;
+    }
+    throw error;
+  }
+  await showKeys();
+});
