@@ -10,7 +10,7 @@ import {
 import type { KeyStoreChange } from "../../src/types.js";
 import { PG_URL, postgresUp } from "./servers.js";
 
-const up = await postgresUp();
+const up = await postgresUp(true);
 // Each run has its own schema, dropped at the end, so runs never see each other's keys.
 const schema = `gh_test_${randomId(4)}`;
 

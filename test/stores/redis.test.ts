@@ -11,7 +11,7 @@ import type { KeyStoreChange } from "../../src/types.js";
 import { eventually, freePort, settlesWithin, startRedis, stopRedis } from "./redis-server.js";
 import { REDIS_URL, redisUp } from "./servers.js";
 
-const up = await redisUp();
+const up = await redisUp(true);
 // Each run has its own key prefix, and deletes exactly its own keys at the end.
 const prefix = `gh-test-${randomId(4)}:`;
 

@@ -22,23 +22,35 @@ function answers(url: string, defaultPort: number): Promise<boolean> {
   });
 }
 
-async function available(name: string, url: string, port: number, start: string) {
+async function available(name: string, url: string, port: number, start: string, say: boolean) {
   if (await answers(url, port)) return true;
   const message = `${name} at ${url} does not answer`;
   if (process.env.CI) throw new Error(`${message} (CI=true: these tests must run)`);
-  console.warn(
-    `[gatehouse] ${name} store tests skipped: ${message}; start it (${start}) to run them.`,
-  );
+  if (say)
+    console.warn(
+      `[gatehouse] ${name} store tests skipped: ${message}; start it (${start}) to run them.`,
+    );
   return false;
 }
 
-export const postgresUp = () =>
+/**
+ * `say`: print the skip line. Only the backend's own test file says it, so a run without
+ * the server prints one line per server, not one per file.
+ */
+export const postgresUp = (say = false) =>
   available(
     "PostgreSQL",
     PG_URL,
     5432,
     "pg_ctlcluster <version> main start, or set GATEHOUSE_TEST_PG_URL",
+    say,
   );
 
-export const redisUp = () =>
-  available("Redis", REDIS_URL, 6379, "redis-server --port 6379, or set GATEHOUSE_TEST_REDIS_URL");
+export const redisUp = (say = false) =>
+  available(
+    "Redis",
+    REDIS_URL,
+    6379,
+    "redis-server --port 6379, or set GATEHOUSE_TEST_REDIS_URL",
+    say,
+  );
