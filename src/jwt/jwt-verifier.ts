@@ -142,13 +142,16 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
     settings,
     clearCache: () => cache.clear(),
     async verify(token) {
+      // Only strings that passed every check below are ever cached, so an exact hit may skip
+      // the shape check; the length bound comes first so hashing stays cheap.
+      if (typeof token === "string" && token.length <= settings.maxTokenLength) {
+        const hit = cache.get(token);
+        if (hit !== undefined) {
+          return (await revoked(hit.claims)) ?? { ok: true, claims: hit.claims, cached: true };
+        }
+      }
       const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
       if (!shape.ok) return fail(shape.detail);
-
-      const hit = cache.get(token);
-      if (hit !== undefined) {
-        return (await revoked(hit.claims)) ?? { ok: true, claims: hit.claims, cached: true };
-      }
 
       let outcome: JwtOutcome;
       try {
