@@ -59,9 +59,29 @@ const tsconfig = {
     paths: Object.fromEntries(Object.entries(subpaths).map(([k, v]) => [k, [v]])),
     noUnusedLocals: false,
   },
-  include: ["./*.ts"],
+  include: ["./*.ts", "./prelude.d.ts"],
 };
 writeFileSync(join(outDir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+
+// The names a guide's snippet may take from the surrounding text. They are globals, so a
+// snippet that declares its own `auth` or `app` shadows them instead of clashing.
+writeFileSync(
+  join(outDir, "prelude.d.ts"),
+  `import type { Auth, KeyStore } from "gatehouse";
+declare global {
+  var auth: Auth;
+  var store: KeyStore;
+  // Any framework's app or router: the gatehouse calls inside a snippet are what is checked.
+  var app: any;
+  var router: any;
+  var verifyUser: (
+    username: string,
+    password: string,
+  ) => Promise<{ id: string; scopes?: string[]; roles?: string[] } | null>;
+}
+export {};
+`,
+);
 
 try {
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(outDir, "tsconfig.json")], {
