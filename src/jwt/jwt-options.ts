@@ -10,65 +10,128 @@ import type { Principal, Seconds } from "../types.js";
 export type KeyInput = string | JWK | KeyObject;
 
 export interface JwtOptions {
-  /** The allowed algorithms, e.g. `["HS256"]` or `["ES256"]`. Required; never `none`. */
+  /**
+   * The algorithm allow-list, e.g. `["HS256"]` or `["ES256", "RS256"]`. Required: there is no
+   * default, because a default is what lets a token pick its own algorithm. Either all HMAC
+   * (`HS256`/`HS384`/`HS512`, with {@link secret}) or all asymmetric (`RS*`, `PS*`, `ES256`/
+   * `ES384`/`ES512`, `EdDSA`/`Ed25519`, with {@link privateKey}, {@link publicKey} or
+   * {@link jwks}). Security: `none` and a mix of HMAC and asymmetric are `TypeError`s.
+   */
   algorithms: string[];
   /**
-   * HMAC secret(s) for HS*: at least 32 bytes. An array rotates: the first signs, all verify.
+   * HMAC secret(s) for HS*, as a string (its UTF-8 bytes) or bytes. No default. At least as
+   * long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512 (RFC 7518 §3.2). An array
+   * rotates: the first signs, all verify. Imported once at construction. Security: a short
+   * secret or a short repeated pattern (`"a".repeat(32)`) is a `TypeError`; excludes
+   * {@link privateKey}, {@link publicKey}, {@link jwks}.
    */
   secret?: string | Uint8Array | Array<string | Uint8Array>;
-  /** The private key that signs access tokens (asymmetric setups). Its public half verifies. */
+  /**
+   * The private key that signs access tokens (asymmetric setups): PEM, JWK or KeyObject. No
+   * default. Its public half is derived once and verifies too, besides {@link publicKey}.
+   * Security: RSA under 2048 bits is a `TypeError`.
+   */
   privateKey?: KeyInput;
-  /** The `kid` of `privateKey` (taken from a JWK's own `kid` when absent). */
+  /** The `kid` of {@link privateKey} (taken from a JWK's own `kid` when absent). */
   kid?: string;
-  /** Public verification key(s); several at once during rotation. */
+  /**
+   * Public verification key(s): PEM (SPKI or certificate), JWK or KeyObject; several at once
+   * during rotation. No default. A JWK's `kid` and `alg` narrow which tokens it verifies.
+   * Security: RSA under 2048 bits or with an exponent below 3, `oct` JWKs and JWKs with `use`
+   * other than `sig` are `TypeError`s.
+   */
   publicKey?: KeyInput | KeyInput[];
-  /** A local JWKS, or the URL of a remote one (cached, refetched on an unknown `kid`). */
+  /**
+   * A local JWKS (`{ keys }`, checked like {@link publicKey}) or the https URL of a remote one.
+   * A remote set is fetched on first use, cached, and refetched when a token names an unknown
+   * `kid`, at most every 30 s (5 s fetch timeout); an unreachable set makes requests
+   * `unavailable` (503). A URL cannot be combined with {@link publicKey}/{@link privateKey}.
+   * Security: plain http is refused except for localhost.
+   */
   jwks?: { keys: JWK[] } | string | URL;
+  /** Accepted `iss` value(s). Default: not checked. The issuer puts the first in its tokens. */
   issuer?: string | string[];
+  /** Accepted `aud` value(s); a token must name one. Default: not checked. */
   audience?: string | string[];
-  /** Lifetime of issued access tokens: seconds or a jose time span (`"15m"`). Default 15m. */
+  /** Lifetime of issued access tokens: seconds or a time span (`"15m"`). Default 15m. */
   ttl?: string | Seconds;
-  /** Allowed clock skew. Default 5 s. */
+  /** Allowed clock skew when checking `exp`, `nbf` and `iat`: seconds or a span. Default 5 s. */
   clockTolerance?: string | Seconds;
-  /** Reject tokens whose `iat` is older than this. */
+  /**
+   * Refuse tokens whose `iat` is older than this (seconds or a span) as `token_expired`, and
+   * require `iat`. Default: no limit. Also caps how long a token stays in the cache.
+   */
   maxTokenAge?: string | Seconds;
-  /** Reject tokens whose `exp - iat` exceeds this. Default 24 h. */
+  /**
+   * Refuse tokens whose `exp - iat` (or `exp - now` without `iat`) exceeds this: seconds or a
+   * span. Default 24 h. Security: bounds what a leaked signing key can mint; the issuer
+   * refuses a {@link ttl} above it.
+   */
   maxLifetime?: string | Seconds;
-  /** Required `typ` header. Default `at+jwt` for tokens of our own issuer. */
+  /**
+   * The required `typ` header (compared as jose does, `application/` optional). Default
+   * `at+jwt` (RFC 9068) when this server holds the signing key ({@link secret} or
+   * {@link privateKey}), so an ID token signed with the same key cannot pass as an access
+   * token; nothing when only foreign keys are configured. `false` accepts any `typ`.
+   */
   typ?: string | false;
-  /** Claims that must be present besides `exp`. */
+  /** Claims that must be present besides `exp`, which always is. Default `[]`. */
   requiredClaims?: string[];
-  /** Compact tokens longer than this are refused before decoding. Default 8192. */
+  /**
+   * Tokens longer than this many characters are refused before they are split or decoded.
+   * Default 8192. Security: jose parses header and payload before the signature check.
+   */
   maxTokenLength?: number;
-  /** Called after a good signature check; `true` refuses the token. */
+  /**
+   * Asked after every successful verification, cache hits included; resolving `true` refuses
+   * the token (`invalid_token`, "revoked"). Default: none. Throwing or rejecting makes the
+   * request `unavailable` (503). Keep it fast: it runs on every request.
+   */
   isRevoked?: (claims: Record<string, unknown>) => boolean | Promise<boolean>;
   /**
    * Maps verified claims to a principal; the default reads sub, scope/scopes/scp, roles.
-   * `context.via` tells a Bearer token (`"jwt"`) from the cookie (`"cookie"`).
+   * `context.via` tells a Bearer token (`"jwt"`) from the cookie (`"cookie"`). Throwing makes
+   * the request `unavailable`.
    */
   toPrincipal?: (
     claims: Readonly<Record<string, unknown>>,
     context: { via: "jwt" | "cookie" },
   ) => Principal;
-  /** Verified-token cache bound. Default 10 000 entries. */
+  /**
+   * Bound of the verified-token cache, in entries. Default 10 000; `0` disables it. Entries
+   * never outlive the token's `exp`. Memory stays bounded under floods of distinct tokens.
+   */
   cacheMax?: number;
 }
 
 export interface CookieOptions {
-  /** The cookie name. Default `access_token`. */
+  /** The cookie name, matched exactly (case-sensitive). Default `access_token`. */
   name?: string;
-  /** `Secure` attribute when gatehouse sets the cookie. Default true. */
+  /** `Secure` attribute when gatehouse sets the cookie. Default true; false for local http only. */
   secure?: boolean;
+  /** `SameSite` attribute when gatehouse sets the cookie. Default `Lax`. */
   sameSite?: "Lax" | "Strict" | "None";
+  /** `Path` attribute when gatehouse sets the cookie. Default `/`. */
   path?: string;
+  /** `Domain` attribute when gatehouse sets the cookie. Default: none (host-only, safest). */
   domain?: string;
 }
 
 export interface CsrfOptions {
-  /** Default true: cookie-authenticated unsafe requests must pass the check. */
+  /**
+   * Whether cookie-authenticated unsafe requests (POST, PUT, PATCH, DELETE…) must pass the
+   * check. Default true. Security: turning it off warns once (`GATEHOUSE_CSRF_DISABLED`).
+   */
   enabled?: boolean;
-  /** Origins allowed besides the request's own (e.g. `https://app.example.com`). */
+  /**
+   * Origins allowed besides the request's own, e.g. `https://app.example.com` (compared as
+   * serialised origins; a path is ignored). Default `[]`.
+   */
   allowedOrigins?: string[];
-  /** Double-submit instead of / besides origin: the cookie and header that must match. */
+  /**
+   * Also accept a double-submit token: the header must equal the cookie. `true` uses cookie
+   * `csrf_token` and header `x-csrf-token`. Default off. Passing either this or the origin
+   * check is enough.
+   */
   doubleSubmit?: { cookie?: string; header?: string } | boolean;
 }
