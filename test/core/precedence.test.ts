@@ -160,6 +160,29 @@ describe("credential precedence", () => {
   });
 });
 
+describe("events", () => {
+  it("report failures and outages against the credential that decided, never the token", async () => {
+    const { auth, events } = makeAuth({
+      jwt: {
+        toPrincipal: () => {
+          throw new Error("mapper bug");
+        },
+      },
+    });
+    const token = await sign();
+    const broken = await auth.authenticate(req({ authorization: `Bearer ${token}` }));
+    expect(!broken.ok && broken.error.code).toBe("unavailable");
+    await auth.authenticate(req({ cookie: "access_token=a; access_token=b" }));
+    await auth.authenticate(req({ authorization: "Bearer expired.or.bad" }));
+    expect(events.map((e) => [e.type, e.source])).toEqual([
+      ["unavailable", "jwt"],
+      ["failed", "cookie"],
+      ["failed", "jwt"],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(token.split(".")[2]);
+  });
+});
+
 describe("createAuth", () => {
   it("needs jwt or apiKeys", () => {
     expect(() => createAuth({} as never)).toThrow(/at least one of the jwt and apiKeys/);
