@@ -1,6 +1,6 @@
 /**
- * The design's "Usage that must work as written" adapter snippets, line for line (token
- * routes are covered by their own rows), each served over real HTTP.
+ * The design's "Usage that must work as written" adapter snippets, line for line, each
+ * served over real HTTP.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,6 +32,17 @@ async function serve(listener: Parameters<typeof createServer>[1]) {
 }
 
 async function exercise(url: string) {
+  const login = await fetch(`${url}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "grant_type=password&username=alice&password=wonderland",
+  });
+  expect(login.status).toBe(200);
+  const { access_token } = (await login.json()) as { access_token: string };
+  const viaLogin = await fetch(`${url}/me`, {
+    headers: { authorization: `Bearer ${access_token}` },
+  });
+  expect(viaLogin.status).toBe(200);
   const auth = { authorization: `Bearer ${fx.tokens.alice}` };
   const me = await fetch(`${url}/me`, { headers: auth });
   expect(me.status).toBe(200);
@@ -44,14 +55,15 @@ async function exercise(url: string) {
 
 describe("README snippets", () => {
   it("Express", async () => {
-    const { getCurrentUser, requireAuth, requireScopes, authenticate, keyRoutes } = ex;
-    const auth = fx.auth;
+    const { getCurrentUser, requireAuth, requireScopes, authenticate, keyRoutes, tokenRoutes } = ex;
+    const { auth, verifyUser } = fx;
     const app = express();
     app.use(express.json());
     app.use(authenticate(auth, { optional: true }));
     app.get("/me", requireAuth(), (req, res) => res.json(getCurrentUser(req)));
     app.get("/reports", requireScopes("reports:read"), (req, res) => res.json([]));
     app.use("/users/keys", keyRoutes(auth));
+    app.use("/auth", tokenRoutes(auth, { verifyUser })); // POST /auth/token, POST /auth/logout
     const server = await serve(app);
     await exercise(server.url);
     const reports = await fetch(`${server.url}/reports`, {
@@ -62,12 +74,13 @@ describe("README snippets", () => {
   });
 
   it("Koa", async () => {
-    const { authenticate, requireAuth, getCurrentUser, keyRoutes } = ko;
-    const auth = fx.auth;
+    const { authenticate, requireAuth, getCurrentUser, keyRoutes, tokenRoutes } = ko;
+    const { auth, verifyUser } = fx;
     const app = new Koa();
     const router = new Router();
     app.use(authenticate(auth, { optional: true }));
     app.use(keyRoutes(auth, { prefix: "/users/keys" }));
+    app.use(tokenRoutes(auth, { prefix: "/auth", verifyUser }));
     router.get("/me", requireAuth(), (ctx) => {
       ctx.body = getCurrentUser(ctx);
     });
@@ -81,11 +94,12 @@ describe("README snippets", () => {
   });
 
   it("Hono", async () => {
-    const { authenticate, requireAuth, getCurrentUser, keyRoutes } = ho;
-    const auth = fx.auth;
+    const { authenticate, requireAuth, getCurrentUser, keyRoutes, tokenRoutes } = ho;
+    const { auth, verifyUser } = fx;
     const app = new Hono();
     app.use("*", authenticate(auth, { optional: true }));
     app.route("/users/keys", keyRoutes(auth));
+    app.route("/auth", tokenRoutes(auth, { verifyUser }));
     app.get("/me", requireAuth(), (c) => c.json(getCurrentUser(c)));
     const { getRequestListener } = await import("@hono/node-server");
     const listener = getRequestListener(app.fetch);
