@@ -34,8 +34,9 @@ function request(credentials: ClientCredentials, scope: string | undefined): Req
     headers.authorization = basicAuth(credentials.clientId, credentials.clientSecret);
   }
   if (scope !== undefined) body.set("scope", scope);
-  // The token must not be cached by the browser, nor the cookie jar involved.
-  return { method: "POST", headers, body, cache: "no-store", credentials: "omit" };
+  // No `cache` or `credentials` fields: some runtimes (edge workers) refuse them, and the
+  // endpoint's `Cache-Control: no-store` already keeps the answer out of caches.
+  return { method: "POST", headers, body };
 }
 
 async function readJson(response: Response): Promise<Record<string, unknown> | null> {
