@@ -74,7 +74,7 @@ function refusal(error: AuthError, settings: Settings, c: Context): HTTPExceptio
  */
 function viewOf(c: Context): RequestView {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  if (typeof incoming === "object" && incoming !== null && "headersDistinct" in incoming) {
+  if (typeof incoming === "object" && incoming !== null && "rawHeaders" in incoming) {
     return nodeRequestView(incoming as IncomingMessage, () => c.req.url);
   }
   return c.req.raw;

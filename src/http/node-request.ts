@@ -1,8 +1,10 @@
 /**
  * The {@link RequestView} of a Node `IncomingMessage`, shared by the Express and Koa
- * adapters. Node's `req.headers` keeps only the first `Authorization` header and drops the
- * rest, which would hide a duplicated credential from the core; `headersDistinct` keeps
- * every value, and they are joined with `", "` as the Fetch `Headers` class does.
+ * adapters (and Hono on `@hono/node-server`). Node's `req.headers` keeps only the first
+ * `Authorization` header and drops the rest, which would hide a duplicated credential from
+ * the core, so values are read from `rawHeaders`, which keeps every line as sent, and joined
+ * with `", "` as the Fetch `Headers` class does. Cookie lines are joined with `"; "` instead:
+ * HTTP/2 splits one cookie header into several, and they must read back as one.
  */
 import type { IncomingMessage } from "node:http";
 import type { RequestView } from "../types.js";
@@ -14,7 +16,6 @@ import type { BodySource } from "./read-body.js";
  *   more than most requests need: it is computed on first read only.
  */
 export function nodeRequestView(req: IncomingMessage, url: () => string): RequestView {
-  const distinct = req.headersDistinct;
   let absolute: string | undefined;
   return {
     method: req.method ?? "GET",
@@ -24,8 +25,20 @@ export function nodeRequestView(req: IncomingMessage, url: () => string): Reques
     },
     headers: {
       get(name: string): string | null {
-        const values = distinct[name.toLowerCase()];
-        return values === undefined || values.length === 0 ? null : values.join(", ");
+        // A scan without allocation: the core asks for a handful of headers per request,
+        // and building a full header map (headersDistinct) costs more than these scans.
+        const wanted = name.toLowerCase();
+        const separator = wanted === "cookie" ? "; " : ", ";
+        const raw = req.rawHeaders;
+        let found: string | null = null;
+        for (let i = 0; i < raw.length; i += 2) {
+          const key = raw[i]!;
+          if (key.length === wanted.length && key.toLowerCase() === wanted) {
+            const value = raw[i + 1]!;
+            found = found === null ? value : `${found}${separator}${value}`;
+          }
+        }
+        return found;
       },
     },
   };
