@@ -73,7 +73,10 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
         "--disable-sync",
       ],
     });
-    page = await browser.newPage();
+    const context = await browser.newContext({
+      permissions: ["clipboard-read", "clipboard-write"],
+    });
+    page = await context.newPage();
     page.on("dialog", (dialog) => void dialog.accept());
   }, 240_000);
 
@@ -98,6 +101,8 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     const key = await createKey(page, "from the browser");
     await expect.poll(() => page.getByTestId("created").isVisible()).toBe(true);
     expect(await page.getByTestId("created").textContent()).toMatch(/cannot be shown again/);
+    await page.getByTestId("copy").click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     const id = key.split("_")[1]!;
     const row = page.locator(`tr[data-key-id="${id}"]`);
     await expect.poll(() => row.getByTestId("key-name").textContent()).toBe("from the browser");

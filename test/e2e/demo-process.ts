@@ -30,7 +30,15 @@ export async function startDemo(options: {
     [join(ROOT, "examples", "demo", "start.mjs"), ...(options.args ?? [])],
     {
       cwd: options.cwd,
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", GATEHOUSE_DEMO_DATA: options.dataDir },
+      env: {
+        ...process.env,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        GATEHOUSE_DEMO_DATA: options.dataDir,
+        // ensureBuild() has built dist for this test run; a second build would delete it
+        // under the other test files.
+        GATEHOUSE_DEMO_PREBUILT: "1",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

@@ -4,7 +4,15 @@
  * test files asking at once share one build through a lock directory.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -12,6 +20,8 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 export const CLI = join(ROOT, "dist", "cli.js");
 
 const LOCK = join(ROOT, ".data", "build.lock");
+// Who built dist last: the vitest run (the parent of every test fork) that did it.
+const STAMP = join(ROOT, ".data", "build.stamp");
 const OUTPUTS = [join(ROOT, "dist", "index.js"), CLI];
 const SOURCES = ["src", "adapters", "tsup.config.ts", "package.json"];
 
@@ -25,6 +35,15 @@ function newest(path: string): number {
 }
 
 function isFresh(): boolean {
+  // Built by this very run: never build twice in one run, even if someone edits a source
+  // meanwhile, because a second build would delete dist under the feet of running tests.
+  let stamp = "";
+  try {
+    stamp = readFileSync(STAMP, "utf8");
+  } catch {
+    /* no stamp yet */
+  }
+  if (stamp === String(process.ppid) && OUTPUTS.every((file) => existsSync(file))) return true;
   const sources = Math.max(...SOURCES.map((s) => newest(join(ROOT, s))));
   return OUTPUTS.every(
     (file) => (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= sources,
@@ -61,6 +80,7 @@ export async function ensureBuild(): Promise<void> {
     if (!OUTPUTS.every(built)) {
       throw new Error(`build failed:\n${result.stdout}\n${result.stderr}`);
     }
+    writeFileSync(STAMP, String(process.ppid));
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
