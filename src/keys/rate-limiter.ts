@@ -19,27 +19,50 @@ export interface RateLimiter {
 }
 
 export interface MemoryRateLimiterOptions {
+  /**
+   * `"fixed"` (default): a counter per window; a key may burst up to twice its limit across
+   * a window boundary. `"sliding"`: the previous window's count, weighted by how much of
+   * it still overlaps the sliding window, is added to the current one; no such burst, at
+   * the same O(1) memory, but an estimate that assumes the previous window's requests were
+   * spread evenly.
+   */
+  algorithm?: "fixed" | "sliding";
   /** How many keys' windows are tracked at once; the least recent are dropped. Default 10 000. */
   maxKeys?: number;
 }
 
-/**
- * A fixed-window counter per key, in memory. A key may burst up to twice its limit across
- * a window boundary; that is the price of O(1) memory per key.
- */
+interface Counter {
+  start: number;
+  count: number;
+  previous: number;
+}
+
+/** Per-key request counting in memory, for one process. */
 export function memoryRateLimiter(options: MemoryRateLimiterOptions = {}): RateLimiter {
-  const windows = new LRUCache<string, { start: number; count: number }>({
-    max: options.maxKeys ?? 10_000,
-  });
+  const sliding = (options.algorithm ?? "fixed") === "sliding";
+  const counters = new LRUCache<string, Counter>({ max: options.maxKeys ?? 10_000 });
   return {
     consume(keyId, limit, now) {
       const slot = Math.floor(now / limit.window) * limit.window;
-      const current = windows.get(keyId);
-      const entry = current && current.start === slot ? current : { start: slot, count: 0 };
+      let entry = counters.get(keyId);
+      if (!entry || entry.start !== slot) {
+        const previous = entry && entry.start === slot - limit.window ? entry.count : 0;
+        entry = { start: slot, count: 0, previous };
+        counters.set(keyId, entry);
+      }
+      const overlap = sliding ? 1 - (now - slot) / limit.window : 0;
+      const used = entry.count + entry.previous * overlap;
+      if (used + 1 > limit.limit) {
+        if (!sliding || entry.previous === 0) {
+          return { ok: false, retryAfter: slot + limit.window - now };
+        }
+        // The estimate falls as the previous window slides out; wait until it leaves room.
+        const excess = used + 1 - limit.limit;
+        const wait = Math.ceil((excess / entry.previous) * limit.window);
+        return { ok: false, retryAfter: Math.min(wait, slot + limit.window - now) };
+      }
       entry.count++;
-      windows.set(keyId, entry);
-      if (entry.count <= limit.limit) return { ok: true };
-      return { ok: false, retryAfter: slot + limit.window - now };
+      return { ok: true };
     },
   };
 }

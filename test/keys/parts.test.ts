@@ -126,6 +126,33 @@ describe("memory rate limiter", () => {
     expect(limiter.consume("b", limit, 400)).toEqual({ ok: true });
     expect(limiter.consume("a", limit, 1000)).toEqual({ ok: true });
   });
+
+  it("does not count refused requests against the budget", () => {
+    const limiter = memoryRateLimiter();
+    const limit = { limit: 1, window: 1000 };
+    expect(limiter.consume("a", limit, 0).ok).toBe(true);
+    for (let i = 0; i < 5; i++) expect(limiter.consume("a", limit, 10).ok).toBe(false);
+    expect(limiter.consume("a", limit, 1000).ok).toBe(true);
+  });
+
+  it("sliding: weighs the previous window, so no double burst across a boundary", () => {
+    const limiter = memoryRateLimiter({ algorithm: "sliding" });
+    const fixed = memoryRateLimiter();
+    const limit = { limit: 10, window: 1000 };
+    for (let i = 0; i < 10; i++) {
+      expect(limiter.consume("a", limit, 900).ok).toBe(true);
+      expect(fixed.consume("a", limit, 900).ok).toBe(true);
+    }
+    // Just after the boundary the fixed window allows a full new burst; sliding allows ~1.
+    expect(fixed.consume("a", limit, 1000).ok).toBe(true);
+    expect(limiter.consume("a", limit, 1000)).toEqual({ ok: false, retryAfter: 100 });
+    // Half way through, half of the previous window has slid out.
+    let allowed = 0;
+    while (limiter.consume("a", limit, 1500).ok) allowed++;
+    expect(allowed).toBe(5);
+    // Two windows later nothing of the burst remains.
+    for (let i = 0; i < 10; i++) expect(limiter.consume("a", limit, 3000).ok).toBe(true);
+  });
 });
 
 describe("verify cache", () => {
