@@ -33,8 +33,8 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
    */
   prefix?: string;
   /**
-   * Called with errors of the subscriber connection. Default: none (ioredis reconnects and
-   * re-subscribes by itself; until then the verifier's cache TTL bounds revocation).
+   * Called with errors of the subscriber connection. Default: none (it reconnects and
+   * subscribes again by itself; until then the verifier's cache TTL bounds revocation).
    */
   onError?: (error: Error) => void;
 }
@@ -42,6 +42,8 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
 export interface RedisKeyStore extends Required<KeyStore> {
   /** The client the store writes through (yours, or the one it opened). */
   readonly client: Redis;
+  /** Whether the change subscription is in place right now (false before `subscribe`). */
+  readonly listening: boolean;
 }
 
 /** Keys per TOUCH script call; the calls of one batch go out in one pipeline. */
@@ -55,32 +57,46 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
   const ownerPrefix = `${prefix}owner:`;
   const channel = `${prefix}changes`;
   const listeners = new ChangeListeners();
-  let subscriber: Promise<Redis> | null = null;
+  let subscriber: Redis | null = null;
+  let listening = false;
+  let firstAttempt: Promise<void> | null = null;
   let closed: Promise<void> | null = null;
 
-  function openSubscriber(): Promise<Redis> {
-    subscriber ??= (async () => {
-      const connection = client.duplicate();
-      connection.on("error", (error: Error) => options.onError?.(error));
-      connection.on("message", (from: string, message: string) => {
-        if (from === channel) listeners.deliver(message);
-      });
-      try {
-        await connection.subscribe(channel);
-      } catch (error) {
-        subscriber = null;
-        connection.disconnect();
-        throw error;
-      }
-      return connection;
-    })();
-    return subscriber;
+  /**
+   * SUBSCRIBEs on every (re)connect of the dedicated connection, so that a store created
+   * while Redis was down starts hearing changes once it is back. Resolves after the first
+   * attempt either way; until it succeeds, the cache TTL bounds revocation.
+   */
+  function openSubscriber(): Promise<void> {
+    if (firstAttempt) return firstAttempt;
+    const connection = client.duplicate();
+    subscriber = connection;
+    const attempt = () =>
+      connection.subscribe(channel).then(
+        () => {
+          listening = true;
+        },
+        (error: Error) => options.onError?.(error),
+      );
+    connection.on("error", (error: Error) => options.onError?.(error));
+    connection.on("close", () => {
+      listening = false;
+    });
+    connection.on("ready", () => void attempt());
+    connection.on("message", (from: string, message: string) => {
+      if (from === channel) listeners.deliver(message);
+    });
+    firstAttempt = attempt();
+    return firstAttempt;
   }
 
   const announce = (change: KeyStoreChange) => [ownerPrefix, channel, encodeChange(change)];
 
   return {
     client,
+    get listening() {
+      return listening;
+    },
 
     async get(id) {
       return decodeRecord(await client.hgetall(keyOf(id)));
@@ -171,20 +187,15 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
 
     async subscribe(onChange) {
       const unsubscribe = listeners.add(onChange);
-      try {
-        await openSubscriber();
-      } catch (error) {
-        unsubscribe();
-        throw error;
-      }
+      await openSubscriber();
       return unsubscribe;
     },
 
     close() {
       closed ??= (async () => {
         listeners.clear();
-        const connection = subscriber ? await subscriber.catch(() => null) : null;
-        if (connection) await quit(connection);
+        listening = false;
+        if (subscriber) await quit(subscriber);
         await release();
       })();
       return closed;

@@ -105,6 +105,36 @@ describe.skipIf(!up)("redisKeyStore", () => {
     }
   });
 
+  it("subscribes once Redis is up when it was made during an outage", async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const store = redisKeyStore({ url, prefix });
+    let server: Awaited<ReturnType<typeof startRedis>> | undefined;
+    try {
+      const heard: KeyStoreChange[] = [];
+      // Resolves after the first attempt, even though nothing answers yet.
+      await settlesWithin(
+        store.subscribe((change) => heard.push(change)),
+        8000,
+      );
+      expect(store.listening).toBe(false);
+      server = await startRedis(port);
+      await waitUntil(() => store.listening, 10_000, "the subscription once Redis is up");
+      const writer = redisKeyStore({ url, prefix });
+      try {
+        const record = sampleKeyRecord();
+        await writer.create(record);
+        await writer.delete(record.id);
+        await waitUntil(() => heard.some((c) => c.id === record.id), 2000, "the announcement");
+      } finally {
+        await writer.close();
+      }
+    } finally {
+      await store.close();
+      if (server) await stopRedis(server);
+    }
+  });
+
   it("rejects calls while its server is down, and recovers when it returns", async () => {
     const port = await freePort();
     let child = await startRedis(port);
