@@ -57,6 +57,29 @@ describe.skipIf(!up)("postgresKeyStore", () => {
     }
   });
 
+  it("announces a change made by hand in SQL (the trigger, not the store, NOTIFYs)", async () => {
+    const store = postgresKeyStore({ connectionString: PG_URL, schema, ...quiet });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const record = sampleKeyRecord();
+      await store.create(record);
+      const heard: KeyStoreChange[] = [];
+      await store.subscribe((change) => heard.push(change));
+      await admin.query(`UPDATE "${schema}".gatehouse_api_keys SET enabled = false WHERE id = $1`, [
+        record.id,
+      ]);
+      await waitUntil(
+        () => heard.some((c) => c.type === "update" && c.id === record.id),
+        2000,
+        "the announcement of a manual UPDATE",
+      );
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+
   it("does not announce touch (last-used writes would evict every cache)", async () => {
     const store = postgresKeyStore({ connectionString: PG_URL, schema, ...quiet });
     try {
