@@ -20,7 +20,12 @@ export type {
 export { formatApiKey, generateApiKey, parseApiKey, parseColonKey } from "./keys/key-format.js";
 export type { ParsedApiKey } from "./keys/key-format.js";
 export { memoryRateLimiter } from "./keys/rate-limiter.js";
-export type { RateLimitDecision, RateLimiter } from "./keys/rate-limiter.js";
+export type {
+  MemoryRateLimiter,
+  MemoryRateLimiterOptions,
+  RateLimitDecision,
+  RateLimiter,
+} from "./keys/rate-limiter.js";
 export {
   argon2Hasher,
   hashPassword,

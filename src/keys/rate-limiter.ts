@@ -37,8 +37,13 @@ interface Counter {
   previous: number;
 }
 
+/** The in-memory limiter answers synchronously. */
+export interface MemoryRateLimiter extends RateLimiter {
+  consume(keyId: string, limit: KeyRateLimit, now: Milliseconds): RateLimitDecision;
+}
+
 /** Per-key request counting in memory, for one process. */
-export function memoryRateLimiter(options: MemoryRateLimiterOptions = {}): RateLimiter {
+export function memoryRateLimiter(options: MemoryRateLimiterOptions = {}): MemoryRateLimiter {
   const sliding = (options.algorithm ?? "fixed") === "sliding";
   const counters = new LRUCache<string, Counter>({ max: options.maxKeys ?? 10_000 });
   return {
