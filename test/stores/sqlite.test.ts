@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 keyStoreConformance(() => sqliteKeyStore({ path }), { name: "sqliteKeyStore conformance" });
 
 describe("sqliteKeyStore", () => {
-  it("sees another connection's revocation on the next read (two processes, one file)", async () => {
+  it("sees another connection's revocation on its next read (same file)", async () => {
     const a = sqliteKeyStore({ path });
     const b = sqliteKeyStore({ path });
     try {
@@ -26,6 +28,25 @@ describe("sqliteKeyStore", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("sees a revocation written by another process on its next read", async () => {
+    const store = sqliteKeyStore({ path });
+    try {
+      const record = sampleKeyRecord();
+      await store.create(record);
+      expect((await store.get(record.id))?.enabled).toBe(true);
+      // A separate Node process writes to the same file while this store stays open.
+      const script = `const D = require("better-sqlite3"); const db = new D(process.argv[1]);
+        db.prepare("UPDATE gatehouse_api_keys SET enabled = 0 WHERE id = ?").run(process.argv[2]);
+        db.close();`;
+      const child = spawn(process.execPath, ["-e", script, path, record.id], { stdio: "inherit" });
+      const [code] = (await once(child, "exit")) as [number];
+      expect(code).toBe(0);
+      expect((await store.get(record.id))?.enabled).toBe(false);
+    } finally {
+      await store.close();
     }
   });
 
