@@ -12,13 +12,12 @@ import type {
   ApiKeyRecord,
   KeyStore,
   Milliseconds,
-  OwnerType,
-  KeyRateLimit,
   Page,
   PageRequest,
   Principal,
   SecretHasher,
 } from "../types.js";
+import { checkGrant, checkIssuer } from "./grant-rules.js";
 import { generateApiKey } from "./key-format.js";
 import {
   checkEnabled,
@@ -33,84 +32,26 @@ import {
   toManagedKey,
 } from "./key-input.js";
 import type { ManagedKey } from "./key-input.js";
+import type {
+  AdminKeyManager,
+  AdminKeyUpdate,
+  CreateKeyInput,
+  CreatedKey,
+  KeyManager,
+  RotateOptions,
+} from "./key-manager-api.js";
 import { withTimeout } from "./with-timeout.js";
 
-export interface CreateKeyInput {
-  ownerId: string;
-  /** Default `"user"`. A `"service"` owner makes principals of `type: "service"`. */
-  ownerType?: OwnerType;
-  name: string;
-  /** Default `[]`. With an actor, at most the actor's own scopes. */
-  scopes?: string[];
-  /** Default `[]`. With an actor, at most the actor's own roles. */
-  roles?: string[];
-  /** Default `null` (never expires). Must lie in the future. */
-  expiresAt?: Date | null;
-  metadata?: Record<string, unknown> | null;
-  /** Default `null` (unlimited). */
-  rateLimit?: KeyRateLimit | null;
-}
-
-/** What an owner may change on their own key (the key routes' `PATCH`). */
-export interface KeyUpdate {
-  name?: string;
-  enabled?: boolean;
-  scopes?: string[];
-  /** A future date, or `null` for no expiry. To stop a key now, disable it. */
-  expiresAt?: Date | null;
-}
-
-/** What an administrator may change on any key. */
-export interface AdminKeyUpdate extends KeyUpdate {
-  roles?: string[];
-  metadata?: Record<string, unknown> | null;
-  rateLimit?: KeyRateLimit | null;
-}
-
-export interface RotateOptions {
-  /**
-   * How long the old key keeps working, in ms. Default 0: the old key is disabled at once.
-   * Above 0 its `expiresAt` moves to now + overlap (never later than it already was), and
-   * it answers `key_expired` after that; it stays listed, marked `status: "expired"`.
-   */
-  overlap?: Milliseconds;
-}
-
-export interface CreatedKey {
-  /** The plaintext key: shown once, never stored. */
-  key: string;
-  record: ManagedKey;
-}
-
-export interface AdminKeyManager {
-  get(id: string): Promise<ManagedKey | null>;
-  list(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>>;
-  update(id: string, patch: AdminKeyUpdate, actor?: Principal): Promise<ManagedKey | null>;
-  delete(id: string): Promise<boolean>;
-  rotate(id: string, options?: RotateOptions, actor?: Principal): Promise<CreatedKey | null>;
-}
-
-/** `auth.keys`. Methods taking an `actor` refuse to grant more than the actor holds. */
-export interface KeyManager {
-  create(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey>;
-  list(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>>;
-  get(ownerId: string, id: string): Promise<ManagedKey | null>;
-  update(
-    ownerId: string,
-    id: string,
-    patch: KeyUpdate,
-    actor?: Principal,
-  ): Promise<ManagedKey | null>;
-  delete(ownerId: string, id: string): Promise<boolean>;
-  rotate(
-    ownerId: string,
-    id: string,
-    options?: RotateOptions,
-    actor?: Principal,
-  ): Promise<CreatedKey | null>;
-  /** Acts on any owner's key by id alone: for administrators and the CLI. */
-  readonly admin: AdminKeyManager;
-}
+export type {
+  AdminKeyManager,
+  AdminKeyUpdate,
+  CreateKeyInput,
+  CreatedKey,
+  KeyManager,
+  KeyUpdate,
+  RotateOptions,
+} from "./key-manager-api.js";
+export { KEYS_WRITE_SCOPE } from "./grant-rules.js";
 
 export interface KeyManagerContext {
   store: KeyStore;
@@ -134,32 +75,6 @@ const CREATE_FIELDS = [
 ];
 const UPDATE_FIELDS = ["name", "enabled", "scopes", "expiresAt"];
 const ADMIN_UPDATE_FIELDS = [...UPDATE_FIELDS, "roles", "metadata", "rateLimit"];
-
-/** The scope an API key needs to issue keys itself. */
-export const KEYS_WRITE_SCOPE = "keys:write";
-
-function forbidden(detail: string): AuthError {
-  return new AuthError("forbidden", { detail });
-}
-
-/** Refuses a grant that exceeds what the actor holds. */
-function checkGrant(actor: Principal | undefined, scopes: string[], roles: string[]): void {
-  if (!actor) return;
-  const extraScopes = scopes.filter((s) => !actor.scopes.includes(s));
-  if (extraScopes.length > 0) {
-    throw forbidden(`Cannot grant scopes the caller does not hold: ${extraScopes.join(" ")}`);
-  }
-  const extraRoles = roles.filter((r) => !actor.roles.includes(r));
-  if (extraRoles.length > 0) {
-    throw forbidden(`Cannot grant roles the caller does not hold: ${extraRoles.join(" ")}`);
-  }
-}
-
-function checkIssuer(actor: Principal | undefined): void {
-  if (actor?.via === "apiKey" && !actor.scopes.includes(KEYS_WRITE_SCOPE)) {
-    throw forbidden(`An API key needs the ${KEYS_WRITE_SCOPE} scope to issue keys.`);
-  }
-}
 
 type StoreMethod = "create" | "update" | "delete" | "listByOwner";
 
