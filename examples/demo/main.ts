@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isAbsolute, join, relative } from "node:path";
+import { join, resolve } from "node:path";
 import { createAuth } from "../../src/index.js";
 import { sqliteKeyStore } from "../../src/stores/sqlite.js";
 import { instructions } from "./instructions.js";
@@ -23,17 +23,11 @@ function jwtSecret(dataDir: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-/** A path as short as it can be printed from where the demo was started. */
-function printable(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
-}
-
 export async function main(argv: string[], paths: { root: string; pageBuildDir: string }) {
   const options = readOptions(argv, paths.root, paths.pageBuildDir);
   if (options.reset) rmSync(options.dataDir, { recursive: true, force: true });
   mkdirSync(options.dataDir, { recursive: true });
-  const dbPath = join(options.dataDir, "gatehouse.db");
+  const dbPath = resolve(options.dataDir, "gatehouse.db");
 
   const auth = createAuth({
     jwt: {
@@ -100,12 +94,13 @@ export async function main(argv: string[], paths: { root: string; pageBuildDir: 
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const dbUrl = `sqlite:${printable(dbPath)}`;
+  // Absolute paths: the lines may be pasted into a shell in any directory.
+  const dbUrl = `sqlite:${dbPath}`;
   process.stdout.write(
     instructions({
       baseUrl: `http://${host}:${port}`,
       provisioned,
-      cli: `node ${printable(join(paths.root, "dist", "cli.js"))}`,
+      cli: `node ${join(paths.root, "dist", "cli.js")}`,
       store: dbUrl,
     }),
   );
