@@ -79,8 +79,17 @@ export interface ApiKeyOptions {
    * cache of failed keys.
    */
   cache?: VerifyCacheOptions;
-  /** Store calls slower than this, in ms, answer `unavailable`. Default 2000. */
+  /**
+   * Store reads on the request path slower than this, in ms, answer `unavailable`.
+   * Default 2000. Keep it well under your clients' own timeouts.
+   */
   storeTimeout?: Milliseconds;
+  /**
+   * Store calls of the key manager (create, list, update, rotate, delete) slower than this,
+   * in ms, throw `AuthError("unavailable")`. Default 10 000: these are rare admin calls,
+   * where a slow database should not fail a write that would have succeeded.
+   */
+  managerTimeout?: Milliseconds;
   /** Last-used writes: at most one per key per interval, in ms. Default 60 000. */
   touchInterval?: Milliseconds;
   /**
@@ -225,7 +234,7 @@ export function createApiKeys(
     store,
     hasher,
     prefix,
-    storeTimeout,
+    storeTimeout: positive(options.managerTimeout, 10_000, "managerTimeout"),
     now,
     invalidate: (id) => verifier.invalidate(id),
   });

@@ -118,6 +118,15 @@ describe("create", () => {
     await expect(keys.manager.delete("a", "k1")).rejects.toThrow(/delete\(\)/);
   });
 
+  it("turns a hanging store into AuthError unavailable after managerTimeout", async () => {
+    const store = memoryKeyStore();
+    const { keys } = make({
+      store: { ...store, listByOwner: () => new Promise(() => undefined) },
+      managerTimeout: 30,
+    });
+    await expect(keys.manager.list("alice")).rejects.toMatchObject({ code: "unavailable" });
+  });
+
   it("turns a failing store into AuthError unavailable", async () => {
     const store = memoryKeyStore();
     const { keys } = make({ store: { ...store, create: () => Promise.reject(new Error("down")) } });
