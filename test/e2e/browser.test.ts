@@ -106,6 +106,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     const id = key.split("_")[1]!;
     const row = page.locator(`tr[data-key-id="${id}"]`);
     await expect.poll(() => row.getByTestId("key-name").textContent()).toBe("from the browser");
+    expect(await row.getByTestId("key-scopes").textContent()).toBe("reports:read");
 
     expect(await callWithKey(page, key)).toEqual({ status: 200, via: "apiKey" });
 

@@ -92,6 +92,10 @@ function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
     {},
     nameCell,
     el("td", {}, el("code", { text: `${key.prefix}_${key.id}_…` })),
+    el("td", {
+      text: key.scopes.length > 0 ? key.scopes.join(" ") : "—",
+      testId: "key-scopes",
+    }),
     el("td", { text: when(key.createdAt) }),
     el("td", { text: when(key.lastUsedAt) }),
     el("td", { text: when(key.expiresAt) }),
@@ -166,7 +170,8 @@ function renderScopeChoices(scopes: string[]): void {
     input.type = "checkbox";
     input.name = "scope";
     input.value = scope;
-    input.checked = scope !== "keys:write";
+    // defaultChecked, not checked: form.reset() after a create restores the default.
+    input.defaultChecked = scope !== "keys:write";
     box.append(el("label", {}, input, document.createTextNode(scope)));
   }
 }
