@@ -71,6 +71,20 @@ export function recordTests({ open, setup }: SuiteContext): void {
       for (const field of Object.keys(read ?? {})) expect(RECORD_FIELDS).toContain(field);
     });
 
+    it("accepts ids and owner ids with punctuation (:, /, ., -, _, %)", async ({ skip }) => {
+      const { store, put } = await setup(skip);
+      const record = sampleKeyRecord({
+        id: `k:${randomId()}/a.b-c_d%`,
+        ownerId: `org:${randomId()}/team`,
+      });
+      await put(record);
+      expect((await store.get(record.id))?.id).toBe(record.id);
+      if (store.listByOwner) {
+        const page = await store.listByOwner(record.ownerId);
+        expect(page.items.map((r) => r.id)).toEqual([record.id]);
+      }
+    });
+
     it("returns copies: mutating a result does not change the store", async ({ skip }) => {
       const { store, put } = await setup(skip);
       const record = sampleKeyRecord();
