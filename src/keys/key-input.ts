@@ -99,7 +99,7 @@ export interface ManagedKey extends PublicApiKeyRecord {
   status: KeyStatus;
 }
 
-export function statusOf(record: ApiKeyRecord, now: number): KeyStatus {
+export function keyStatusOf(record: ApiKeyRecord, now: number): KeyStatus {
   if (!record.enabled) return "disabled";
   if (record.expiresAt && record.expiresAt.getTime() <= now) return "expired";
   return "active";
@@ -107,5 +107,5 @@ export function statusOf(record: ApiKeyRecord, now: number): KeyStatus {
 
 export function toManagedKey(record: ApiKeyRecord, now: number): ManagedKey {
   const { hash: _hash, ...visible } = record;
-  return { ...visible, status: statusOf(record, now) };
+  return { ...visible, status: keyStatusOf(record, now) };
 }

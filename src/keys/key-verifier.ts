@@ -125,7 +125,6 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       return { kind: "unavailable", reason: "store_error", cause };
     }
     if (!record || record.id !== parts.id) {
-      ctx.throttle.fail(parts.id, ctx.now());
       ctx.cache.setBad(digest, { keyId: parts.id, code: "invalid_api_key" }, started);
       return { kind: "bad", code: "invalid_api_key", reason: "unknown_key" };
     }
@@ -138,7 +137,6 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       return { kind: "unavailable", reason, cause };
     }
     if (!matched) {
-      ctx.throttle.fail(parts.id, ctx.now());
       ctx.cache.setBad(digest, { keyId: parts.id, code: "invalid_api_key" }, started);
       return { kind: "bad", code: "invalid_api_key", reason: "wrong_secret" };
     }
@@ -210,11 +208,21 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
 
     let flight = inflight.get(digest);
     if (!flight) {
+      // Wrong secrets and unknown ids count as failures; a disabled or expired key
+      // presented with its right secret does not.
+      let failed = false;
+      ctx.throttle.start(parts.id, ctx.now());
       const started: { keyId: string; outcome: Promise<Outcome> } = {
         keyId: parts.id,
-        outcome: lookUp(parts, digest).finally(() => {
-          if (inflight.get(digest) === started) inflight.delete(digest);
-        }),
+        outcome: lookUp(parts, digest)
+          .then((outcome) => {
+            failed = outcome.kind === "bad" && outcome.code === "invalid_api_key";
+            return outcome;
+          })
+          .finally(() => {
+            ctx.throttle.finish(parts.id, ctx.now(), failed);
+            if (inflight.get(digest) === started) inflight.delete(digest);
+          }),
       };
       flight = started;
       inflight.set(digest, flight);

@@ -101,18 +101,36 @@ describe("default hash concurrency", () => {
 describe("failure throttle", () => {
   it("blocks an id after max failures for the rest of the window", () => {
     const throttle = createFailureThrottle({ max: 2, window: 1000 });
-    throttle.fail("a", 0);
+    const failOnce = (now: number) => {
+      throttle.start("a", now);
+      throttle.finish("a", now, true);
+    };
+    failOnce(0);
     expect(throttle.blockedFor("a", 10)).toBe(0);
-    throttle.fail("a", 10);
+    failOnce(10);
     expect(throttle.blockedFor("a", 10)).toBe(990);
     expect(throttle.blockedFor("b", 10)).toBe(0);
     expect(throttle.blockedFor("a", 1000)).toBe(0);
   });
 
-  it("can be turned off", () => {
+  it("counts running verifications, and forgets them when they succeed", () => {
+    const throttle = createFailureThrottle({ max: 2, window: 1000 });
+    throttle.start("a", 0);
+    throttle.start("a", 0);
+    expect(throttle.blockedFor("a", 0)).toBeGreaterThan(0);
+    throttle.finish("a", 0, false);
+    throttle.finish("a", 0, false);
+    expect(throttle.blockedFor("a", 0)).toBe(0);
+  });
+
+  it("can be turned off, and refuses nonsense settings", () => {
     const off = createFailureThrottle(false);
-    for (let i = 0; i < 100; i++) off.fail("a", 0);
+    for (let i = 0; i < 100; i++) {
+      off.start("a", 0);
+      off.finish("a", 0, true);
+    }
     expect(off.blockedFor("a", 0)).toBe(0);
+    expect(() => createFailureThrottle({ max: 0 })).toThrow(/failureThrottle/);
   });
 });
 

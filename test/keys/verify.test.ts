@@ -185,6 +185,25 @@ describe("verify: refusals", () => {
     expect(codeOf(await keys.verify(key))).toBe("ok");
   });
 
+  it("a flood of bad secrets for one id costs at most `max` hashes; good keys still pass", async () => {
+    const { keys, hasher } = make({ failureThrottle: { max: 5, window: 60_000 } });
+    const victim = await keys.manager.create({ ownerId: "alice", name: "victim" });
+    const bystander = await keys.manager.create({ ownerId: "bob", name: "other" });
+    expect(codeOf(await keys.verify(victim.key))).toBe("ok");
+    const before = hasher.verifies;
+    const parts = parseApiKey(victim.key)!;
+    const guess = (i: number) => formatApiKey({ ...parts, secret: `${i}`.padStart(32, "x") });
+    // Concurrent guesses: running verifications count against the budget too.
+    const flood = await Promise.all(Array.from({ length: 100 }, (_, i) => keys.verify(guess(i))));
+    expect(new Set(flood.map(codeOf))).toEqual(new Set(["invalid_api_key", "rate_limited"]));
+    for (let i = 100; i < 150; i++)
+      expect(codeOf(await keys.verify(guess(i)))).toBe("rate_limited");
+    expect(hasher.verifies - before).toBe(5);
+    // The victim's key is cached and unaffected; other ids are not throttled.
+    expect(codeOf(await keys.verify(victim.key))).toBe("ok");
+    expect(codeOf(await keys.verify(bystander.key))).toBe("ok");
+  });
+
   it("answers key_disabled and key_expired only to the holder of the secret", async () => {
     const { keys, clock } = make();
     const off = await keys.manager.create({ ownerId: "alice", name: "off" });
