@@ -4,6 +4,7 @@ const STORE_HELP = `Store options:
   --store <url>     sqlite:<path> (default sqlite:./gatehouse.db), postgres://…[?schema=s],
                     redis://…[?prefix=p]; or set GATEHOUSE_STORE
   --prefix <p>      key prefix of this deployment (default gh; or GATEHOUSE_KEY_PREFIX)
+  GATEHOUSE_HMAC_PEPPER[_ID]  hash new keys with HMAC-SHA256 (hmacSha256Hasher) instead of argon2id
   --json            machine-readable output
   -h, --help        this help`;
 

@@ -4,7 +4,9 @@
  * command never leaves a pool or a socket keeping the process alive.
  */
 import { createAuth } from "../create-auth.js";
+import { hmacSha256Hasher } from "../crypto/hmac-hasher.js";
 import type { KeyManager } from "../keys/key-manager.js";
+import type { SecretHasher } from "../types.js";
 import type { CliIo } from "./io.js";
 import { openStore } from "./open-store.js";
 import { closeQuietly, DEFAULT_STORE_TIMEOUT, guardStore, probeStore } from "./store-guard.js";
@@ -24,14 +26,36 @@ export interface Session {
 
 const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
 
+/**
+ * The hasher new keys are hashed with: argon2id (the library's default), or HMAC-SHA256
+ * when GATEHOUSE_HMAC_PEPPER is set, for deployments configured with `hmacSha256Hasher`.
+ * The pepper comes from the environment only, never a flag, to keep it out of shell
+ * history and process listings.
+ */
+function resolveHasher(io: CliIo): SecretHasher | undefined {
+  const pepper = io.env.GATEHOUSE_HMAC_PEPPER;
+  if (pepper === undefined || pepper === "") return undefined;
+  try {
+    const pepperId = io.env.GATEHOUSE_HMAC_PEPPER_ID;
+    return hmacSha256Hasher({ pepper, ...(pepperId === undefined ? {} : { pepperId }) });
+  } catch (error) {
+    throw usageError(
+      `GATEHOUSE_HMAC_PEPPER: ${error instanceof Error ? error.message.replace(/^gatehouse:\s*/, "") : String(error)}`,
+    );
+  }
+}
+
 /** Checks what can be checked without I/O, so a usage error never opens a store. */
-export function resolveStore(flags: StoreFlags, io: CliIo): { url: string; prefix: string } {
+export function resolveStore(
+  flags: StoreFlags,
+  io: CliIo,
+): { url: string; prefix: string; hasher: SecretHasher | undefined } {
   const url = flags.store ?? io.env.GATEHOUSE_STORE ?? DEFAULT_STORE;
   parseStoreUrl(url);
   const prefix = flags.prefix ?? io.env.GATEHOUSE_KEY_PREFIX ?? "gh";
   if (!PREFIX.test(prefix))
     throw usageError(`--prefix '${prefix}' must be 1-16 of [a-z0-9], starting with a letter`);
-  return { url, prefix };
+  return { url, prefix, hasher: resolveHasher(io) };
 }
 
 function timeoutFrom(io: CliIo): number {
@@ -45,13 +69,20 @@ export async function withSession<T>(
   io: CliIo,
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const { url, prefix } = resolveStore(flags, io);
+  const { url, prefix, hasher } = resolveStore(flags, io);
   const label = describeStore(url);
   const timeout = timeoutFrom(io);
   const store = guardStore(await openStore(parseStoreUrl(url)), label, timeout);
   try {
     await probeStore(store);
-    const auth = createAuth({ apiKeys: { store, prefix, storeTimeout: timeout } });
+    const auth = createAuth({
+      apiKeys: {
+        store,
+        prefix,
+        storeTimeout: timeout,
+        ...(hasher === undefined ? {} : { hasher }),
+      },
+    });
     try {
       return await work({ keys: auth.keys, label });
     } finally {
