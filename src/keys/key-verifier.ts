@@ -201,13 +201,13 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     const bad = ctx.cache.getBad(digest);
     if (bad) return fail(bad.code, "cached_failure", bad.keyId);
 
-    const blocked = ctx.throttle.blockedFor(parts.id, ctx.now());
-    if (blocked > 0) {
-      return fail("rate_limited", "too_many_failures", parts.id, Math.ceil(blocked / 1000));
-    }
-
+    // Joining a verification already under way costs nothing, so only a new one is throttled.
     let flight = inflight.get(digest);
     if (!flight) {
+      const blocked = ctx.throttle.blockedFor(parts.id, ctx.now());
+      if (blocked > 0) {
+        return fail("rate_limited", "too_many_failures", parts.id, Math.ceil(blocked / 1000));
+      }
       // Wrong secrets and unknown ids count as failures; a disabled or expired key
       // presented with its right secret does not.
       let failed = false;
