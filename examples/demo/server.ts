@@ -75,7 +75,14 @@ export function createDemoApp({ auth, users, pageDir, pageBuildDir }: DemoAppOpt
       .then((created) => {
         if (!created) {
           res.status(404).type("application/problem+json");
-          res.send(JSON.stringify({ title: "Not found", status: 404, detail: "No such key." }));
+          // The same answer as the key routes give: another user's key is a 404 as well.
+          const problem = {
+            title: "Not found",
+            status: 404,
+            detail: "No such key.",
+            code: "not_found",
+          };
+          res.send(JSON.stringify(problem));
           return;
         }
         res
