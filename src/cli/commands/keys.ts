@@ -1,6 +1,7 @@
 /**
- * `gatehouse keys …`: the key manager from a terminal. Every subcommand validates all of
- * its arguments before it opens the store, so a usage error never writes anything.
+ * `gatehouse keys …`: the key manager from a terminal. Each subcommand checks its flags
+ * before it opens the store, and the key manager checks values (names, scopes) before it
+ * writes, so a refused command changes no key.
  *
  * `revoke` deletes the record: the key stops working at once, everywhere the store's
  * invalidation reaches, and cannot be brought back. `disable` is the reversible stop.
