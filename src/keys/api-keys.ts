@@ -85,6 +85,15 @@ export interface ApiKeyOptions {
    */
   storeTimeout?: Milliseconds;
   /**
+   * What a key already in the cache gets while this process sees its store failing (from a
+   * store read that threw or timed out, until the next one that succeeds):
+   * `"serve-cached"` (default) keeps answering from the cache for at most `cache.ttl`, so a
+   * store outage does not take every caller down; `"fail-closed"` answers `unavailable` for
+   * cached keys too, so a key revoked during the outage cannot be used at all. Keys that are
+   * not cached answer `unavailable` either way: an outage never lets a new key in.
+   */
+  whenStoreDown?: "serve-cached" | "fail-closed";
+  /**
    * Store calls of the key manager (create, list, update, rotate, delete) slower than this,
    * in ms, throw `AuthError("unavailable")`. Default 10 000: these are rare admin calls,
    * where a slow database should not fail a write that would have succeeded.
@@ -169,6 +178,12 @@ export function createApiKeys(
     throw new TypeError("gatehouse: apiKeys.store must be a KeyStore with a get(id) method");
   }
   const prefix = options.prefix ?? "gh";
+  function whenStoreDown(value: unknown): "serve-cached" | "fail-closed" {
+    if (value === undefined || value === "serve-cached" || value === "fail-closed") {
+      return value ?? "serve-cached";
+    }
+    throw new TypeError('gatehouse: apiKeys.whenStoreDown must be "serve-cached" or "fail-closed"');
+  }
   assertValidPrefix(prefix);
   const headers = headerNames(options.header);
   const hasher = options.hasher ?? argon2Hasher();
@@ -226,6 +241,7 @@ export function createApiKeys(
     rateLimiter: options.rateLimiter ?? memoryRateLimiter(),
     touch,
     storeTimeout,
+    failClosed: whenStoreDown(options.whenStoreDown) === "fail-closed",
     rehash: options.rehash ?? true,
     now,
     onEvent: context.onEvent,

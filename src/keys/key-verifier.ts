@@ -42,6 +42,8 @@ export interface VerifierContext {
   rateLimiter: RateLimiter;
   touch: TouchWriter;
   storeTimeout: Milliseconds;
+  /** Refuse cached keys while store reads are failing (`whenStoreDown: "fail-closed"`). */
+  failClosed: boolean;
   rehash: boolean;
   now: () => number;
   onEvent: (event: AuthEvent) => void;
@@ -78,6 +80,8 @@ export interface KeyVerifier {
 
 export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   const inflight = new Map<string, { keyId: string; outcome: Promise<Outcome> }>();
+  // Whether the last store read failed; with failClosed, cache hits then go to the store.
+  let storeFailing = false;
 
   function emit(event: AuthEvent): void {
     // An event listener that throws must not turn a decision into a crash.
@@ -121,7 +125,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     let record: ApiKeyRecord | null;
     try {
       record = await withTimeout(ctx.store.get(parts.id), ctx.storeTimeout);
+      storeFailing = false;
     } catch (cause) {
+      storeFailing = true;
       return { kind: "unavailable", reason: "store_error", cause };
     }
     if (!record || record.id !== parts.id) {
@@ -193,7 +199,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     const key = raw as string;
     const digest = ctx.cache.digest(key);
 
-    const good = ctx.cache.getGood(digest);
+    // Fail closed: while the store is failing, a cached key is checked against the store
+    // like a new one (one read; `unavailable` if the store is still down).
+    const good = ctx.failClosed && storeFailing ? undefined : ctx.cache.getGood(digest);
     if (good) {
       if (good.expiresAt === null || good.expiresAt > ctx.now()) return admit(good);
       ctx.cache.delete(digest);

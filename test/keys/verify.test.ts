@@ -327,6 +327,42 @@ describe("verify: unavailable, never 200 and never a throw", () => {
     expect(codeOf(await keys.verify(key))).toBe("ok");
   });
 
+  it("while the store is failing, a cached key keeps working by default (serve-cached)", async () => {
+    const spy = spyStore();
+    const { keys } = make({ store: spy.store });
+    const cached = await keys.manager.create({ ownerId: "alice", name: "cached" });
+    const other = await keys.manager.create({ ownerId: "alice", name: "other" });
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+    spy.mode = "fail";
+    expect(codeOf(await keys.verify(other.key))).toBe("unavailable");
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+  });
+
+  it("with whenStoreDown fail-closed, a cached key is refused once the store is seen failing", async () => {
+    const spy = spyStore();
+    const { keys } = make({ store: spy.store, whenStoreDown: "fail-closed" });
+    const cached = await keys.manager.create({ ownerId: "alice", name: "cached" });
+    const other = await keys.manager.create({ ownerId: "alice", name: "other" });
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+    const readsWhileHealthy = spy.gets;
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+    expect(spy.gets).toBe(readsWhileHealthy); // a hit, no store read while healthy
+    spy.mode = "fail";
+    expect(codeOf(await keys.verify(other.key))).toBe("unavailable");
+    expect(codeOf(await keys.verify(cached.key))).toBe("unavailable");
+    spy.mode = "ok";
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+    const readsAfterRecovery = spy.gets;
+    expect(codeOf(await keys.verify(cached.key))).toBe("ok");
+    expect(spy.gets).toBe(readsAfterRecovery); // back to cache hits
+  });
+
+  it("refuses an unknown whenStoreDown value at construction", () => {
+    expect(() =>
+      make({ store: memoryKeyStore(), whenStoreDown: "open" as unknown as "fail-closed" }),
+    ).toThrow(/whenStoreDown/);
+  });
+
   it("a hasher that throws answers unavailable", async () => {
     const store = memoryKeyStore();
     const { keys } = make({ store });
