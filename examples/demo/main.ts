@@ -44,6 +44,9 @@ export async function main(argv: string[], paths: { root: string; pageBuildDir: 
       prefix: "gh",
       // A key-shaped Bearer token goes to the key verifier (Trivial's client keys).
       acceptBearer: true,
+      // Last-used times reach the store within seconds, so the page shows them while you
+      // try things; a real server keeps the default minute to spare its store.
+      touchInterval: 5_000,
     },
     cookie: { name: "access_token", secure: false },
   });
