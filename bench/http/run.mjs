@@ -8,6 +8,7 @@
 //
 //   npm run build && node bench/http/run.mjs [seconds=5] [rounds=3] [framework…]
 import { spawn } from "node:child_process";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import autocannon from "autocannon";
 
@@ -29,8 +30,17 @@ const CASES = {
 };
 const server = new URL("./server.mjs", import.meta.url).pathname;
 
+// A private copy of dist/ (inside node_modules, so that its own imports still resolve).
+const dist = new URL("../../dist", import.meta.url).pathname;
+const snapshot = new URL("../../node_modules/.cache/gatehouse-bench-dist", import.meta.url)
+  .pathname;
+if (!existsSync(`${dist}/express.js`)) throw new Error("run `npm run build` first");
+rmSync(snapshot, { recursive: true, force: true });
+cpSync(dist, snapshot, { recursive: true });
+
 function startServer(framework, benchCase) {
   const child = spawn(process.execPath, [server, framework, benchCase], {
+    env: { ...process.env, GATEHOUSE_BENCH_DIST: snapshot },
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

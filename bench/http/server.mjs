@@ -1,10 +1,19 @@
 // One benchmark server: `node bench/http/server.mjs <framework> <case>`. It prints one JSON
 // line `{ "port", "headers" }` (the headers every request of the case sends) and serves
 // GET /hello until killed. Run by run.mjs in a process of its own, away from the load
-// generator. Imports the built package: run `npm run build` first.
+// generator. Imports the built package: run `npm run build` first. run.mjs points
+// GATEHOUSE_BENCH_DIST at a snapshot of dist/, so a rebuild during the run cannot pull the
+// files from under it.
 import { createSecretKey, webcrypto } from "node:crypto";
 import { createServer } from "node:http";
-import { createAuth, memoryKeyStore } from "gatehouse";
+import { pathToFileURL } from "node:url";
+
+const snapshot = process.env.GATEHOUSE_BENCH_DIST;
+const load = (subpath) =>
+  snapshot
+    ? import(pathToFileURL(`${snapshot}/${subpath || "index"}.js`).href)
+    : import(subpath ? `gatehouse/${subpath}` : "gatehouse");
+const { createAuth, memoryKeyStore } = await load("");
 
 const [framework, benchCase] = process.argv.slice(2);
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
@@ -28,7 +37,7 @@ const body = { ok: true };
 
 async function expressServer() {
   const { default: express } = await import("express");
-  const ga = await import("gatehouse/express");
+  const ga = await load("express");
   const app = express();
   const hello = (_req, res) => res.json(body);
   switch (benchCase) {
@@ -73,7 +82,7 @@ async function expressServer() {
 
 async function koaServer() {
   const { default: Koa } = await import("koa");
-  const ga = await import("gatehouse/koa");
+  const ga = await load("koa");
   const app = new Koa();
   switch (benchCase) {
     case "plain":
@@ -103,7 +112,7 @@ async function koaServer() {
 async function honoServer() {
   const { Hono } = await import("hono");
   const { getRequestListener } = await import("@hono/node-server");
-  const ga = await import("gatehouse/hono");
+  const ga = await load("hono");
   const app = new Hono();
   switch (benchCase) {
     case "plain":
