@@ -1,8 +1,9 @@
 /** The `--help` texts, one per command, kept together so they read as one manual. */
 
 const STORE_HELP = `Store options:
-  --store <url>     sqlite:<path> (default sqlite:./gatehouse.db), postgres://…[?schema=s],
-                    redis://…[?prefix=p]; or set GATEHOUSE_STORE
+  --store <url>     sqlite:<path>[?table=t] (default sqlite:./gatehouse.db),
+                    postgres://…[?schema=s&table=t], redis://…[?prefix=p];
+                    or set GATEHOUSE_STORE
   --prefix <p>      key prefix of this deployment (default gh; or GATEHOUSE_KEY_PREFIX)
   GATEHOUSE_HMAC_PEPPER[_ID]  hash new keys with HMAC-SHA256 (hmacSha256Hasher) instead of argon2id
   --json            machine-readable output

@@ -22,13 +22,17 @@ async function construct(spec: StoreSpec): Promise<KeyStore> {
   switch (spec.kind) {
     case "sqlite": {
       const { sqliteKeyStore } = await import("../stores/sqlite.js");
-      return sqliteKeyStore({ path: spec.path });
+      return sqliteKeyStore({
+        path: spec.path,
+        ...(spec.table === undefined ? {} : { table: spec.table }),
+      });
     }
     case "postgres": {
       const { postgresKeyStore } = await import("../stores/postgres.js");
       return postgresKeyStore({
         connectionString: spec.connectionString,
         ...(spec.schema === undefined ? {} : { schema: spec.schema }),
+        ...(spec.table === undefined ? {} : { table: spec.table }),
       });
     }
     case "redis": {

@@ -1,29 +1,49 @@
 /**
  * `--store` / `GATEHOUSE_STORE`: which key store the CLI opens, as one URL.
  *
- *   sqlite:./gatehouse.db              (default; a path, relative to the working directory)
- *   postgres://user:pw@host:5432/db?schema=gatehouse
+ *   sqlite:./gatehouse.db[?table=t]    (default; a path, relative to the working directory)
+ *   postgres://user:pw@host:5432/db?schema=gatehouse&table=t
  *   redis://127.0.0.1:6379/0?prefix=gatehouse:
  *
- * `schema` and `prefix` are ours, so they are taken off the URL before the driver sees it.
+ * `schema`, `table` and `prefix` are ours, so they are taken off the URL before the driver
+ * sees it.
  */
 import { usageError } from "./errors.js";
 
 export const DEFAULT_STORE = "sqlite:./gatehouse.db";
 
 export type StoreSpec =
-  | { kind: "sqlite"; path: string }
-  | { kind: "postgres"; connectionString: string; schema?: string }
+  | { kind: "sqlite"; path: string; table?: string }
+  | { kind: "postgres"; connectionString: string; schema?: string; table?: string }
   | { kind: "redis"; url: string; prefix?: string };
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A schema or table name: a plain SQL identifier, since it ends up in statements. */
+function identifier(value: string | null, what: string): string | undefined {
+  if (value === null) return undefined;
+  if (!IDENTIFIER.test(value))
+    throw usageError(`--store: ${what} '${value}' is not a plain SQL identifier`);
+  return value;
+}
 
 export function parseStoreUrl(raw: string): StoreSpec {
   const value = raw.trim();
   if (value.startsWith("sqlite:")) {
-    // Accept `sqlite:path` and `sqlite://path` alike; the rest is a file path, not a URL.
-    const path = value.slice("sqlite:".length).replace(/^\/\//, "");
-    if (path === "")
+    // Accept `sqlite:path` and `sqlite://path` alike; the rest is a file path, not a URL,
+    // with an optional `?table=` after it.
+    const [rest = "", query] = value.slice("sqlite:".length).split("?", 2);
+    const path = rest.replace(/^\/\//, "");
+    if (path === "") {
       throw usageError("--store sqlite: needs a file path, e.g. sqlite:./gatehouse.db");
-    return { kind: "sqlite", path };
+    }
+    const params = new URLSearchParams(query ?? "");
+    const unknown = [...params.keys()].filter((name) => name !== "table");
+    if (unknown.length > 0) {
+      throw usageError(`--store sqlite: unknown option '${unknown[0]}' (only table)`);
+    }
+    const table = identifier(params.get("table"), "table");
+    return { kind: "sqlite", path, ...(table === undefined ? {} : { table }) };
   }
   let url: URL;
   try {
@@ -36,12 +56,16 @@ export function parseStoreUrl(raw: string): StoreSpec {
   switch (url.protocol) {
     case "postgres:":
     case "postgresql:": {
-      const schema = url.searchParams.get("schema") ?? undefined;
+      const schema = identifier(url.searchParams.get("schema"), "schema");
+      const table = identifier(url.searchParams.get("table"), "table");
       url.searchParams.delete("schema");
-      if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
-        throw usageError(`--store: schema '${schema}' is not a plain SQL identifier`);
-      }
-      return { kind: "postgres", connectionString: url.toString(), schema };
+      url.searchParams.delete("table");
+      return {
+        kind: "postgres",
+        connectionString: url.toString(),
+        ...(schema === undefined ? {} : { schema }),
+        ...(table === undefined ? {} : { table }),
+      };
     }
     case "redis:":
     case "rediss:": {

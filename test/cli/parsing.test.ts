@@ -8,6 +8,7 @@ describe("parseStoreUrl", () => {
   it.each([
     ["sqlite:./gatehouse.db", { kind: "sqlite", path: "./gatehouse.db" }],
     ["sqlite:///var/lib/keys.db", { kind: "sqlite", path: "/var/lib/keys.db" }],
+    ["sqlite:./app.db?table=api_keys", { kind: "sqlite", path: "./app.db", table: "api_keys" }],
     [
       "postgres://u:p@db:5432/app?schema=auth&sslmode=require",
       {
@@ -17,9 +18,10 @@ describe("parseStoreUrl", () => {
       },
     ],
     [
-      "postgresql://db/app",
-      { kind: "postgres", connectionString: "postgresql://db/app", schema: undefined },
+      "postgres://db/app?table=keys",
+      { kind: "postgres", connectionString: "postgres://db/app", table: "keys" },
     ],
+    ["postgresql://db/app", { kind: "postgres", connectionString: "postgresql://db/app" }],
     [
       "redis://127.0.0.1:6379/2?prefix=gh%3A",
       { kind: "redis", url: "redis://127.0.0.1:6379/2", prefix: "gh:" },
@@ -28,12 +30,17 @@ describe("parseStoreUrl", () => {
     expect(parseStoreUrl(url)).toEqual(spec);
   });
 
-  it.each(["sqlite:", "mysql://db/app", "not a url", "postgres://db/app?schema=a;drop"])(
-    "refuses %s as a usage error",
-    (url) => {
-      expect(() => parseStoreUrl(url)).toThrow(CliError);
-    },
-  );
+  it.each([
+    "sqlite:",
+    "sqlite:./x.db?mode=ro",
+    "sqlite:./x.db?table=a-b",
+    "mysql://db/app",
+    "not a url",
+    "postgres://db/app?schema=a;drop",
+    "postgres://db/app?table=x%20y",
+  ])("refuses %s as a usage error", (url) => {
+    expect(() => parseStoreUrl(url)).toThrow(CliError);
+  });
 });
 
 describe("describeStore", () => {
