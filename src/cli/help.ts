@@ -5,9 +5,14 @@ const STORE_HELP = `Store options:
                     postgres://…[?schema=s&table=t], redis://…[?prefix=p];
                     or set GATEHOUSE_STORE
   --prefix <p>      key prefix of this deployment (default gh; or GATEHOUSE_KEY_PREFIX)
-  GATEHOUSE_HMAC_PEPPER[_ID]  hash new keys with HMAC-SHA256 (hmacSha256Hasher) instead of argon2id
   --json            machine-readable output
-  -h, --help        this help`;
+  -h, --help        this help
+
+Environment:
+  GATEHOUSE_STORE, GATEHOUSE_KEY_PREFIX   as --store, --prefix
+  GATEHOUSE_STORE_TIMEOUT                 ms to wait for the store (default 5000)
+  GATEHOUSE_HMAC_PEPPER[_ID]              hash new keys with HMAC-SHA256 (for servers
+                                          using hmacSha256Hasher) instead of argon2id`;
 
 export const MAIN_HELP = `gatehouse — manage API keys and signing secrets
 
