@@ -187,9 +187,11 @@ export function createKeyRoutes(
   }
 
   return {
-    async handle(req) {
-      const route = matchRoute(req.path);
+    async handle(incoming) {
+      const route = matchRoute(incoming.path);
       if (route === null) return null;
+      // HEAD is a GET whose body the server drops, as frameworks treat it on their own routes.
+      const req = incoming.method === "HEAD" ? { ...incoming, method: "GET" } : incoming;
       const allowed = ALLOWED[route.kind];
       if (!allowed.includes(req.method)) {
         if (req.method === "OPTIONS") return null; // left to the app's CORS handling

@@ -62,6 +62,11 @@ describe("createKeyRoutes", () => {
     expect(refused?.headers["www-authenticate"]).toMatch(/scope="keys:manage"/);
   });
 
+  it("answers HEAD like GET", async () => {
+    const routes = createKeyRoutes(fx.auth);
+    expect((await routes.handle(request("HEAD", `/${fx.ids.alice}`, alice)))?.status).toBe(200);
+  });
+
   it("refuses empty option values at construction", () => {
     expect(() => createKeyRoutes(fx.auth, { adminRole: "" })).toThrow(TypeError);
   });
