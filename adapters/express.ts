@@ -93,12 +93,16 @@ export function authenticate<TUser extends Principal>(
   return function authenticate(req, res, next) {
     const view = viewOf(req);
     if (isPreflight(view.method, view.headers)) return next();
-    identify(auth, view, optional).then((outcome) => {
-      if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
-      state.set(req, { ...settings, principal: outcome.principal });
-      res.locals.principal = outcome.principal;
-      next();
-    }, next);
+    // Express 4 ignores promises: every failure, a throwing onError included, must reach
+    // next() or it would become an unhandled rejection.
+    identify(auth, view, optional)
+      .then((outcome) => {
+        if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
+        state.set(req, { ...settings, principal: outcome.principal });
+        res.locals.principal = outcome.principal;
+        next();
+      })
+      .catch(next);
   };
 }
 

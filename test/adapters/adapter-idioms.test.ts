@@ -82,6 +82,25 @@ describe("Express", () => {
       });
     });
 
+    it(`${name}: an onError that throws reaches error middleware, not the process`, async () => {
+      const app = make();
+      app.use(
+        ex.authenticate(fx.auth, {
+          onError: () => {
+            throw new Error("shaping failed");
+          },
+        }),
+      );
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(500).json({ message: (err as Error).message });
+      });
+      await withServer(app, async (url) => {
+        const res = await fetch(url);
+        expect(res.status).toBe(500);
+        expect(await res.json()).toEqual({ message: "shaping failed" });
+      });
+    });
+
     it(`${name}: req.user and req.auth from other middleware are left alone`, async () => {
       const app = make();
       app.use((req, _res, next) => {
