@@ -19,7 +19,7 @@ export async function identify<TUser extends Principal>(
   optional: boolean,
 ): Promise<Identified<TUser>> {
   const result = await auth.authenticate(view);
-  if (result.ok) return { ok: true, principal: result.principal };
+  if (result.ok) return result; // already the success shape: no copy on the hot path
   if (optional && result.error.code === "missing_credentials") return { ok: true, principal: null };
   return { ok: false, error: result.error };
 }
