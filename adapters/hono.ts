@@ -19,9 +19,9 @@ import { identify } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
-import { answerText, errorAnswer } from "../src/http/problem.js";
-import type { BodySource } from "../src/http/read-body.js";
-import { readBody } from "../src/http/read-body.js";
+import { answerText, errorAnswer, problemAnswer } from "../src/http/problem.js";
+import type { BodyResult, BodySource } from "../src/http/read-body.js";
+import { parseBodyText, readBody } from "../src/http/read-body.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
@@ -161,6 +161,25 @@ function bodySource(request: Request): BodySource {
 }
 
 /**
+ * The body, read once. When a middleware before us already read it through `c.req` (a
+ * validator, a logger), the stream is spent but Hono kept a copy, which `c.req.text()`
+ * returns.
+ */
+async function readRequestBody(c: Context): Promise<BodyResult> {
+  const request = c.req.raw;
+  if (!request.bodyUsed) return readBody(bodySource(request));
+  try {
+    return parseBodyText(await c.req.text(), request.headers.get("content-type"));
+  } catch {
+    const detail = "The body was consumed before this route could read it.";
+    return {
+      ok: false,
+      answer: problemAnswer(400, "invalid_body", "Invalid request body", detail),
+    };
+  }
+}
+
+/**
  * The peer address for per-IP throttling. Hono has no runtime-neutral way to get it; on
  * `@hono/node-server` the Node request is `c.env.incoming`. Elsewhere it is unknown and
  * throttling falls back to per-user/per-client counts.
@@ -199,7 +218,7 @@ function routeApp(
     }
     let body: unknown;
     if (BODY_METHODS.has(request.method)) {
-      const read = await readBody(bodySource(request));
+      const read = await readRequestBody(c);
       if (!read.ok) return toResponse(read.answer);
       body = read.body;
     }

@@ -233,6 +233,23 @@ describe("Hono", () => {
     expect((await app.request("/")).status).toBe(500);
   });
 
+  it("key routes still get the body when a middleware before them read it", async () => {
+    const app = new Hono();
+    app.use("*", ho.authenticate(fx.auth, { optional: true }));
+    app.use("*", async (c, next) => {
+      if (c.req.method === "POST") await c.req.json();
+      await next();
+    });
+    app.route("/keys", ho.keyRoutes(fx.auth));
+    const res = await app.request("/keys", {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.tokens.alice}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "read twice" }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ record: { name: "read twice" } });
+  });
+
   it("key routes mounted under a path with parameters", async () => {
     const app = new Hono();
     app.use("*", ho.authenticate(fx.auth, { optional: true }));
