@@ -261,3 +261,34 @@ describe("Hono", () => {
     expect(await res.json()).toMatchObject({ id: fx.ids.alice });
   });
 });
+
+describe("key routes without authenticate in front identify the caller themselves", () => {
+  async function check(url: string) {
+    expect((await fetch(`${url}/keys`)).status).toBe(401);
+    const bad = await fetch(`${url}/keys`, { headers: { "x-api-key": fx.keys.unknown } });
+    expect(bad.status).toBe(401);
+    const good = await fetch(`${url}/keys`, { headers: { "x-api-key": fx.keys.alice } });
+    expect(good.status).toBe(200);
+  }
+
+  it("Express", async () => {
+    const app = express();
+    app.use("/keys", ex.keyRoutes(fx.auth));
+    await withServer(app, check);
+  });
+
+  it("Koa", async () => {
+    const app = new Koa();
+    app.use(ko.keyRoutes(fx.auth));
+    const handle = app.callback();
+    await withServer((req, res) => void handle(req, res), check);
+  });
+
+  it("Hono", async () => {
+    const app = new Hono();
+    app.route("/keys", ho.keyRoutes(fx.auth));
+    const { getRequestListener } = await import("@hono/node-server");
+    const listener = getRequestListener(app.fetch);
+    await withServer((req, res) => void listener(req, res), check);
+  });
+});
