@@ -74,6 +74,14 @@ declare global {
   // Any framework's app or router: the gatehouse calls inside a snippet are what is checked.
   var app: any;
   var router: any;
+  // Things a snippet says come from the reader's own server.
+  var pool: import("pg").Pool;
+  var db: any;
+  var myKeyStore: (pool: import("pg").Pool) => KeyStore;
+  var request: Request;
+  var parsedBody: unknown;
+  var remoteAddress: string;
+  var url: URL;
   var verifyUser: (
     username: string,
     password: string,
