@@ -7,8 +7,14 @@ import type { RequestView } from "../types.js";
 
 export function toRequestView(input: Request | RequestView): RequestView | null {
   if (typeof input !== "object" || input === null) return null;
-  const { headers, method, url } = input as Partial<RequestView>;
+  const { headers, method } = input as Partial<RequestView>;
   if (typeof headers?.get !== "function") return null;
+  // A view that is already well-formed is used as it is: no wrapper per request, and its
+  // `url` is not read here, because only the cookie's CSRF check needs it and adapters
+  // build it lazily (building it on every request measured as a third of an authenticated
+  // route's cost, docs/benchmarks.md).
+  if (typeof method === "string" && method === method.toUpperCase()) return input;
+  const { url } = input as Partial<RequestView>;
   return {
     method: typeof method === "string" ? method.toUpperCase() : "GET",
     url: typeof url === "string" ? url : "/",

@@ -1,14 +1,88 @@
 /**
  * The {@link RequestView} of a Node `IncomingMessage`, shared by the Express and Koa
- * adapters (and Hono on `@hono/node-server`). Node's `req.headers` keeps only the first
- * `Authorization` header and drops the rest, which would hide a duplicated credential from
- * the core, so values are read from `rawHeaders`, which keeps every line as sent, and joined
- * with `", "` as the Fetch `Headers` class does. Cookie lines are joined with `"; "` instead:
- * HTTP/2 splits one cookie header into several, and they must read back as one.
+ * adapters (and Hono on `@hono/node-server`). Values come from `req.headers`, where Node
+ * joins repeated lines with `", "` (cookies with `"; "`) as the Fetch `Headers` class does,
+ * except for the headers whose repeats Node drops, keeping the first line only
+ * (`authorization` among them): a duplicated credential must stay visible to the core, so
+ * for those the raw lines are counted and, when there are several, joined.
+ *
+ * Scanning `rawHeaders` for every header instead was measured to triple the server's
+ * garbage-collection time (docs/benchmarks.md), so the scan runs only for a header that is
+ * present and is one Node deduplicates.
  */
 import type { IncomingMessage } from "node:http";
 import type { RequestView } from "../types.js";
 import type { BodySource } from "./read-body.js";
+
+// From Node's documentation of `message.headers`: duplicates of these are discarded.
+const FIRST_LINE_ONLY = new Set([
+  "age",
+  "authorization",
+  "content-length",
+  "content-type",
+  "etag",
+  "expires",
+  "from",
+  "host",
+  "if-modified-since",
+  "if-unmodified-since",
+  "last-modified",
+  "location",
+  "max-forwards",
+  "proxy-authorization",
+  "referer",
+  "retry-after",
+  "server",
+  "user-agent",
+]);
+
+/** Every raw line of a header Node deduplicates, joined with `", "`. */
+function allLines(req: IncomingMessage, name: string, first: string): string {
+  const raw = req.rawHeaders;
+  let joined: string | null = null;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toLowerCase() === name) {
+      count += 1;
+      const value = raw[i + 1]!;
+      joined = joined === null ? value : `${joined}, ${value}`;
+    }
+  }
+  return count > 1 && joined !== null ? joined : first;
+}
+
+/**
+ * A class rather than an object literal with a getter and closures: one shape shared by all
+ * requests and nothing allocated per request but the instance, which keeps this off the
+ * garbage collector's books on the hot path.
+ */
+class NodeRequestView implements RequestView {
+  readonly method: string;
+  readonly headers: RequestView["headers"] = this;
+  #url: string | undefined;
+  readonly #req: IncomingMessage;
+  readonly #urlOf: () => string;
+
+  constructor(req: IncomingMessage, urlOf: () => string) {
+    this.#req = req;
+    this.#urlOf = urlOf;
+    this.method = req.method ?? "GET";
+  }
+
+  get url(): string {
+    this.#url ??= this.#urlOf();
+    return this.#url;
+  }
+
+  get(name: string): string | null {
+    const wanted = name.toLowerCase();
+    const value = this.#req.headers[wanted];
+    if (value === undefined) return null;
+    if (Array.isArray(value)) return value.join(wanted === "cookie" ? "; " : ", ");
+    return FIRST_LINE_ONLY.has(wanted) ? allLines(this.#req, wanted, value) : value;
+  }
+}
 
 /**
  * @param url - the absolute URL of the request as the framework sees it (it knows about
@@ -16,32 +90,7 @@ import type { BodySource } from "./read-body.js";
  *   more than most requests need: it is computed on first read only.
  */
 export function nodeRequestView(req: IncomingMessage, url: () => string): RequestView {
-  let absolute: string | undefined;
-  return {
-    method: req.method ?? "GET",
-    get url() {
-      absolute ??= url();
-      return absolute;
-    },
-    headers: {
-      get(name: string): string | null {
-        // A scan without allocation: the core asks for a handful of headers per request,
-        // and building a full header map (headersDistinct) costs more than these scans.
-        const wanted = name.toLowerCase();
-        const separator = wanted === "cookie" ? "; " : ", ";
-        const raw = req.rawHeaders;
-        let found: string | null = null;
-        for (let i = 0; i < raw.length; i += 2) {
-          const key = raw[i]!;
-          if (key.length === wanted.length && key.toLowerCase() === wanted) {
-            const value = raw[i + 1]!;
-            found = found === null ? value : `${found}${separator}${value}`;
-          }
-        }
-        return found;
-      },
-    },
-  };
+  return new NodeRequestView(req, url);
 }
 
 /** The body of a Node request for {@link readBody}, or no body when there is none. */

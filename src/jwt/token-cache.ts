@@ -5,7 +5,7 @@
  * token's `exp` (nor its `maxTokenAge`), and the bound keeps a flood of distinct tokens
  * from growing memory.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
 import type { Seconds } from "../types.js";
 
@@ -24,7 +24,7 @@ export interface TokenCache {
 }
 
 function digest(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return sha256(token);
 }
 
 /** A disabled cache (`max` 0) stores nothing. */

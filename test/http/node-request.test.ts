@@ -1,24 +1,59 @@
 import type { IncomingMessage } from "node:http";
+import { createServer } from "node:http";
+import { connect } from "node:net";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isPreflight, nodeRequestView } from "../../src/http/node-request.js";
 
 const fake = (rawHeaders: string[], method = "GET") =>
-  ({ rawHeaders, method }) as unknown as IncomingMessage;
+  ({ rawHeaders, headers: {}, method }) as unknown as IncomingMessage;
+
+/** Sends raw header lines to a real Node server and returns what the view reads. */
+async function viewOfRaw(
+  headerLines: string[],
+  names: string[],
+): Promise<Record<string, string | null>> {
+  const server = createServer((req, res) => {
+    const view = nodeRequestView(req, () => "http://x/");
+    res.end(JSON.stringify(Object.fromEntries(names.map((n) => [n, view.headers.get(n)]))));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const socket = connect(port, "127.0.0.1");
+    socket.write(
+      ["GET / HTTP/1.1", "Host: x", "Connection: close", ...headerLines, "", ""].join("\r\n"),
+    );
+    let raw = "";
+    for await (const chunk of socket) raw += String(chunk);
+    return JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as Record<string, string | null>;
+  } finally {
+    server.close();
+  }
+}
 
 describe("nodeRequestView", () => {
-  it("keeps every value of a repeated header, case-insensitively, joined like Fetch", () => {
-    const view = nodeRequestView(
-      fake(["Authorization", "Bearer a", "x-api-key", "k", "authorization", "Bearer b"]),
-      () => "http://x/",
+  it("keeps every value of a repeated header, case-insensitively, joined like Fetch", async () => {
+    // Node's req.headers keeps only the first Authorization line; the view must not.
+    const seen = await viewOfRaw(
+      ["Authorization: Bearer a", "x-api-key: k", "authorization: Bearer b", "X-Api-Key: k2"],
+      ["AUTHORIZATION", "X-Api-Key", "origin"],
     );
-    expect(view.headers.get("AUTHORIZATION")).toBe("Bearer a, Bearer b");
-    expect(view.headers.get("X-Api-Key")).toBe("k");
-    expect(view.headers.get("origin")).toBeNull();
+    expect(seen).toEqual({
+      AUTHORIZATION: "Bearer a, Bearer b",
+      "X-Api-Key": "k, k2",
+      origin: null,
+    });
   });
 
-  it("joins split cookie lines with '; '", () => {
-    const view = nodeRequestView(fake(["cookie", "a=1", "Cookie", "b=2"]), () => "http://x/");
-    expect(view.headers.get("cookie")).toBe("a=1; b=2");
+  it("reads a single Authorization line as sent", async () => {
+    const seen = await viewOfRaw(["Authorization: Bearer a"], ["authorization"]);
+    expect(seen).toEqual({ authorization: "Bearer a" });
+  });
+
+  it("joins split cookie lines with '; '", async () => {
+    const seen = await viewOfRaw(["cookie: a=1", "Cookie: b=2"], ["cookie"]);
+    expect(seen).toEqual({ cookie: "a=1; b=2" });
   });
 
   it("builds the URL only when read", () => {
