@@ -29,7 +29,10 @@ function digest(token: string): string {
 
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
-  const lru = max > 0 ? new LRUCache<string, CachedToken>({ max, ttlAutopurge: false }) : null;
+  const lru =
+    max > 0
+      ? new LRUCache<string, CachedToken>({ max, ttlAutopurge: false, ttlResolution: 0 })
+      : null;
   return {
     get(token) {
       if (lru === null) return undefined;

@@ -55,6 +55,7 @@ export class VerifyCache {
     this.#good = new LRUCache<string, GoodEntry>({
       max: options.max ?? 10_000,
       ttl: options.ttl ?? 30_000,
+      ttlResolution: 0,
       dispose: forget,
     });
     const negativeTtl = options.negativeTtl ?? 5_000;
@@ -63,11 +64,12 @@ export class VerifyCache {
         ? new LRUCache<string, BadEntry>({
             max: options.negativeMax ?? 10_000,
             ttl: negativeTtl,
+            ttlResolution: 0,
             dispose: forget,
           })
         : null;
     // Long enough to outlive any verification in flight (store timeout plus a queued hash).
-    this.#epochs = new LRUCache({ max: 100_000, ttl: 5 * 60_000 });
+    this.#epochs = new LRUCache({ max: 100_000, ttl: 5 * 60_000, ttlResolution: 0 });
   }
 
   digest(raw: string): string {
