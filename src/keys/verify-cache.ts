@@ -52,6 +52,7 @@ export class VerifyCache {
       digests?.delete(digest);
       if (digests?.size === 0) this.#byId.delete(value.keyId);
     };
+    // ttlResolution 0 everywhere: no 1 ms "now" timer re-armed under load (see token-cache).
     this.#good = new LRUCache<string, GoodEntry>({
       max: options.max ?? 10_000,
       ttl: options.ttl ?? 30_000,
