@@ -18,6 +18,7 @@ const only = process.argv.slice(4);
 const CASES = {
   express: [
     "plain",
+    "noop-middleware",
     "gatehouse-jwt",
     "gatehouse-apikey",
     "express-jwt",
@@ -25,8 +26,22 @@ const CASES = {
     "passport-jwt",
     "passport-jwt-keyobject",
   ],
-  koa: ["plain", "gatehouse-jwt", "gatehouse-apikey", "koa-jwt", "koa-jwt-keyobject"],
-  hono: ["plain", "gatehouse-jwt", "gatehouse-apikey", "hono-jwt", "hono-jwt-cryptokey"],
+  koa: [
+    "plain",
+    "noop-middleware",
+    "gatehouse-jwt",
+    "gatehouse-apikey",
+    "koa-jwt",
+    "koa-jwt-keyobject",
+  ],
+  hono: [
+    "plain",
+    "noop-middleware",
+    "gatehouse-jwt",
+    "gatehouse-apikey",
+    "hono-jwt",
+    "hono-jwt-cryptokey",
+  ],
 };
 const server = new URL("./server.mjs", import.meta.url).pathname;
 

@@ -31,7 +31,12 @@ const { key } = await auth.keys.create({
   scopes: ["reports:read"],
 });
 const bearer = { authorization: `Bearer ${token}` };
-const headersFor = { plain: {}, "gatehouse-jwt": bearer, "gatehouse-apikey": { "x-api-key": key } };
+const headersFor = {
+  plain: {},
+  "noop-middleware": {},
+  "gatehouse-jwt": bearer,
+  "gatehouse-apikey": { "x-api-key": key },
+};
 const secretKeyObject = createSecretKey(Buffer.from(SECRET));
 const body = { ok: true };
 
@@ -43,6 +48,11 @@ async function expressServer() {
   switch (benchCase) {
     case "plain":
       app.get("/hello", hello);
+      break;
+    case "noop-middleware":
+      // The framework's own cost of one async middleware, with no auth in it: the floor
+      // that any authentication middleware starts from.
+      app.get("/hello", async (_req, _res, next) => next(), hello);
       break;
     case "gatehouse-jwt":
     case "gatehouse-apikey":
@@ -87,6 +97,9 @@ async function koaServer() {
   switch (benchCase) {
     case "plain":
       break;
+    case "noop-middleware":
+      app.use(async (_ctx, next) => next());
+      break;
     case "gatehouse-jwt":
     case "gatehouse-apikey":
       app.use(ga.authenticate(auth));
@@ -116,6 +129,9 @@ async function honoServer() {
   const app = new Hono();
   switch (benchCase) {
     case "plain":
+      break;
+    case "noop-middleware":
+      app.use("/hello", async (_c, next) => next());
       break;
     case "gatehouse-jwt":
     case "gatehouse-apikey":
