@@ -7,6 +7,7 @@ import type { AuthError } from "./errors.js";
 
 /** Durations in the public API say their unit in the type. */
 export type Seconds = number;
+/** A duration in milliseconds; see {@link Seconds}. */
 export type Milliseconds = number;
 
 /** How the credential that decided arrived. */
@@ -16,18 +17,44 @@ export type CredentialSource = "jwt" | "apiKey" | "cookie";
 export interface Principal {
   /** The subject: the JWT `sub`, or the owner of the API key. */
   id: string;
+  /**
+   * What kind of caller: `service` for client-credentials tokens and keys whose owner is a
+   * service, `apiKey` for other API keys, `user` for other tokens.
+   */
   type: "user" | "apiKey" | "service";
+  /** How the deciding credential arrived: Bearer JWT, API key, or session cookie. */
   via: CredentialSource;
+  /** Granted scopes (from the key record, or the token's `scope`/`scopes`/`scp`); checked by scope guards. */
   scopes: string[];
+  /** Granted roles (from the key record, or the token's `roles` claim); checked by role guards. */
   roles: string[];
   /** The verified JWT claims, when the credential was a token. */
   claims?: Record<string, unknown>;
   /** The key that authenticated, when the credential was an API key. */
-  key?: { id: string; name: string; ownerId: string };
+  key?: {
+    /** The key's public lookup id. */
+    id: string;
+    /** The key's human-readable name. */
+    name: string;
+    /** The owner the key was issued to; equals {@link Principal.id}. */
+    ownerId: string;
+  };
 }
 
+/** What the core answers for a request: a principal, or the error that explains why not. Never thrown. */
 export type AuthResult<TUser extends Principal = Principal> =
-  { ok: true; principal: TUser } | { ok: false; error: AuthError };
+  | {
+      /** `true`: a credential was verified. */
+      ok: true;
+      /** Who is calling. */
+      principal: TUser;
+    }
+  | {
+      /** `false`: no credential, a bad one, or a backing service was unreachable. */
+      ok: false;
+      /** Why; its `code` and `status` say whether to answer 401, 403, 429 or 503. */
+      error: AuthError;
+    };
 
 /**
  * The framework-neutral view of a request that the core reads. A web `Request` fits it.
@@ -35,16 +62,25 @@ export type AuthResult<TUser extends Principal = Principal> =
  * class does), or `null` when the header is absent; adapters must not drop duplicates.
  */
 export interface RequestView {
+  /** The HTTP method, e.g. `GET`. */
   method: string;
+  /** The request URL: absolute (as on a web `Request`) or path-only; CSRF checks read its origin. */
   url: string;
-  headers: { get(name: string): string | null };
+  /** Header access; see above for how duplicates must be joined. */
+  headers: {
+    /** Every value of the header `name` (case-insensitive) joined with `", "`, or `null`. */
+    get(name: string): string | null;
+  };
 }
 
+/** Who an API key belongs to. Keys of a `service` owner authenticate as `type: "service"`. */
 export type OwnerType = "user" | "org" | "service";
 
 /** A per-key request budget: at most `limit` requests in every `window`. */
 export interface KeyRateLimit {
+  /** Requests allowed per window; a positive integer. */
   limit: number;
+  /** The window length, in ms; a positive integer. */
   window: Milliseconds;
 }
 
@@ -52,20 +88,34 @@ export interface KeyRateLimit {
 export interface ApiKeyRecord {
   /** The public lookup id embedded in the key. */
   id: string;
+  /** Who the key belongs to; becomes the principal's `id`. */
   ownerId: string;
+  /** The kind of owner; `service` makes the principal `type: "service"`. */
   ownerType: OwnerType;
+  /** A human-readable label, at most 200 characters. */
   name: string;
   /** The key prefix it was issued with (e.g. `gh`), for display and secret scanners. */
   prefix: string;
   /** The encoded hash of the secret, as a {@link SecretHasher} produced it. */
   hash: string;
+  /** Scopes granted to callers of this key (single tokens, no spaces). */
   scopes: string[];
+  /** Roles granted to callers of this key (single tokens, no spaces). */
   roles: string[];
+  /** A disabled key fails with `key_disabled` until re-enabled. */
   enabled: boolean;
+  /** When the key was created. */
   createdAt: Date;
+  /** After this instant the key fails with `key_expired`; `null` or absent: never expires. */
   expiresAt?: Date | null;
+  /**
+   * When the key last authenticated, written behind in batches (at most once per key per
+   * `touchInterval`), so it can lag; only kept when the store implements `touch`.
+   */
   lastUsedAt?: Date | null;
+  /** Free-form data of your own (a plain object); gatehouse never reads it. */
   metadata?: Record<string, unknown> | null;
+  /** A per-key request budget; `null` or absent: the key is never counted. */
   rateLimit?: KeyRateLimit | null;
 }
 
@@ -75,6 +125,7 @@ export type ApiKeyPatch = Partial<Omit<ApiKeyRecord, "id" | "createdAt">>;
 /** A record as shown to people and over HTTP: everything except the hash. */
 export type PublicApiKeyRecord = Omit<ApiKeyRecord, "hash">;
 
+/** Which page of a listing to return. */
 export interface PageRequest {
   /** At most this many records; stores cap it (default 50, max 500). */
   limit?: number;
@@ -82,18 +133,29 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
+/** One page of a listing. */
 export interface Page<T> {
+  /** The records of this page, oldest first. */
   items: T[];
   /** Pass back as `cursor` for the next page; `null` on the last page. */
   next: string | null;
 }
 
+/** One last-used write of a {@link KeyStore.touch} batch. */
 export interface TouchEntry {
+  /** The key id. */
   id: string;
+  /** When the key was last used. */
   lastUsedAt: Date;
 }
 
-export type KeyStoreChange = { type: "update" | "delete"; id: string };
+/** A change announced to {@link KeyStore.subscribe} listeners, so instances drop cached copies. */
+export type KeyStoreChange = {
+  /** Whether the key was updated or deleted. */
+  type: "update" | "delete";
+  /** The id of the changed key. */
+  id: string;
+};
 
 /**
  * Where API keys live. Only `get` is needed to verify keys; the key manager and key routes
@@ -103,6 +165,7 @@ export type KeyStoreChange = { type: "update" | "delete"; id: string };
  * Ordering: `listByOwner` returns records oldest first (createdAt, then id).
  */
 export interface KeyStore {
+  /** The record with this id, or `null` when there is none. The only method verification needs. */
   get(id: string): Promise<ApiKeyRecord | null>;
   /** Rejects if a record with the same id exists. */
   create?(record: ApiKeyRecord): Promise<void>;
@@ -110,6 +173,7 @@ export interface KeyStore {
   update?(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | null>;
   /** Resolves `true` when a record was deleted. */
   delete?(id: string): Promise<boolean>;
+  /** One page of the owner's keys, oldest first (createdAt, then id). */
   listByOwner?(ownerId: string, page?: PageRequest): Promise<Page<ApiKeyRecord>>;
   /** Batched last-used writes; ids that no longer exist are ignored. */
   touch?(batch: TouchEntry[]): Promise<void>;
@@ -118,6 +182,7 @@ export interface KeyStore {
    * key. Returns the unsubscribe function.
    */
   subscribe?(onChange: (change: KeyStoreChange) => void): Promise<() => void> | (() => void);
+  /** Releases connections and listeners; called once by `auth.close()` after pending last-used writes. */
   close?(): Promise<void>;
 }
 
@@ -125,7 +190,9 @@ export interface KeyStore {
 export interface SecretHasher {
   /** A short name stored nowhere; used in errors and events. */
   readonly id: string;
+  /** Hashes a secret into a self-describing string to store as {@link ApiKeyRecord.hash}. */
   hash(secret: string): Promise<string>;
+  /** Whether `secret` matches `hash`. Should compare in constant time. */
   verify(hash: string, secret: string): Promise<boolean>;
   /** Whether a hash was made with other parameters than this hasher's current ones. */
   needsRehash?(hash: string): boolean;
@@ -133,12 +200,35 @@ export interface SecretHasher {
 
 /** What `onEvent` receives. */
 export type AuthEvent =
-  | { type: "authenticated"; source: CredentialSource; principalId: string; keyId?: string }
   | {
-      type: "failed";
-      source: CredentialSource | "none";
-      code: AuthError["code"];
-      reason: string;
+      /** A credential was verified. */
+      type: "authenticated";
+      /** How the credential arrived. */
+      source: CredentialSource;
+      /** The principal's `id`. */
+      principalId: string;
+      /** The API key's id, when the credential was a key. */
       keyId?: string;
     }
-  | { type: "unavailable"; source: CredentialSource; reason: string; keyId?: string };
+  | {
+      /** A credential was missing or rejected. */
+      type: "failed";
+      /** How the credential arrived; `none` when there was none. */
+      source: CredentialSource | "none";
+      /** The error code the caller is answered with. */
+      code: AuthError["code"];
+      /** A finer machine-readable cause, e.g. `unknown_key`, `wrong_secret`, `malformed`. */
+      reason: string;
+      /** The API key's id, when one could be read. Never the secret. */
+      keyId?: string;
+    }
+  | {
+      /** A backing service (store, hasher, rate limiter) failed; the caller got 503. */
+      type: "unavailable";
+      /** How the credential arrived. */
+      source: CredentialSource;
+      /** What failed, e.g. `store_error`, `verify_queue_full`, `rate_limiter_error`. */
+      reason: string;
+      /** The API key's id, when one could be read. */
+      keyId?: string;
+    };
