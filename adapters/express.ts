@@ -35,10 +35,16 @@ import type { Principal } from "../src/types.js";
 export interface Register {}
 
 /** The user type: `Register["user"]` when registered, else {@link Principal}. */
-export type RegisteredUser = Register extends { user: infer U extends Principal } ? U : Principal;
+export type RegisteredUser = Register extends {
+  /** Your user type, a {@link Principal} subtype, as registered by declaration merging. */
+  user: infer U extends Principal;
+}
+  ? U
+  : Principal;
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
 
+/** Options of {@link authenticate}: `optional` (anonymous requests) and how refusals are answered. */
 export interface AuthenticateOptions extends IdentifyOptions {
   /**
    * How a refusal is answered. Default: answered here with the core's status,

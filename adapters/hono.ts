@@ -29,11 +29,13 @@ import type { Principal, RequestView } from "../src/types.js";
 
 /** What gatehouse sets on `c.var`. */
 export interface Variables<TUser extends Principal = Principal> {
+  /** The authenticated caller; `null` for an anonymous request let through by `optional`. */
   principal: TUser | null;
 }
 
 type Env<TUser extends Principal> = { Variables: Variables<TUser> };
 
+/** Options of {@link authenticate}: `optional` (anonymous requests) and how refusals are answered. */
 export interface AuthenticateOptions extends IdentifyOptions {
   /**
    * Reshapes refusals: receives the error and the default answer (core status,

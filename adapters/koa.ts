@@ -24,6 +24,7 @@ import type { Principal } from "../src/types.js";
 
 /** What gatehouse puts in `ctx.state`: `new Koa<State<MyUser>>()` or `Router<State<MyUser>>`. */
 export interface State<TUser extends Principal = Principal> {
+  /** The authenticated caller; `null` for an anonymous request let through by `optional`. */
   principal: TUser | null;
 }
 
@@ -32,6 +33,7 @@ type Middleware<TUser extends Principal = Principal> = (
   next: Next,
 ) => Promise<void>;
 
+/** Options of {@link authenticate}: `optional` (anonymous requests) and how refusals are answered. */
 export interface AuthenticateOptions extends IdentifyOptions {
   /**
    * Reshapes refusals: receives the error and the default answer (core status,
@@ -126,6 +128,7 @@ export function getCurrentUser<TUser extends Principal = Principal>(ctx: {
   return ctx.state.principal ?? null;
 }
 
+/** Where {@link keyRoutes} and {@link tokenRoutes} are mounted in the Koa app. */
 export interface MountOptions {
   /** The path the routes live under, e.g. `/users/keys`. Default `""` for token routes. */
   prefix?: string;
