@@ -18,11 +18,35 @@ export type { TokenClientErrorCode } from "./token-client-error.js";
 export type Seconds = number;
 
 /** Where to exchange, and what: an API key, or a client id and secret. Exactly one. */
-export type TokenClientConfig = { tokenUrl: string | URL } & (
-  | { apiKey: string; clientId?: never; clientSecret?: never }
-  | { clientId: string; clientSecret: string; apiKey?: never }
+export type TokenClientConfig = {
+  /**
+   * The token endpoint, e.g. `https://api.example.com/auth/token`. A relative URL resolves
+   * against `location` in a browser. Its origin is the default of {@link TokenClientOptions.origins}.
+   */
+  tokenUrl: string | URL;
+} & (
+  | {
+      /**
+       * The API key, sent as an RFC 6749 `refresh_token` grant. Security: a long-lived
+       * secret; only the short-lived access token is sent to the API.
+       */
+      apiKey: string;
+      /** Not with `apiKey`. */
+      clientId?: never;
+      /** Not with `apiKey`. */
+      clientSecret?: never;
+    }
+  | {
+      /** The application's client id, sent with the secret as HTTP Basic (`client_credentials` grant). */
+      clientId: string;
+      /** The application's client secret. Security: keep it server-side, never in a browser bundle. */
+      clientSecret: string;
+      /** Not with `clientId`. */
+      apiKey?: never;
+    }
 );
 
+/** Tuning of {@link createTokenClient}: fetch, renewal margin, scope narrowing and allowed origins. */
 export interface TokenClientOptions {
   /**
    * The fetch that reaches the token endpoint and the API. Default: the global `fetch`,
@@ -48,6 +72,7 @@ export interface TokenClientOptions {
   origins?: string[] | "*";
 }
 
+/** A cached, self-renewing access token, and a `fetch` that sends it. */
 export interface TokenClient {
   /**
    * A valid access token: the cached one, or a new one from the token endpoint. Concurrent
@@ -89,6 +114,11 @@ function baseUrl(): string | undefined {
   return location?.href;
 }
 
+/**
+ * Creates a token client. Nothing is fetched until the first `getAccessToken` or `fetch`.
+ * Throws a `TypeError` when both or neither credential kinds are given, or `refreshSkew` is
+ * negative.
+ */
 export function createTokenClient(
   config: TokenClientConfig,
   options: TokenClientOptions = {},

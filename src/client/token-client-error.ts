@@ -8,8 +8,14 @@ export type TokenClientErrorCode =
   /** `client.fetch` was asked to send the token to an origin it may not go to. */
   | "origin_not_allowed";
 
+/**
+ * Thrown (as a rejection) by `getAccessToken` and `client.fetch`; `code` says which failure,
+ * and a network error rides along as `cause`.
+ */
 export class TokenClientError extends Error {
+  /** Always `"TokenClientError"`. */
   override readonly name = "TokenClientError";
+  /** Which failure; stable, so `switch (err.code)` narrows. */
   readonly code: TokenClientErrorCode;
   /** The HTTP status of the token endpoint's answer, when there was one. */
   readonly status: number | undefined;
