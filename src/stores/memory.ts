@@ -18,12 +18,15 @@ function copy(record: ApiKeyRecord): ApiKeyRecord {
   return structuredClone(record);
 }
 
+/** A full {@link KeyStore} in process memory; `subscribe` announces this process's own writes. */
 export interface MemoryKeyStore extends Required<Omit<KeyStore, "close">> {
+  /** Drops the change listeners; the records stay readable. */
   close(): Promise<void>;
   /** How many records it holds. */
   readonly size: number;
 }
 
+/** Creates an empty in-memory store. Keys are lost when the process ends; not shared between processes. */
 export function memoryKeyStore(): MemoryKeyStore {
   const records = new Map<string, ApiKeyRecord>();
   const listeners = new Set<(change: KeyStoreChange) => void>();

@@ -31,6 +31,7 @@ interface PostgresCommonOptions {
   onError?: (error: Error) => void;
 }
 
+/** Options of {@link postgresKeyStore}: `schema`, `table`, `onError`, and exactly one of `pool` or `connectionString`. */
 export type PostgresKeyStoreOptions = PostgresCommonOptions &
   (
     | {
@@ -40,6 +41,7 @@ export type PostgresKeyStoreOptions = PostgresCommonOptions &
          * its connections for as long as the store is open.
          */
         pool: Pool;
+        /** Not with `pool`. */
         connectionString?: never;
       }
     | {
@@ -50,10 +52,15 @@ export type PostgresKeyStoreOptions = PostgresCommonOptions &
         connectionString: string;
         /** Extra `pg.Pool` settings for the pool the store opens. Default: pg's own. */
         poolOptions?: Omit<PoolConfig, "connectionString">;
+        /** Not with `connectionString`. */
         pool?: never;
       }
   );
 
+/**
+ * A full {@link KeyStore} on PostgreSQL, with `subscribe`: a trigger announces every update
+ * and delete (not last-used writes) to every instance.
+ */
 export interface PostgresKeyStore extends Required<KeyStore> {
   /** The pool the store queries through (yours, or the one it opened). */
   readonly pool: Pool;
@@ -113,6 +120,10 @@ function schemaStatements(schema: string, table: string, channel: string): strin
   ];
 }
 
+/**
+ * Creates the store; the schema, table, index and trigger are created when missing. Throws
+ * a `TypeError` without `pool` or `connectionString`, or with an invalid schema or table name.
+ */
 export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyStore {
   const schema = checkName(options.schema ?? "public", "options.schema");
   const table = checkName(options.table ?? "gatehouse_api_keys", "options.table");

@@ -6,6 +6,7 @@
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 
+/** How a Redis store or limiter connects: give `client` or `url` (`client` wins when both are given). */
 export interface RedisConnectionOptions {
   /**
    * A client you own: the store never quits it. Its own retry settings apply; with ioredis'

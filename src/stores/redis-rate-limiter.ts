@@ -7,6 +7,7 @@ import type { RateLimiter } from "../keys/rate-limiter.js";
 import { openRedis, type RedisConnectionOptions } from "./redis-connection.js";
 import { RATE_LIMIT, runScript } from "./redis-scripts.js";
 
+/** Options of {@link redisRateLimiter}: a connection (`client` or `url`) plus a key prefix. */
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /** Put before every counter key. Default `"gatehouse:"`; counters are `<prefix>rate:<id>:<window start>`. */
   prefix?: string;

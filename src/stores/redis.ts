@@ -26,6 +26,7 @@ export { redisRateLimiter } from "./redis-rate-limiter.js";
 export type { RedisRateLimiterOptions } from "./redis-rate-limiter.js";
 export type { RedisConnectionOptions } from "./redis-connection.js";
 
+/** Options of {@link redisKeyStore}: a connection (`client` or `url`) plus a key prefix. */
 export interface RedisKeyStoreOptions extends RedisConnectionOptions {
   /**
    * Put before every Redis key and the change channel, so that several deployments (or
@@ -39,6 +40,7 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
   onError?: (error: Error) => void;
 }
 
+/** A full {@link KeyStore} on Redis, with `subscribe` over pub/sub on `<prefix>changes`. */
 export interface RedisKeyStore extends Required<KeyStore> {
   /** The client the store writes through (yours, or the one it opened). */
   readonly client: Redis;
@@ -49,6 +51,10 @@ export interface RedisKeyStore extends Required<KeyStore> {
 /** Keys per TOUCH script call; the calls of one batch go out in one pipeline. */
 const TOUCH_CHUNK = 500;
 
+/**
+ * Creates the store on your `client` or on one opened from `url`. Throws a `TypeError`
+ * with neither, or with a non-string `prefix`.
+ */
 export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
   const prefix = options.prefix ?? "gatehouse:";
   if (typeof prefix !== "string") throw new TypeError("gatehouse: options.prefix must be a string");

@@ -18,6 +18,7 @@ import {
 } from "./sql-key-store.js";
 import { checkName, quote } from "./sql-identifier.js";
 
+/** Options of {@link sqliteKeyStore}. */
 export interface SqliteKeyStoreOptions {
   /**
    * The database file; created with its directory's permissions when missing. `":memory:"`
@@ -33,6 +34,7 @@ export interface SqliteKeyStoreOptions {
   busyTimeout?: number;
 }
 
+/** A full {@link KeyStore} on one SQLite file, except `subscribe` (see the module notes). */
 export interface SqliteKeyStore extends Required<Omit<KeyStore, "subscribe">> {
   /** The better-sqlite3 handle, for backups and inspection. Closed by {@link close}. */
   readonly database: Database.Database;
@@ -51,6 +53,11 @@ function named(params: unknown[]): Record<string, unknown> {
   return Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
 }
 
+/**
+ * Opens (or creates) the database file in WAL mode and creates the table and its owner
+ * index when missing; synchronous. Throws a `TypeError` without `path` or with an invalid
+ * table name. Call `close()` (or `auth.close()`) to release the file.
+ */
 export function sqliteKeyStore(options: SqliteKeyStoreOptions): SqliteKeyStore {
   if (typeof options?.path !== "string" || options.path === "") {
     throw new TypeError("gatehouse: sqliteKeyStore needs options.path (a file name)");
