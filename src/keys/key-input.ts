@@ -96,6 +96,7 @@ export type KeyStatus = "active" | "disabled" | "expired";
 
 /** A key as the manager shows it: the record without its hash, and its status. */
 export interface ManagedKey extends PublicApiKeyRecord {
+  /** `disabled` when not enabled, else `expired` once `expiresAt` has passed, else `active`; computed when read. */
   status: KeyStatus;
 }
 

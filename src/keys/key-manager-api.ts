@@ -12,10 +12,13 @@ import type {
 } from "../types.js";
 import type { ManagedKey } from "./key-input.js";
 
+/** What {@link KeyManager.create} takes. Unknown fields are refused with a `TypeError`. */
 export interface CreateKeyInput {
+  /** Who the key belongs to; required. Becomes the principal's `id`. */
   ownerId: string;
   /** Default `"user"`. A `"service"` owner makes principals of `type: "service"`. */
   ownerType?: OwnerType;
+  /** A human-readable label; required, non-empty, at most 200 characters. */
   name: string;
   /** Default `[]`. With an actor, at most the actor's own scopes. */
   scopes?: string[];
@@ -23,6 +26,7 @@ export interface CreateKeyInput {
   roles?: string[];
   /** Default `null` (never expires). Must lie in the future. */
   expiresAt?: Date | null;
+  /** Default `null`. A plain object of your own, stored as is; gatehouse never reads it. */
   metadata?: Record<string, unknown> | null;
   /** Default `null` (unlimited). */
   rateLimit?: KeyRateLimit | null;
@@ -30,8 +34,11 @@ export interface CreateKeyInput {
 
 /** What an owner may change on their own key (the key routes' `PATCH`). */
 export interface KeyUpdate {
+  /** A new label; non-empty, at most 200 characters. */
   name?: string;
+  /** `false` stops the key at once (`key_disabled`); `true` turns it back on. */
   enabled?: boolean;
+  /** Replaces the scopes. With an actor, at most the actor's own scopes. */
   scopes?: string[];
   /** A future date, or `null` for no expiry. To stop a key now, disable it. */
   expiresAt?: Date | null;
@@ -39,11 +46,15 @@ export interface KeyUpdate {
 
 /** What an administrator may change on any key. */
 export interface AdminKeyUpdate extends KeyUpdate {
+  /** Replaces the roles. With an actor, at most the actor's own roles. */
   roles?: string[];
+  /** Replaces the metadata (a plain object), or `null` to clear it. */
   metadata?: Record<string, unknown> | null;
+  /** A new per-key budget, or `null` to make the key unlimited. */
   rateLimit?: KeyRateLimit | null;
 }
 
+/** Options of `rotate`: how long the old key overlaps with the new one. */
 export interface RotateOptions {
   /**
    * How long the old key keeps working, in ms. Default 0: the old key is disabled at once.
@@ -53,32 +64,64 @@ export interface RotateOptions {
   overlap?: Milliseconds;
 }
 
+/** A newly issued key: the one time the plaintext is available. */
 export interface CreatedKey {
   /** The plaintext key: shown once, never stored. */
   key: string;
+  /** The stored record as the manager shows it (no hash). */
   record: ManagedKey;
 }
 
+/**
+ * `auth.keys.admin`: acts on any owner's key by id alone. Security: expose it only to
+ * administrators. Store failures reject with an `unavailable` `AuthError`.
+ */
 export interface AdminKeyManager {
+  /** The key with this id, or `null`. */
   get(id: string): Promise<ManagedKey | null>;
+  /** One page of the owner's keys, oldest first. */
   list(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>>;
+  /**
+   * Applies the patch and returns the new key, or `null` when there is no such id. The key
+   * leaves this process's verify cache at once.
+   */
   update(id: string, patch: AdminKeyUpdate, actor?: Principal): Promise<ManagedKey | null>;
+  /** Deletes the key; resolves `true` when one was deleted. It stops working at once. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Issues a new key with the old one's owner, name, grants, expiry, metadata and rate
+   * limit, and retires the old one per {@link RotateOptions.overlap}; `null` when there is no such id.
+   */
   rotate(id: string, options?: RotateOptions, actor?: Principal): Promise<CreatedKey | null>;
 }
 
 /** `auth.keys`. Methods taking an `actor` refuse to grant more than the actor holds. */
 export interface KeyManager {
+  /**
+   * Issues a key: generates the secret, stores only its hash, and returns the plaintext
+   * once. Needs a store with `create`.
+   */
   create(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey>;
+  /** One page of the owner's keys, oldest first. Needs a store with `listByOwner`. */
   list(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>>;
+  /** The owner's key with this id; `null` when missing or another owner's (indistinguishable). */
   get(ownerId: string, id: string): Promise<ManagedKey | null>;
+  /**
+   * Applies an owner's patch ({@link KeyUpdate} fields only); `null` when missing or another
+   * owner's. The key leaves this process's verify cache at once.
+   */
   update(
     ownerId: string,
     id: string,
     patch: KeyUpdate,
     actor?: Principal,
   ): Promise<ManagedKey | null>;
+  /** Deletes the owner's key; `false` when missing or another owner's. It stops working at once. */
   delete(ownerId: string, id: string): Promise<boolean>;
+  /**
+   * Replaces the owner's key with a new one of the same settings and retires the old one
+   * per {@link RotateOptions.overlap}; `null` when missing or another owner's.
+   */
   rotate(
     ownerId: string,
     id: string,
