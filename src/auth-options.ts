@@ -50,8 +50,18 @@ interface CommonAuthOptions {
 /** At least one of `jwt` and `apiKeys` (also checked at runtime). */
 export type AuthOptions<TUser extends Principal = Principal> = CommonAuthOptions &
   (
-    | { jwt: AuthJwtOptions<TUser>; apiKeys?: ApiKeyOptions }
-    | { jwt?: AuthJwtOptions<TUser>; apiKeys: ApiKeyOptions }
+    | {
+        /** Verify (and issue) JWT access tokens: Bearer, and the cookie when `cookie` is set. */
+        jwt: AuthJwtOptions<TUser>;
+        /** Verify and manage API keys. Optional when `jwt` is given. */
+        apiKeys?: ApiKeyOptions;
+      }
+    | {
+        /** Verify (and issue) JWT access tokens. Optional when `apiKeys` is given. */
+        jwt?: AuthJwtOptions<TUser>;
+        /** Verify and manage API keys: the `x-api-key` header by default. */
+        apiKeys: ApiKeyOptions;
+      }
   );
 
 /** `auth.tokens`: the issuer (issue 5) plus the core's verifier. */
@@ -62,27 +72,43 @@ export interface AuthTokens<TUser extends Principal = Principal> extends TokenIs
 
 /** The resolved, frozen configuration adapters and route handlers read. */
 export interface AuthConfig {
+  /** The `realm` of `WWW-Authenticate` challenges (option `realm`, default `"api"`). */
   readonly realm: string;
+  /** The resolved `cookie` option, with defaults filled in. */
   readonly cookie: Readonly<{
     /** Whether the cookie is read as a credential (precedence step 3). */
     enabled: boolean;
+    /** The cookie name (default `access_token`). */
     name: string;
+    /** The `Secure` attribute when gatehouse sets the cookie (default `true`). */
     secure: boolean;
+    /** The `SameSite` attribute when gatehouse sets the cookie (default `Lax`). */
     sameSite: "Lax" | "Strict" | "None";
+    /** The `Path` attribute when gatehouse sets the cookie (default `/`). */
     path: string;
+    /** The `Domain` attribute; `undefined` (default) makes a host-only cookie. */
     domain: string | undefined;
   }>;
+  /** The resolved cross-site rule for cookie-authenticated unsafe requests. */
   readonly csrf: ResolvedCsrf;
+  /** The resolved `apiKeys` option. */
   readonly apiKeys: Readonly<{
+    /** Whether API keys are verified (the `apiKeys` option was given). */
     enabled: boolean;
     /** Lower-case header names that carry a key. */
     headers: readonly string[];
+    /** Whether `Authorization: Bearer` values in the key format go to the key verifier (default `false`). */
     acceptBearer: boolean;
   }>;
+  /** The resolved `jwt` option. */
   readonly jwt: Readonly<{
+    /** Whether JWTs are verified (the `jwt` option was given). */
     enabled: boolean;
+    /** The algorithm allow-list. */
     algorithms: readonly string[];
+    /** Accepted `iss` value(s); `undefined`: not checked. */
     issuer: string | readonly string[] | undefined;
+    /** Accepted `aud` value(s); `undefined`: not checked. */
     audience: string | readonly string[] | undefined;
     /** Lifetime of issued access tokens. */
     ttl: Seconds;
@@ -91,6 +117,7 @@ export interface AuthConfig {
   }>;
 }
 
+/** What `createAuth` returns: the core that adapters wrap, plus key and token management. */
 export interface Auth<TUser extends Principal = Principal> {
   /** Decides who is calling. Never throws: bad input and outages resolve to `{ ok: false }`. */
   authenticate(request: Request | RequestView): Promise<AuthResult<TUser>>;
@@ -98,7 +125,9 @@ export interface Auth<TUser extends Principal = Principal> {
   verifyApiKey(raw: string): Promise<AuthResult<TUser>>;
   /** The key manager; without `apiKeys` its methods reject with a `TypeError`. */
   readonly keys: KeyManager;
+  /** Issues and verifies access tokens. Issuing needs `jwt.secret` or `jwt.privateKey`; without one it rejects with a `TypeError`. */
   readonly tokens: AuthTokens<TUser>;
+  /** The resolved, frozen configuration. */
   readonly config: AuthConfig;
   /** Flushes pending writes and releases stores. Idempotent. */
   close(): Promise<void>;

@@ -13,11 +13,19 @@ import type { RequestView } from "./types.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
+/** The `csrf` option with defaults filled in, as `auth.config.csrf`. */
 export interface ResolvedCsrf {
+  /** Whether cookie-authenticated unsafe requests are checked (default `true`). */
   enabled: boolean;
   /** Serialised origins (`https://app.example.com`), compared exactly. */
   allowedOrigins: readonly string[];
-  doubleSubmit: { cookie: string; header: string } | null;
+  /** The double-submit names, or `null` when double-submit is off (the default). */
+  doubleSubmit: {
+    /** The cookie name (default `csrf_token`). */
+    cookie: string;
+    /** The header name, lower-case (default `x-csrf-token`). */
+    header: string;
+  } | null;
 }
 
 function normaliseOrigin(value: string, option: string): string {

@@ -9,6 +9,7 @@ import type { Principal, Seconds } from "../types.js";
 /** A key as users hold it: a PEM string, a JWK object, or a Node KeyObject. */
 export type KeyInput = string | JWK | KeyObject;
 
+/** The `jwt` option of `createAuth`: which tokens verify, and how issued tokens are signed. */
 export interface JwtOptions {
   /**
    * The algorithm allow-list, e.g. `["HS256"]` or `["ES256", "RS256"]`. Required: there is no
@@ -48,7 +49,13 @@ export interface JwtOptions {
    * `unavailable` (503). A URL cannot be combined with {@link publicKey}/{@link privateKey}.
    * Security: plain http is refused except for localhost.
    */
-  jwks?: { keys: JWK[] } | string | URL;
+  jwks?:
+    | {
+        /** The public JWKs of the set. */
+        keys: JWK[];
+      }
+    | string
+    | URL;
   /** Accepted `iss` value(s). Default: not checked. The issuer puts the first in its tokens. */
   issuer?: string | string[];
   /** Accepted `aud` value(s); a token must name one. Default: not checked. */
@@ -104,6 +111,7 @@ export interface JwtOptions {
   cacheMax?: number;
 }
 
+/** The `cookie` option: reading the access token from a cookie, and the attributes gatehouse sets it with. */
 export interface CookieOptions {
   /** The cookie name, matched exactly (case-sensitive). Default `access_token`. */
   name?: string;
@@ -117,6 +125,7 @@ export interface CookieOptions {
   domain?: string;
 }
 
+/** The `csrf` option: the cross-site rule for cookie-authenticated unsafe requests. */
 export interface CsrfOptions {
   /**
    * Whether cookie-authenticated unsafe requests (POST, PUT, PATCH, DELETE…) must pass the
@@ -133,5 +142,12 @@ export interface CsrfOptions {
    * `csrf_token` and header `x-csrf-token`. Default off. Passing either this or the origin
    * check is enough.
    */
-  doubleSubmit?: { cookie?: string; header?: string } | boolean;
+  doubleSubmit?:
+    | {
+        /** The cookie that holds the token. Default `csrf_token`. */
+        cookie?: string;
+        /** The request header that must repeat it, case-insensitive. Default `x-csrf-token`. */
+        header?: string;
+      }
+    | boolean;
 }

@@ -37,6 +37,7 @@ export type {
 } from "./key-manager.js";
 export type { KeyStatus, ManagedKey } from "./key-input.js";
 
+/** The `apiKeys` option of `createAuth`: where keys live and how they are verified. */
 export interface ApiKeyOptions {
   /**
    * Where keys live. Verification needs only `get`; the key manager also needs `create`,
@@ -106,7 +107,12 @@ export interface ApiKeyOptions {
    * `UV_THREADPOOL_SIZE` or 4) and waiting (`queue`, default 64). Past the queue a request
    * answers `unavailable` at once instead of joining an unbounded backlog.
    */
-  hashConcurrency?: { max?: number; queue?: number };
+  hashConcurrency?: {
+    /** Hash verifications at once. Default the libuv pool size (`UV_THREADPOOL_SIZE` or 4). */
+    max?: number;
+    /** Verifications allowed to wait. Default 64. */
+    queue?: number;
+  };
   /**
    * Failed verifications allowed per key id before that id is refused (`rate_limited`)
    * without a store read or hash, for the rest of the window. Default 20 per 60 000 ms;
@@ -124,6 +130,7 @@ export interface ApiKeyOptions {
   now?: () => number;
 }
 
+/** The API-key part of the core: header names, routing, verification and the key manager. */
 export interface ApiKeys {
   /** The header names that carry a key, lower-case. */
   readonly headers: readonly string[];
@@ -133,6 +140,7 @@ export interface ApiKeys {
   matches(raw: string): boolean;
   /** Never throws: resolves to a principal or an AuthError result. */
   verify(raw: string): Promise<AuthResult>;
+  /** The key manager, exposed as `auth.keys`. */
   readonly manager: KeyManager;
   /** Drops everything cached about a key id in this process. */
   invalidate(keyId: string): void;
@@ -169,6 +177,11 @@ function headerNames(header: string | string[] | undefined): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * Validates `options` (a `TypeError` names the bad one) and wires store, hasher, caches,
+ * throttle, rate limiter and last-used writer. `createAuth` calls it for its `apiKeys`
+ * option; `context.onEvent` receives the key events.
+ */
 export function createApiKeys(
   options: ApiKeyOptions,
   context: { onEvent: (event: AuthEvent) => void },
