@@ -95,15 +95,21 @@ const DEFAULT_DETAIL: Readonly<Record<AuthErrorCode, string>> = {
 
 /** An RFC 9457 problem document, as adapters send it with `application/problem+json`. */
 export interface ProblemBody {
+  /** A URI naming the problem type: `https://gatehouse.dev/errors/<code>`. */
   type: string;
+  /** A short, fixed summary of the problem type. */
   title: string;
+  /** The HTTP status code, the same as the response's. */
   status: number;
+  /** Human-readable explanation of this occurrence; never contains the credential. */
   detail: string;
+  /** The stable gatehouse error code (an extension member). */
   code: AuthErrorCode;
   /** Present on `insufficient_scope`: the scopes the route asked for. */
   scope?: string;
 }
 
+/** Options of the {@link AuthError} constructor. */
 export interface AuthErrorOptions {
   /** Human-readable detail. Must never contain the credential or say whether a key id exists. */
   detail?: string;
@@ -111,6 +117,7 @@ export interface AuthErrorOptions {
   scope?: string;
   /** For `rate_limited` and `unavailable`: seconds until a retry may succeed. */
   retryAfter?: number;
+  /** The underlying error (a store or hasher failure), kept as the standard `cause`. */
   cause?: unknown;
 }
 
@@ -119,12 +126,25 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"\r\n]/g, "")}"`;
 }
 
+/**
+ * The one error of gatehouse's request path: a missing or bad credential, a refusal by a
+ * guard, or an outage. Its stable `code` fixes the HTTP status, challenge and problem body.
+ */
 export class AuthError extends Error {
+  /** Always `"AuthError"`. */
   override readonly name = "AuthError";
+  /** The stable error code; `switch (err.code)` narrows. */
   readonly code: AuthErrorCode;
+  /** The HTTP status that goes with {@link code} (401, 400, 403, 429 or 503). */
   readonly status: number;
+  /** Human-readable detail (also the `message`); the code's default unless one was given. */
   readonly detail: string;
+  /** For `insufficient_scope`: the space-separated scopes the resource requires. */
   readonly scope: string | undefined;
+  /**
+   * Seconds until a retry may succeed, sent as `Retry-After`. Default 1 for `rate_limited`
+   * and `unavailable`; `undefined` for other codes unless given.
+   */
   readonly retryAfter: number | undefined;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
@@ -179,6 +199,7 @@ export class AuthError extends Error {
     return body;
   }
 
+  /** Whether `value` is an `AuthError` (a type guard). */
   static is(value: unknown): value is AuthError {
     return value instanceof AuthError;
   }
