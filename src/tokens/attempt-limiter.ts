@@ -8,6 +8,7 @@
 import { LRUCache } from "lru-cache";
 import type { Milliseconds, Seconds } from "../types.js";
 
+/** Counts failed credential attempts per subject; implement it over a shared store to count across instances. */
 export interface AttemptLimiter {
   /** Seconds until any of `subjects` may be tried again; 0 when all may be tried now. */
   retryAfter(subjects: readonly string[]): Seconds | Promise<Seconds>;
@@ -17,6 +18,7 @@ export interface AttemptLimiter {
   reset?(subject: string): void | Promise<void>;
 }
 
+/** Options of {@link memoryAttemptLimiter}. */
 export interface MemoryAttemptLimiterOptions {
   /** Failures allowed per user or client within {@link window}. Default 10. */
   perSubject?: number;

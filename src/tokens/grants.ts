@@ -15,8 +15,11 @@ import type { IssuedToken, IssueInput } from "./token-service.js";
 
 /** What `verifyUser` resolves to for a good username and password. */
 export interface VerifiedUser {
+  /** The user id; becomes the token's `sub`. */
   id: string;
+  /** Scopes the user holds; the token gets these or the requested subset. Default `[]`. */
   scopes?: string[];
+  /** Roles the user holds; the token carries them. Default `[]`. */
   roles?: string[];
 }
 
@@ -30,11 +33,19 @@ export type VerifyUser = (username: string, password: string) => Promise<Verifie
 export interface TokenEndpointAuth {
   /** Verifies a raw API key; never throws. */
   verifyApiKey(raw: string): Promise<AuthResult>;
+  /** The token issuer (`auth.tokens`). */
   readonly tokens: {
+    /** Signs a token and returns it with its lifetime. */
     issueDetailed(input: IssueInput): Promise<IssuedToken>;
-    jwks(): Promise<{ keys: Array<Record<string, unknown>> }>;
+    /** The public JWKS served on the JWKS route. */
+    jwks(): Promise<{
+      /** The public keys. */
+      keys: Array<Record<string, unknown>>;
+    }>;
   };
+  /** The parts of `auth.config` the endpoint reads. */
   readonly config?: {
+    /** The challenge realm. Default `"api"`. */
     readonly realm?: string;
     /** `enabled: false` means the verifier does not read the cookie (no `cookie` option). */
     readonly cookie?: CookieOptions & { readonly enabled?: boolean };

@@ -9,10 +9,15 @@ import { calculateJwkThumbprint, type JWK } from "jose";
 import type { JwtOptions } from "../jwt/jwt-options.js";
 import { algorithmsFor, isKeyObject, toPublicKey, type SigningKey } from "./signing-key.js";
 
+/** A published public key: only public members (`kty`, `crv`, `x`, `y`, `n`, `e`, `kid`, `alg`, `use`). */
 export interface PublicJwk extends Record<string, unknown> {
+  /** The key type: `RSA`, `EC` or `OKP`. */
   kty: string;
+  /** The key id that tokens name in their `kid` header. */
   kid: string;
+  /** The algorithm the key is for, when known. */
   alg?: string;
+  /** Always `sig`: the key verifies signatures. */
   use: "sig";
 }
 

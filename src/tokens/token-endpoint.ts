@@ -26,6 +26,7 @@ import { oauthError, oauthJson } from "./oauth-answer.js";
 import { clearTokenCookie, resolveCookie, setTokenCookie } from "./token-cookie.js";
 import { readBasicAuth, readTokenParams, type TokenParams } from "./token-params.js";
 
+/** Options of the token routes (`tokenRoutes` in each adapter, or {@link createTokenEndpoint}). */
 export interface TokenRouteOptions {
   /**
    * Enables `grant_type=password`: checks a username and password and resolves to
@@ -65,12 +66,23 @@ export interface TokenRouteOptions {
    */
   isClient?: (principal: Principal) => boolean;
   /** The route paths below the mount point. `jwks: false` turns the JWKS route off. */
-  paths?: { token?: string; logout?: string; jwks?: string | false };
+  paths?: {
+    /** `POST`: the OAuth token endpoint. Default `/token`. */
+    token?: string;
+    /** `POST`: clears the token cookie (204). Default `/logout`. */
+    logout?: string;
+    /** `GET`/`HEAD`: the public JWKS. Default `/.well-known/jwks.json`; `false` turns it off. */
+    jwks?: string | false;
+  };
 }
 
 /** A route request; `query` is read for the `cookie=1` flag when the adapter gives it. */
-export type TokenRouteRequest = RouteRequest & { query?: URLSearchParams };
+export type TokenRouteRequest = RouteRequest & {
+  /** The parsed query string, when the adapter has it. */
+  query?: URLSearchParams;
+};
 
+/** The framework-neutral token routes that adapters mount. */
 export interface TokenEndpoint {
   /** The answer for a token route, or `null` when the path or method is not one of them. */
   handle(req: TokenRouteRequest): Promise<HttpAnswer | null>;
@@ -111,6 +123,10 @@ function grantOf(params: TokenParams): string | undefined {
   return undefined;
 }
 
+/**
+ * Builds the token routes (token, logout, JWKS) for `auth`. Throws a `TypeError` for a bad
+ * path, or when `cookie` is on but `createAuth` has no `cookie` option.
+ */
 export function createTokenEndpoint(
   auth: TokenEndpointAuth,
   options: TokenRouteOptions = {},

@@ -12,9 +12,13 @@ import { toSeconds } from "../jwt/durations.js";
 import { buildPublicJwks, thumbprintOf, type PublicJwk } from "./public-jwks.js";
 import { resolveSigningKey } from "./signing-key.js";
 
+/** What {@link TokenIssuer.issue} signs. */
 export interface IssueInput {
+  /** The subject (`sub`): who the token speaks for; required, non-empty. */
   sub: string;
+  /** Scopes, sent space-delimited as the `scope` claim; RFC 6749 scope-tokens. Default `[]`. */
   scopes?: string[];
+  /** Roles, sent as the `roles` claim (duplicates dropped). Default `[]`. */
   roles?: string[];
   /** Overrides `jwt.ttl` for this token: seconds or a span such as `"5m"`. */
   ttl?: string | Seconds;
@@ -26,9 +30,13 @@ export interface IssueInput {
   keyId?: string;
 }
 
+/** An issued token with the facts the token endpoint answers with. */
 export interface IssuedToken {
+  /** The compact JWT. Security: a bearer credential; never log it. */
   token: string;
+  /** Its lifetime, in seconds (`expires_in`). */
   expiresIn: Seconds;
+  /** When it expires (its `exp`). */
   expiresAt: Date;
   /** Space-delimited scopes carried by the token. */
   scope: string;
@@ -36,13 +44,17 @@ export interface IssuedToken {
   jti: string;
 }
 
+/** Issues access tokens with the configured signing key; `auth.tokens` builds on it. */
 export interface TokenIssuer {
   /** Signs an access token (`typ: at+jwt`) and resolves to the compact JWT. */
   issue(input: IssueInput): Promise<string>;
   /** The same, with the lifetime facts the token endpoint answers with. */
   issueDetailed(input: IssueInput): Promise<IssuedToken>;
   /** The public keys (asymmetric setups) with `kid`, `alg` and `use: "sig"`; empty for HMAC. */
-  jwks(): Promise<{ keys: PublicJwk[] }>;
+  jwks(): Promise<{
+    /** The public keys, signing key first. */
+    keys: PublicJwk[];
+  }>;
   /** The default lifetime of issued tokens, in seconds (`jwt.ttl`, default 15 minutes). */
   readonly ttl: Seconds;
   /** The signing algorithm. */
