@@ -7,9 +7,14 @@ import type { Principal } from "./types.js";
 
 /** How the token arrived; passed to a custom mapper so it can tell cookie from Bearer. */
 export interface PrincipalContext {
+  /** `jwt` for a Bearer token, `cookie` for the access-token cookie. */
   via: "jwt" | "cookie";
 }
 
+/**
+ * Maps verified claims to a principal (the `jwt.toPrincipal` option); `context.via` tells a
+ * Bearer token from the cookie. Throwing makes the request `unavailable` (503).
+ */
 export type ToPrincipal<TUser extends Principal = Principal> = (
   claims: Readonly<Record<string, unknown>>,
   context: PrincipalContext,

@@ -17,6 +17,7 @@ export interface Argon2Params {
   parallelism?: number;
 }
 
+/** OWASP's first argon2id recommendation (19 MiB, 2 passes, 1 lane): the default parameters. */
 export const OWASP_ARGON2ID: Readonly<Required<Argon2Params>> = Object.freeze({
   memoryCost: 19456,
   timeCost: 2,

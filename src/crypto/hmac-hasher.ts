@@ -12,6 +12,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecretHasher } from "../types.js";
 
+/** Options of {@link hmacSha256Hasher}. */
 export interface HmacHasherOptions {
   /**
    * The secret key of the HMAC: at least 32 bytes, kept out of the key database (an
@@ -45,6 +46,11 @@ function mac(pepper: Buffer, secret: string): Buffer {
   return createHmac("sha256", pepper).update(secret, "utf8").digest();
 }
 
+/**
+ * A {@link SecretHasher} that stores `hmac-sha256$<pepperId>$<digest>` and compares in
+ * constant time. Throws a `TypeError` for a pepper under 32 bytes or a bad `pepperId`.
+ * Security: only for generated keys, never for passwords or short legacy secrets.
+ */
 export function hmacSha256Hasher(options: HmacHasherOptions): SecretHasher {
   const pepperId = options.pepperId ?? "1";
   if (!PEPPER_ID.test(pepperId)) {

@@ -23,7 +23,9 @@ export const MAX_KEY_LENGTH = 128;
 const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
 const KEY = /^([a-z][a-z0-9]{0,15})_([0-9A-Za-z]{16})_([0-9A-Za-z]{38})$/;
 
+/** The parts of a key in gatehouse's format, `<prefix>_<id>_<secret><checksum>`. */
 export interface ParsedApiKey {
+  /** The deployment prefix, e.g. `gh`. */
   prefix: string;
   /** The public lookup id. */
   id: string;
@@ -56,7 +58,10 @@ export function formatApiKey(parts: ParsedApiKey): string {
 }
 
 /** A new key: the plaintext to hand out once, and its parts. */
-export function generateApiKey(options: { prefix?: string } = {}): ParsedApiKey & { key: string } {
+export function generateApiKey(options: { prefix?: string } = {}): ParsedApiKey & {
+  /** The full plaintext key to hand to the caller once. Security: never store or log it. */
+  key: string;
+} {
   const prefix = options.prefix ?? "gh";
   const id = randomBase62(KEY_ID_LENGTH);
   const secret = randomBase62(KEY_SECRET_LENGTH);
@@ -84,7 +89,12 @@ export function parseApiKey(raw: unknown, options: { prefix?: string } = {}): Pa
  * store holds one record per user with `id` = username). Both parts must be printable
  * ASCII without spaces; the whole is capped at {@link MAX_KEY_LENGTH}.
  */
-export function parseColonKey(raw: string): { id: string; secret: string } | null {
+export function parseColonKey(raw: string): {
+  /** The part before the first colon: the lookup id (e.g. the username). */
+  id: string;
+  /** The part after it: the secret to verify. */
+  secret: string;
+} | null {
   if (typeof raw !== "string" || raw.length > MAX_KEY_LENGTH) return null;
   if (!/^[\x21-\x7e]+$/.test(raw)) return null;
   const colon = raw.indexOf(":");

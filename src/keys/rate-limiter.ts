@@ -7,8 +7,20 @@
 import { LRUCache } from "lru-cache";
 import type { KeyRateLimit, Milliseconds } from "../types.js";
 
-export type RateLimitDecision = { ok: true } | { ok: false; retryAfter: Milliseconds };
+/** A {@link RateLimiter}'s answer for one request. */
+export type RateLimitDecision =
+  | {
+      /** `true`: within the budget; the request proceeds. */
+      ok: true;
+    }
+  | {
+      /** `false`: over the budget; the request answers `rate_limited` (429). */
+      ok: false;
+      /** Time until the window frees a request, in ms; sent as `Retry-After`, rounded up to whole seconds (at least 1). */
+      retryAfter: Milliseconds;
+    };
 
+/** Counts requests of keys that have a `rateLimit`; the `apiKeys.rateLimiter` option. */
 export interface RateLimiter {
   /** Counts one request of `keyId` against `limit` and says whether it may proceed. */
   consume(
@@ -18,6 +30,7 @@ export interface RateLimiter {
   ): RateLimitDecision | Promise<RateLimitDecision>;
 }
 
+/** Options of {@link memoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {
   /**
    * `"fixed"` (default): a counter per window; a key may burst up to twice its limit across

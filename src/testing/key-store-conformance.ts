@@ -14,6 +14,7 @@ import { capabilityTests } from "./conformance-capabilities.js";
 import { listingTests } from "./conformance-listing.js";
 import { recordTests } from "./conformance-records.js";
 
+/** Options of {@link keyStoreConformance}. */
 export interface KeyStoreConformanceOptions {
   /** The name of the `describe` block. Default `"KeyStore conformance"`. */
   name?: string;
