@@ -48,7 +48,10 @@ export interface TokenEndpointAuth {
     /** The challenge realm. Default `"api"`. */
     readonly realm?: string;
     /** `enabled: false` means the verifier does not read the cookie (no `cookie` option). */
-    readonly cookie?: CookieOptions & { readonly enabled?: boolean };
+    readonly cookie?: CookieOptions & {
+      /** Whether the verifier reads the cookie; `false` makes `tokenRoutes({ cookie })` a `TypeError`. */
+      readonly enabled?: boolean;
+    };
   };
 }
 
