@@ -87,7 +87,7 @@ export function parseApiKey(raw: unknown, options: { prefix?: string } = {}): Pa
 /**
  * A `parseKey` for the legacy `username:key` format (the username is the lookup id, so the
  * store holds one record per user with `id` = username). Both parts must be printable
- * ASCII without spaces; the whole is capped at {@link MAX_KEY_LENGTH}.
+ * ASCII without spaces; the whole is capped at 128 characters.
  */
 export function parseColonKey(raw: string): {
   /** The part before the first colon: the lookup id (e.g. the username). */
