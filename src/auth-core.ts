@@ -12,6 +12,7 @@ import { toRequestView } from "./extract/request-view.js";
 import { toSeconds } from "./jwt/durations.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt/jwt-verifier.js";
 import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js";
+import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
 import { claimsToPrincipal, type ToPrincipal } from "./principal.js";
 import { createLazyIssuer } from "./tokens-facade.js";
 import type { AuthEvent, AuthResult, CredentialSource, Principal, RequestView } from "./types.js";
@@ -33,6 +34,7 @@ function unconfiguredKeys(): KeyManager {
   const refuse = (): Promise<never> =>
     Promise.reject(new TypeError("gatehouse: auth.keys needs the apiKeys option of createAuth"));
   return {
+    writeScope: KEYS_WRITE_SCOPE,
     create: refuse,
     list: refuse,
     get: refuse,

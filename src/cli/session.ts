@@ -5,7 +5,7 @@
  */
 import { createAuth } from "../create-auth.js";
 import { hmacSha256Hasher } from "../crypto/hmac-hasher.js";
-import type { KeyManager } from "../keys/key-manager.js";
+import type { KeyManager } from "../keys/key-manager-api.js";
 import type { SecretHasher } from "../types.js";
 import type { CliIo } from "./io.js";
 import { openStore } from "./open-store.js";

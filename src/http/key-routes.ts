@@ -29,12 +29,6 @@ export interface KeyRoutesOptions {
    * from the principal's `roles`, which come from the token or the key record.
    */
   adminRole?: string;
-  /**
-   * The scope an API-key-authenticated caller needs to create, change or delete keys.
-   * Default `"keys:write"`. Security: without it, one leaked key could mint more keys.
-   * Token- and cookie-authenticated callers do not need it.
-   */
-  writeScope?: string;
 }
 
 export type KeyRouteRequest = RouteRequest & { principal: Principal | null };
@@ -110,9 +104,10 @@ export function createKeyRoutes(
   options: KeyRoutesOptions = {},
 ): KeyRoutes {
   const adminRole = options.adminRole ?? "admin";
-  const writeScope = options.writeScope ?? "keys:write";
-  if (adminRole === "" || writeScope === "") {
-    throw new TypeError("gatehouse: keyRoutes options adminRole and writeScope must be non-empty");
+  // One setting for the manager and the routes: `apiKeys.writeScope`.
+  const { writeScope } = auth.keys;
+  if (adminRole === "") {
+    throw new TypeError("gatehouse: keyRoutes option adminRole must be non-empty");
   }
   const realm = realmOf(auth);
 
@@ -126,19 +121,6 @@ export function createKeyRoutes(
     if (method !== "GET" && principal!.via === "apiKey")
       return requireScopes(principal, writeScope);
     return null;
-  }
-
-  /** Scopes may only be granted by someone who holds them. */
-  function excessScopes(principal: Principal, scopes: string[] | undefined): HttpAnswer | null {
-    const excess = (scopes ?? []).filter((s) => !principal.scopes.includes(s));
-    if (excess.length === 0) return null;
-    return problemAnswer(
-      403,
-      "forbidden",
-      "Forbidden",
-      `Scopes beyond the caller's own cannot be granted: ${excess.join(" ")}.`,
-      { scopes: excess },
-    );
   }
 
   async function run(req: KeyRouteRequest, route: Route, principal: Principal) {
@@ -157,8 +139,6 @@ export function createKeyRoutes(
       const checked = checkCreateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
       const { name, scopes, expiresAt } = checked.value;
-      const excess = excessScopes(principal, scopes);
-      if (excess) return excess;
       const created = await keys.create(
         { ownerId, name, scopes: scopes ?? [], expiresAt: expiresAt ?? null },
         principal,
@@ -174,8 +154,6 @@ export function createKeyRoutes(
     if (method === "PATCH") {
       const checked = checkUpdateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
-      const excess = excessScopes(principal, checked.value.scopes);
-      if (excess) return excess;
       const record = await keys.update(ownerId, route.id, checked.value, principal);
       return record ? jsonAnswer(200, publicView(record), NO_STORE) : notFound();
     }

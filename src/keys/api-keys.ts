@@ -16,8 +16,9 @@ import { createFailureThrottle } from "./failure-throttle.js";
 import type { FailureThrottleOptions } from "./failure-throttle.js";
 import { createHashGate, defaultHashConcurrency } from "./hash-gate.js";
 import { assertValidPrefix, parseApiKey } from "./key-format.js";
+import { KEYS_WRITE_SCOPE } from "./grant-rules.js";
 import { createKeyManager } from "./key-manager.js";
-import type { KeyManager } from "./key-manager.js";
+import type { KeyManager } from "./key-manager-api.js";
 import { createKeyVerifier } from "./key-verifier.js";
 import type { KeyParts } from "./key-verifier.js";
 import { memoryRateLimiter } from "./rate-limiter.js";
@@ -34,7 +35,7 @@ export type {
   KeyManager,
   KeyUpdate,
   RotateOptions,
-} from "./key-manager.js";
+} from "./key-manager-api.js";
 export type { KeyStatus, ManagedKey } from "./key-input.js";
 
 /** The `apiKeys` option of `createAuth`: where keys live and how they are verified. */
@@ -94,6 +95,13 @@ export interface ApiKeyOptions {
    * not cached answer `unavailable` either way: an outage never lets a new key in.
    */
   whenStoreDown?: "serve-cached" | "fail-closed";
+  /**
+   * The scope an API-key-authenticated caller needs to create, change or delete keys, through
+   * `auth.keys` with an actor and through the key routes alike. Default `"keys:write"`.
+   * Token- and cookie-authenticated callers do not need it. Security: without it, one leaked
+   * key could mint, re-scope or revoke all of its owner's other keys.
+   */
+  writeScope?: string;
   /**
    * Store calls of the key manager (create, list, update, rotate, delete) slower than this,
    * in ms, throw `AuthError("unavailable")`. Default 10 000: these are rare admin calls,
@@ -259,10 +267,15 @@ export function createApiKeys(
     now,
     onEvent: context.onEvent,
   });
+  const writeScope = options.writeScope ?? KEYS_WRITE_SCOPE;
+  if (typeof writeScope !== "string" || writeScope === "" || /\s/.test(writeScope)) {
+    throw new TypeError("gatehouse: apiKeys.writeScope must be one non-empty scope");
+  }
   const manager = createKeyManager({
     store,
     hasher,
     prefix,
+    writeScope,
     storeTimeout: positive(options.managerTimeout, 10_000, "managerTimeout"),
     now,
     invalidate: (id) => verifier.invalidate(id),

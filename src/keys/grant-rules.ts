@@ -6,7 +6,7 @@
 import { AuthError } from "../errors.js";
 import type { Principal } from "../types.js";
 
-/** The scope an API key needs to issue keys itself. */
+/** The default scope an API key needs to issue or change keys itself. */
 export const KEYS_WRITE_SCOPE = "keys:write";
 
 function forbidden(detail: string): AuthError {
@@ -26,8 +26,9 @@ export function checkGrant(actor: Principal | undefined, scopes: string[], roles
   }
 }
 
-export function checkIssuer(actor: Principal | undefined): void {
-  if (actor?.via === "apiKey" && !actor.scopes.includes(KEYS_WRITE_SCOPE)) {
-    throw forbidden(`An API key needs the ${KEYS_WRITE_SCOPE} scope to issue keys.`);
+/** Refuses an API key that issues keys without the write scope (`apiKeys.writeScope`). */
+export function checkIssuer(actor: Principal | undefined, writeScope: string): void {
+  if (actor?.via === "apiKey" && !actor.scopes.includes(writeScope)) {
+    throw forbidden(`An API key needs the ${writeScope} scope to issue keys.`);
   }
 }

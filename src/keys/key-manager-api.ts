@@ -98,6 +98,13 @@ export interface AdminKeyManager {
 /** `auth.keys`. Methods taking an `actor` refuse to grant more than the actor holds. */
 export interface KeyManager {
   /**
+   * The scope an API-key-authenticated caller needs to change keys (`apiKeys.writeScope`,
+   * default `"keys:write"`): `create`, `update` and `rotate` check it on an `actor`
+   * authenticated by an API key, and the key routes read it from here for every write
+   * (delete included), so the manager and the routes can never disagree.
+   */
+  readonly writeScope: string;
+  /**
    * Issues a key: generates the secret, stores only its hash, and returns the plaintext
    * once. Needs a store with `create`.
    */

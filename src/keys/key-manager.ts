@@ -42,21 +42,13 @@ import type {
 } from "./key-manager-api.js";
 import { withTimeout } from "./with-timeout.js";
 
-export type {
-  AdminKeyManager,
-  AdminKeyUpdate,
-  CreateKeyInput,
-  CreatedKey,
-  KeyManager,
-  KeyUpdate,
-  RotateOptions,
-} from "./key-manager-api.js";
-export { KEYS_WRITE_SCOPE } from "./grant-rules.js";
 
 export interface KeyManagerContext {
   store: KeyStore;
   hasher: SecretHasher;
   prefix: string;
+  /** The scope an API-key actor needs to issue keys. */
+  writeScope: string;
   storeTimeout: Milliseconds;
   now: () => number;
   /** Drops a key from the verifier's caches. */
@@ -124,7 +116,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
       metadata: checkMetadata(input.metadata ?? null),
       rateLimit: checkRateLimit(input.rateLimit ?? null),
     };
-    checkIssuer(actor);
+    checkIssuer(actor, context.writeScope);
     checkGrant(actor, scopes, roles);
     const generated = generateApiKey({ prefix });
     const record: ApiKeyRecord = {
@@ -161,6 +153,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     if (patch.expiresAt !== undefined) next.expiresAt = checkExpiry(patch.expiresAt, at);
     if (patch.metadata !== undefined) next.metadata = checkMetadata(patch.metadata);
     if (patch.rateLimit !== undefined) next.rateLimit = checkRateLimit(patch.rateLimit);
+    checkIssuer(actor, context.writeScope);
     checkGrant(actor, next.scopes ?? [], next.roles ?? []);
     // Dropped before and after the write: no request may be served from the old entry
     // once the caller has been told the change is done.
@@ -244,6 +237,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
   };
 
   return {
+    writeScope: context.writeScope,
     create: issue,
     list: listOwned,
     async get(ownerId, id) {

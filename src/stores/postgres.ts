@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { Pool, PoolConfig } from "pg";
+import type { Pool, PoolClient, PoolConfig } from "pg";
 import type { KeyStore, KeyStoreChange } from "../types.js";
 import { createPgListener } from "./pg-listener.js";
 import { checkName, quote } from "./sql-identifier.js";
@@ -121,6 +121,27 @@ function schemaStatements(schema: string, table: string, channel: string): strin
 }
 
 /**
+ * Runs `work` in one transaction on a pooled client. A client whose transaction failed is
+ * released with the error, so the pool discards it instead of handing out a broken one.
+ */
+async function inTransaction(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await work(client);
+    await client.query("COMMIT");
+    client.release();
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    client.release(error as Error);
+    throw error;
+  }
+}
+
+/**
  * Creates the store; the schema, table, index and trigger are created when missing. Throws
  * a `TypeError` without `pool` or `connectionString`, or with an invalid schema or table name.
  */
@@ -150,21 +171,11 @@ export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyS
 
   let schemaReady: Promise<void> | null = null;
   function ready(): Promise<void> {
-    schemaReady ??= (async () => {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        // Several instances starting at once would race on CREATE ... IF NOT EXISTS.
-        await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [channel]);
-        for (const sql of schemaStatements(schema, table, channel)) await client.query(sql);
-        await client.query("COMMIT");
-        client.release();
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        client.release(error as Error);
-        throw error;
-      }
-    })().catch((error: unknown) => {
+    schemaReady ??= inTransaction(pool, async (client) => {
+      // Several instances starting at once would race on CREATE ... IF NOT EXISTS.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [channel]);
+      for (const sql of schemaStatements(schema, table, channel)) await client.query(sql);
+    }).catch((error: unknown) => {
       // The next call tries again: a server that was down at start may be up now.
       schemaReady = null;
       throw error;
@@ -181,17 +192,9 @@ export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyS
         await pool.query(statements[0]!.sql, statements[0]!.params);
         return;
       }
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
+      await inTransaction(pool, async (client) => {
         for (const { sql, params } of statements) await client.query(sql, params);
-        await client.query("COMMIT");
-        client.release();
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        client.release(error as Error);
-        throw error;
-      }
+      });
     },
   };
 

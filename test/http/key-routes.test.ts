@@ -3,7 +3,10 @@
  * framework (options, an outage in the middle of a route, paths that are not ours).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAuth } from "../../src/create-auth.js";
 import { createKeyRoutes } from "../../src/http/key-routes.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
+import { cheapArgon2 } from "../keys/helpers.js";
 import type { KeyRouteRequest } from "../../src/http/key-routes.js";
 import type { Principal } from "../../src/types.js";
 import { makeFixture } from "../adapters/fixture.js";
@@ -51,15 +54,31 @@ describe("createKeyRoutes", () => {
     expect(await routes.handle(request("OPTIONS", "/", null))).toBeNull();
   });
 
-  it("takes the admin role and the write scope from options", async () => {
-    const routes = createKeyRoutes(fx.auth, { adminRole: "keymaster", writeScope: "keys:manage" });
+  it("takes the admin role from options", async () => {
+    const routes = createKeyRoutes(fx.auth, { adminRole: "keymaster" });
     const admin = { ...alice, id: "root", roles: ["admin"] };
     expect((await routes.handle(request("GET", "/by-user/bob", admin)))?.status).toBe(403);
     const keymaster = { ...alice, id: "root", roles: ["keymaster"] };
     expect((await routes.handle(request("GET", "/by-user/bob", keymaster)))?.status).toBe(200);
-    const viaKey: Principal = { ...alice, via: "apiKey", scopes: ["keys:write"] };
-    const refused = await routes.handle(request("POST", "/", viaKey, { name: "x" }));
-    expect(refused?.headers["www-authenticate"]).toMatch(/scope="keys:manage"/);
+  });
+
+  it("takes the write scope from apiKeys.writeScope, the same one the manager enforces", async () => {
+    const auth = createAuth({
+      apiKeys: { store: memoryKeyStore(), writeScope: "keys:manage", hasher: cheapArgon2() },
+    });
+    try {
+      const routes = createKeyRoutes(auth);
+      const withDefault: Principal = { ...alice, via: "apiKey", scopes: ["keys:write"] };
+      const refused = await routes.handle(request("POST", "/", withDefault, { name: "x" }));
+      expect(refused?.status).toBe(403);
+      expect(refused?.headers["www-authenticate"]).toMatch(/scope="keys:manage"/);
+      // Holding the configured scope, a key gets past the route *and* the manager.
+      const withCustom: Principal = { ...alice, via: "apiKey", scopes: ["keys:manage"] };
+      const created = await routes.handle(request("POST", "/", withCustom, { name: "x" }));
+      expect(created?.status).toBe(201);
+    } finally {
+      await auth.close();
+    }
   });
 
   it("answers HEAD like GET", async () => {

@@ -202,6 +202,31 @@ describe("update", () => {
     ).rejects.toMatchObject({ code: "forbidden" });
     expect((await keys.manager.get("alice", record.id))?.scopes).toEqual([]);
   });
+
+  it("needs apiKeys.writeScope when the actor is an API key, as create does", async () => {
+    const { keys } = make({ writeScope: "keys:manage" });
+    expect(keys.manager.writeScope).toBe("keys:manage");
+    const { record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+    const plainKey = actor(["keys:write"], [], "apiKey");
+    await expect(
+      keys.manager.update("alice", record.id, { name: "renamed" }, plainKey),
+    ).rejects.toMatchObject({ code: "forbidden" });
+    await expect(
+      keys.manager.create({ ownerId: "alice", name: "more" }, plainKey),
+    ).rejects.toMatchObject({ code: "forbidden" });
+    const writer = actor(["keys:manage"], [], "apiKey");
+    const renamed = await keys.manager.update("alice", record.id, { name: "renamed" }, writer);
+    expect(renamed?.name).toBe("renamed");
+    // A token-authenticated user needs no write scope.
+    await expect(
+      keys.manager.update("alice", record.id, { name: "again" }, actor([])),
+    ).resolves.toMatchObject({ name: "again" });
+  });
+
+  it("refuses an empty or multi-word writeScope at construction", () => {
+    expect(() => make({ writeScope: "" })).toThrow(/writeScope/);
+    expect(() => make({ writeScope: "a b" })).toThrow(/writeScope/);
+  });
 });
 
 describe("rotate", () => {
