@@ -42,7 +42,6 @@ import type {
 } from "./key-manager-api.js";
 import { withTimeout } from "./with-timeout.js";
 
-
 export interface KeyManagerContext {
   store: KeyStore;
   hasher: SecretHasher;
