@@ -1,6 +1,7 @@
 /**
  * The world every adapter server is tested in: one auth over a memory store holding keys
- * for alice and bob, tokens for alice and an admin, and a second auth whose store is down.
+ * for alice and bob, tokens for alice and an admin, and a second auth whose store is down
+ * (with tokens of its own, so that its callers authenticate and only the store fails).
  * Each server gets its own fixture, so rows that change keys cannot leak between adapters.
  */
 import { SignJWT } from "jose";
@@ -20,7 +21,7 @@ export interface Fixture {
     username: string,
     password: string,
   ) => Promise<{ id: string; scopes: string[]; roles: string[] } | null>;
-  /** An auth whose key store rejects every read. */
+  /** An auth whose key store rejects every call (reads and writes) once the fixture is built. */
   downAuth: Auth;
   tokens: {
     alice: string;
@@ -30,6 +31,10 @@ export interface Fixture {
     noScopes: string;
     wrongSignature: string;
     oversized: string;
+    /** alice (scopes reports:read), issued by the down auth: a JWT needs no key store. */
+    onDownAuth: string;
+    /** An admin (role admin), issued by the down auth. */
+    adminOnDownAuth: string;
   };
   keys: {
     /** alice, scopes reports:read. */
@@ -55,6 +60,8 @@ export interface Fixture {
     alicePatchable: string;
     aliceDeletable: string;
     bobAdminTarget: string;
+    /** The key behind `keys.onDownStore`. */
+    onDownStore: string;
   };
 }
 
@@ -81,9 +88,17 @@ export async function makeFixture(): Promise<Fixture> {
   const store = memoryKeyStore();
   const auth = authOver(store);
   const downStore = memoryKeyStore();
+  // Up only while the fixture issues the down auth's key below; `get` never answers.
+  let downStoreUp = true;
+  const refused = () => Promise.reject(new Error("connection refused"));
   const downAuth = authOver({
     ...downStore,
-    get: () => Promise.reject(new Error("connection refused")),
+    get: refused,
+    create: (record) => (downStoreUp ? downStore.create(record) : refused()),
+    update: refused,
+    delete: refused,
+    listByOwner: refused,
+    touch: refused,
   });
 
   const create = (ownerId: string, name: string, scopes: string[] = []) =>
@@ -115,6 +130,7 @@ export async function makeFixture(): Promise<Fixture> {
     scopes: ["reports:read", "invoices:write"],
   });
   const onDown = await downAuth.keys.create({ ownerId: "alice", name: "down" });
+  downStoreUp = false;
   const unknown = await authOver(memoryKeyStore()).keys.create({ ownerId: "x", name: "elsewhere" });
 
   const now = Math.floor(Date.now() / 1000);
@@ -138,6 +154,16 @@ export async function makeFixture(): Promise<Fixture> {
       expired: await rawToken({ scope: "reports:read" }, now - 3600),
       wrongSignature: await rawToken({}, now + 600, "another-secret-that-is-long-enough-for-hs256"),
       oversized: `${"a".repeat(6000)}.${"b".repeat(6000)}.${"c".repeat(100)}`,
+      onDownAuth: await downAuth.tokens.issue({
+        sub: "alice",
+        scopes: ["reports:read"],
+        roles: [],
+      }),
+      adminOnDownAuth: await downAuth.tokens.issue({
+        sub: "root",
+        scopes: ["reports:read", "keys:write"],
+        roles: ["admin"],
+      }),
     },
     keys: {
       alice: alice.key,
@@ -157,6 +183,7 @@ export async function makeFixture(): Promise<Fixture> {
       alicePatchable: patchable.record.id,
       aliceDeletable: deletable.record.id,
       bobAdminTarget: bobTarget.record.id,
+      onDownStore: onDown.record.id,
     },
   };
   return fixture;

@@ -3,6 +3,7 @@
  * 127.0.0.1 port 0. Routes:
  *
  *   GET  /down          authenticate(downAuth) (its key store rejects)
+ *   /down-keys          authenticate(downAuth), then keyRoutes(downAuth)
  *   *    (global)       authenticate(auth, { optional: true })
  *   GET  /optional      the user or null
  *   GET  /me            requireAuth()
@@ -62,6 +63,7 @@ function expressApp(express: typeof express5, fx: Fixture) {
     res.json({ user: ex.getCurrentUser(req) });
   };
   app.get("/down", ex.authenticate(fx.downAuth), user);
+  app.use("/down-keys", ex.authenticate(fx.downAuth), ex.keyRoutes(fx.downAuth));
   app.use(express.json());
   app.use(ex.authenticate(fx.auth, { optional: true }));
   app.get("/optional", user);
@@ -88,6 +90,11 @@ function koaApp(KoaClass: typeof Koa3, fx: Fixture) {
     ctx.body = { user: ko.getCurrentUser(ctx) };
   };
   down.get("/down", ko.authenticate(fx.downAuth), user);
+  down.all(
+    ["/down-keys", "/down-keys/(.*)"],
+    ko.authenticate(fx.downAuth),
+    ko.keyRoutes(fx.downAuth, { prefix: "/down-keys" }),
+  );
   app.use(down.routes());
   app.use(ko.authenticate(fx.auth, { optional: true }));
   router.get("/optional", user);
@@ -110,6 +117,8 @@ function koaApp(KoaClass: typeof Koa3, fx: Fixture) {
 function honoApp(fx: Fixture) {
   const app = new Hono<{ Variables: ho.Variables }>();
   app.get("/down", ho.authenticate(fx.downAuth), (c) => c.json({ user: ho.getCurrentUser(c) }));
+  app.use("/down-keys/*", ho.authenticate(fx.downAuth));
+  app.route("/down-keys", ho.keyRoutes(fx.downAuth));
   app.use("*", ho.authenticate(fx.auth, { optional: true }));
   app.get("/optional", (c) => c.json({ user: ho.getCurrentUser(c) }));
   app.get("/me", ho.requireAuth(), (c) => c.json({ user: ho.getCurrentUser(c) }));
