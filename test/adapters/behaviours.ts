@@ -533,6 +533,91 @@ export const keyRouteRows: Row[] = [
   },
 ];
 
+const D = "/down-keys";
+
+/** An outage: 503 with Retry-After, no challenge, and nothing of the store's own error. */
+function unavailable(): RowExpect {
+  const base = problem(503, "unavailable", null);
+  return {
+    ...base,
+    headers: {
+      "content-type": PROBLEM,
+      "cache-control": "no-store",
+      "www-authenticate": null,
+      "retry-after": /^\d+$/,
+    },
+    body: { ...base.body, detail: expect.not.stringContaining("connection refused") as unknown },
+  };
+}
+
+/**
+ * The key routes of the down auth: the caller authenticates with a JWT (no store needed),
+ * so each answer is the store's failure, never a 401, a 404 or a 500.
+ */
+export const downKeyRouteRows: Row[] = [
+  {
+    name: "down keys: the down auth's JWT authenticates (by-user without the role → 403, no store)",
+    request: (fx) => ({ path: `${D}/by-user/bob`, headers: bearer(fx.tokens.onDownAuth) }),
+    expect: () => problem(403, "forbidden", null),
+  },
+  {
+    name: "down keys: list own, store down → 503 unavailable",
+    request: (fx) => ({ path: D, headers: bearer(fx.tokens.onDownAuth) }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: create, store down → 503 unavailable",
+    request: (fx) => ({
+      method: "POST",
+      path: D,
+      headers: bearer(fx.tokens.onDownAuth),
+      body: json({ name: "during the outage", scopes: ["reports:read"] }),
+    }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: get own, store down → 503 unavailable, not 404",
+    request: (fx) => ({
+      path: `${D}/${fx.ids.onDownStore}`,
+      headers: bearer(fx.tokens.onDownAuth),
+    }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: patch own, store down → 503 unavailable",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${D}/${fx.ids.onDownStore}`,
+      headers: bearer(fx.tokens.onDownAuth),
+      body: json({ name: "renamed" }),
+    }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: delete own, store down → 503 unavailable",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${D}/${fx.ids.onDownStore}`,
+      headers: bearer(fx.tokens.onDownAuth),
+    }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: admin list by user, store down → 503 unavailable",
+    request: (fx) => ({ path: `${D}/by-user/alice`, headers: bearer(fx.tokens.adminOnDownAuth) }),
+    expect: () => unavailable(),
+  },
+  {
+    name: "down keys: admin delete, store down → 503 unavailable",
+    request: (fx) => ({
+      method: "DELETE",
+      path: `${D}/by-user/alice/${fx.ids.onDownStore}`,
+      headers: bearer(fx.tokens.adminOnDownAuth),
+    }),
+    expect: () => unavailable(),
+  },
+];
+
 const T = "/auth/token";
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -749,5 +834,6 @@ export const behaviours: Row[] = [
   ...errorRows,
   ...guardRows,
   ...keyRouteRows,
+  ...downKeyRouteRows,
   ...tokenRouteRows,
 ];
