@@ -1,7 +1,7 @@
 /**
- * gatehouse for Express 4 and 5: translation only. The principal is kept in a WeakMap keyed
- * by the request (and mirrored on `res.locals.principal` for templates), so `req.user` and
- * `req.auth` from passport or express-jwt are left alone.
+ * gatehouse for Express 4 and 5: translation only. The principal is kept on the request
+ * under a symbol of ours (and mirrored on `res.locals.principal` for templates), so
+ * `req.user` and `req.auth` from passport or express-jwt are left alone.
  */
 import type { NextFunction, Request, Response } from "express";
 import type { AuthError } from "../src/errors.js";
@@ -11,7 +11,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { identify } from "../src/http/identify.js";
+import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -56,13 +56,20 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: "next" | ((error: AuthError, answer: HttpAnswer, req: Request) => HttpAnswer);
 }
 
-interface Stored {
-  principal: Principal | null;
+interface Settings {
   realm: string;
   onError: AuthenticateOptions["onError"];
 }
 
-const state = new WeakMap<object, Stored>();
+// Under symbols no other code uses: nothing another middleware sets can collide with them,
+// and a property write leaves no WeakMap entry per request for the garbage collector.
+const PRINCIPAL = Symbol("gatehouse.principal");
+const SETTINGS = Symbol("gatehouse.settings");
+interface Stored {
+  [PRINCIPAL]?: Principal | null;
+  [SETTINGS]?: Settings;
+}
+const stored = (req: Request): Stored => req as Stored;
 
 function send(res: Response, answer: HttpAnswer): void {
   res.statusCode = answer.status;
@@ -72,21 +79,21 @@ function send(res: Response, answer: HttpAnswer): void {
 
 function refuse(
   error: AuthError,
-  stored: Omit<Stored, "principal">,
+  settings: Settings,
   req: Request,
   res: Response,
   next: NextFunction,
 ): void {
-  if (stored.onError === "next") return next(error);
-  const answer = errorAnswer(error, stored.realm);
-  send(res, stored.onError ? stored.onError(error, answer, req) : answer);
+  if (settings.onError === "next") return next(error);
+  const answer = errorAnswer(error, settings.realm);
+  send(res, settings.onError ? settings.onError(error, answer, req) : answer);
 }
 
+const urlOf = (req: Request): string =>
+  `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+
 function viewOf(req: Request) {
-  return nodeRequestView(
-    req,
-    () => `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
-  );
+  return nodeRequestView(req, req, urlOf);
 }
 
 /** Verifies the request's credential and records the principal for the handlers after it. */
@@ -94,35 +101,41 @@ export function authenticate<TUser extends Principal>(
   auth: AdapterAuth<TUser>,
   options: AuthenticateOptions = {},
 ): Middleware {
-  const optional = options.optional ?? false;
-  const settings = { realm: realmOf(auth), onError: options.onError };
+  const identifier = createIdentifier(auth, options.optional ?? false);
+  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  function settle(req: Request, res: Response, next: NextFunction, outcome: Identified<TUser>) {
+    if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
+    stored(req)[PRINCIPAL] = outcome.principal;
+    stored(req)[SETTINGS] = settings;
+    res.locals.principal = outcome.principal;
+    next();
+  }
   return function authenticate(req, res, next) {
     const view = viewOf(req);
     if (isPreflight(view.method, view.headers)) return next();
+    // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
+    const now = identifier.now(view);
+    if (now !== undefined) return settle(req, res, next, now);
     // Express 4 ignores promises: every failure, a throwing onError included, must reach
     // next() or it would become an unhandled rejection.
-    identify(auth, view, optional)
-      .then((outcome) => {
-        if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
-        state.set(req, { ...settings, principal: outcome.principal });
-        res.locals.principal = outcome.principal;
-        next();
-      })
+    identifier
+      .later(view)
+      .then((outcome) => settle(req, res, next, outcome))
       .catch(next);
   };
 }
 
 function guardMiddleware(name: string, guard: Guard): Middleware {
   return function guardRoute(req, res, next) {
-    const stored = state.get(req);
-    if (stored === undefined) {
+    const settings = stored(req)[SETTINGS];
+    if (settings === undefined) {
       if (req.method === "OPTIONS" && req.get("access-control-request-method")) return next();
       // Failing closed with a developer error: a guard without authenticate() would
       // otherwise have nothing to check.
       return next(new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`));
     }
-    const error = guard(stored.principal);
-    if (error) return refuse(error, stored, req, res, next);
+    const error = guard(stored(req)[PRINCIPAL] ?? null);
+    if (error) return refuse(error, settings, req, res, next);
     next();
   };
 }
@@ -146,7 +159,7 @@ export function requireRoles(...roles: string[]): Middleware {
 export function getCurrentUser<TUser extends Principal = RegisteredUser>(
   req: Request,
 ): TUser | null {
-  return (state.get(req)?.principal as TUser | null | undefined) ?? null;
+  return (stored(req)[PRINCIPAL] as TUser | null | undefined) ?? null;
 }
 
 type RouteHandler = (
@@ -167,9 +180,8 @@ function routeMiddleware(
 ): Middleware {
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     let principal: Principal | null;
-    const stored = state.get(req);
-    if (stored !== undefined || auth === null) {
-      principal = stored?.principal ?? null;
+    if (stored(req)[SETTINGS] !== undefined || auth === null) {
+      principal = stored(req)[PRINCIPAL] ?? null;
     } else {
       // Mounted without authenticate() in front: identify here, anonymous allowed so that
       // the handler decides (key routes answer 401, the token endpoint needs no caller).

@@ -5,7 +5,7 @@
  * `HTTPException` that carries the ready response and the {@link AuthError} as `cause`.
  */
 import type { IncomingMessage } from "node:http";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AuthError } from "../src/errors.js";
@@ -15,7 +15,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { identify } from "../src/http/identify.js";
+import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
@@ -50,8 +50,10 @@ interface Settings {
   onError: AuthenticateOptions["onError"];
 }
 
-// Keyed by the context: the realm and onError reach the guards without a second variable.
-const settingsOf = new WeakMap<object, Settings>();
+// On the context under a symbol: the realm and onError reach the guards without a second
+// variable, and no WeakMap entry per request is left for the garbage collector.
+const SETTINGS = Symbol("gatehouse.settings");
+type WithSettings = { [SETTINGS]?: Settings };
 
 function toResponse(answer: HttpAnswer): Response {
   const headers = new Headers();
@@ -67,6 +69,8 @@ function refusal(error: AuthError, settings: Settings, c: Context): HTTPExceptio
   return new HTTPException(res.status as 401, { res, cause: error });
 }
 
+const urlOf = (c: Context): string => c.req.url;
+
 /**
  * What the core reads. On `@hono/node-server` the Node request is `c.env.incoming`, and its
  * headers are read directly: the web `Request` would first copy every header into a
@@ -77,7 +81,7 @@ function refusal(error: AuthError, settings: Settings, c: Context): HTTPExceptio
 function viewOf(c: Context): RequestView {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
   if (typeof incoming === "object" && incoming !== null && "rawHeaders" in incoming) {
-    return nodeRequestView(incoming as IncomingMessage, () => c.req.url);
+    return nodeRequestView(incoming as IncomingMessage, c, urlOf);
   }
   return c.req.raw;
 }
@@ -87,22 +91,27 @@ export function authenticate<TUser extends Principal>(
   auth: AdapterAuth<TUser>,
   options: AuthenticateOptions = {},
 ): MiddlewareHandler<Env<TUser>> {
-  const optional = options.optional ?? false;
+  const identifier = createIdentifier(auth, options.optional ?? false);
   const settings: Settings = { realm: realmOf(auth), onError: options.onError };
-  return async function authenticate(c, next) {
-    const view = viewOf(c);
-    if (isPreflight(view.method, view.headers)) return next();
-    const outcome = await identify(auth, view, optional);
+  function settle(c: Context<Env<TUser>>, next: Next, outcome: Identified<TUser>): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
-    settingsOf.set(c, settings);
-    await next();
+    (c as WithSettings)[SETTINGS] = settings;
+    return next();
+  }
+  // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
+  return function authenticate(c, next) {
+    const view = viewOf(c);
+    if (isPreflight(view.method, view.headers)) return next();
+    const now = identifier.now(view);
+    if (now !== undefined) return settle(c, next, now);
+    return identifier.later(view).then((outcome) => settle(c, next, outcome));
   };
 }
 
 function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {
   return async function guardRoute(c, next) {
-    const settings = settingsOf.get(c);
+    const settings = (c as WithSettings)[SETTINGS];
     if (settings === undefined) {
       if (isPreflight(c.req.method, viewOf(c).headers)) return next();
       throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);

@@ -11,7 +11,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { identify } from "../src/http/identify.js";
+import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -48,9 +48,10 @@ interface Settings {
   onError: AuthenticateOptions["onError"];
 }
 
-// Keyed by the context so that the realm and onError reach the guards without a second
-// field in ctx.state.
-const settingsOf = new WeakMap<object, Settings>();
+// On the context under a symbol, so that the realm and onError reach the guards without a
+// second field in ctx.state, and no WeakMap entry per request is left for the GC.
+const SETTINGS = Symbol("gatehouse.settings");
+type WithSettings = { [SETTINGS]?: Settings };
 
 function send(ctx: Context, answer: HttpAnswer): void {
   ctx.status = answer.status;
@@ -65,8 +66,10 @@ function refuse(error: AuthError, settings: Settings, ctx: Context): void {
   send(ctx, settings.onError ? settings.onError(error, answer, ctx) : answer);
 }
 
+const hrefOf = (ctx: Context): string => ctx.href;
+
 function viewOf(ctx: Context) {
-  return nodeRequestView(ctx.req, () => ctx.href);
+  return nodeRequestView(ctx.req, ctx, hrefOf);
 }
 
 /** Verifies the request's credential and sets `ctx.state.principal`. */
@@ -74,25 +77,34 @@ export function authenticate<TUser extends Principal>(
   auth: AdapterAuth<TUser>,
   options: AuthenticateOptions = {},
 ): Middleware<TUser> {
-  const optional = options.optional ?? false;
+  const identifier = createIdentifier(auth, options.optional ?? false);
   const settings: Settings = { realm: realmOf(auth), onError: options.onError };
-  return async function authenticate(ctx, next) {
-    const view = viewOf(ctx);
-    if (isPreflight(view.method, view.headers)) {
-      await next();
-      return;
+  function settle(
+    ctx: ParameterizedContext<State<TUser>>,
+    next: Next,
+    outcome: Identified<TUser>,
+  ): Promise<void> {
+    if (!outcome.ok) {
+      refuse(outcome.error, settings, ctx);
+      return Promise.resolve();
     }
-    const outcome = await identify(auth, view, optional);
-    if (!outcome.ok) return refuse(outcome.error, settings, ctx);
     ctx.state.principal = outcome.principal;
-    settingsOf.set(ctx, settings);
-    await next();
+    (ctx as WithSettings)[SETTINGS] = settings;
+    return next() as Promise<void>;
+  }
+  // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
+  return function authenticate(ctx, next) {
+    const view = viewOf(ctx);
+    if (isPreflight(view.method, view.headers)) return next() as Promise<void>;
+    const now = identifier.now(view);
+    if (now !== undefined) return settle(ctx, next, now);
+    return identifier.later(view).then((outcome) => settle(ctx, next, outcome));
   };
 }
 
 function guardMiddleware(name: string, guard: Guard): Middleware {
   return async function guardRoute(ctx, next) {
-    const settings = settingsOf.get(ctx);
+    const settings = (ctx as WithSettings)[SETTINGS];
     if (settings === undefined) {
       if (isPreflight(ctx.method, viewOf(ctx).headers)) {
         await next();

@@ -5,12 +5,18 @@
  * Not exported from the package.
  */
 import type { Auth, AuthConfig, AuthOptions, AuthTokens } from "./auth-options.js";
+import { CACHED_AUTHENTICATE, type CachedAuthenticate } from "./cached-authenticate.js";
 import { checkCsrf, resolveCsrf } from "./csrf.js";
 import { AuthError } from "./errors.js";
-import { pickCredential, type CredentialSlot } from "./extract/pick-credential.js";
+import {
+  pickCredential,
+  type CredentialSlot,
+  type PickedCredential,
+} from "./extract/pick-credential.js";
 import { toRequestView } from "./extract/request-view.js";
 import { toSeconds } from "./jwt/durations.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt/jwt-verifier.js";
+import type { CachedToken } from "./jwt/token-cache.js";
 import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js";
 import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
 import { claimsToPrincipal, type ToPrincipal } from "./principal.js";
@@ -99,7 +105,9 @@ export function createAuthWith<TUser extends Principal = Principal>(
   ) => TUser | null;
   const apiKeys: ApiKeys | null =
     parts.apiKeys ??
-    (options.apiKeys === undefined ? null : createApiKeys(options.apiKeys, { onEvent: emit }));
+    (options.apiKeys === undefined
+      ? null
+      : createApiKeys(options.apiKeys, onEvent === undefined ? {} : { onEvent: emit }));
   const acceptBearer = apiKeys?.acceptBearer === true;
   const cookie = resolveCookie(options);
   const csrf = resolveCsrf(options.csrf, cookie.enabled);
@@ -128,6 +136,8 @@ export function createAuthWith<TUser extends Principal = Principal>(
   });
 
   function failed(source: CredentialSource | "none", error: AuthError): AuthResult<TUser> {
+    // Without a listener no event object is built: this runs for every refused request.
+    if (onEvent === undefined) return { ok: false, error };
     if (error.code === "unavailable") {
       if (source !== "none") emit({ type: "unavailable", source, reason: error.detail });
     } else {
@@ -145,15 +155,34 @@ export function createAuthWith<TUser extends Principal = Principal>(
     }
     const outcome = await jwt.verify(token);
     if (!outcome.ok) return failed(via, outcome.error);
-    const principal = toPrincipal(outcome.claims, { via });
-    if (principal === null) {
-      return failed(
-        via,
-        new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
-      );
+    return admitToken(outcome.claims, outcome.entry, via);
+  }
+
+  /**
+   * Claims that verified → the answer. The answer is kept in the token's cache entry, so a
+   * repeated token is mapped once and its later requests allocate nothing here.
+   */
+  function admitToken(
+    claims: Readonly<Record<string, unknown>>,
+    entry: CachedToken | undefined,
+    via: "jwt" | "cookie",
+  ): AuthResult<TUser> {
+    let result = entry?.results[via] as AuthResult<TUser> | undefined;
+    if (result === undefined) {
+      const principal = toPrincipal(claims, { via });
+      if (principal === null) {
+        return failed(
+          via,
+          new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
+        );
+      }
+      result = Object.freeze({ ok: true as const, principal });
+      if (entry !== undefined) entry.results[via] = result;
     }
-    emit({ type: "authenticated", source: via, principalId: principal.id });
-    return { ok: true, principal };
+    if (onEvent !== undefined && result.ok) {
+      emit({ type: "authenticated", source: via, principalId: result.principal.id });
+    }
+    return result;
   }
 
   async function verifyKey(raw: string): Promise<AuthResult<TUser>> {
@@ -167,21 +196,48 @@ export function createAuthWith<TUser extends Principal = Principal>(
     return (await apiKeys.verify(raw)) as AuthResult<TUser>;
   }
 
-  /** `trace.source` follows the decision so an unexpected failure is reported against it. */
-  async function decide(
-    view: RequestView,
-    trace: { source: CredentialSource | "none" },
-  ): Promise<AuthResult<TUser>> {
-    const picked = pickCredential(view, extractConfig);
-    if (picked.kind !== "none") trace.source = SOURCE_OF_SLOT[picked.slot];
+  /** No credential, or one too malformed to verify. */
+  function unusable(
+    picked: Extract<PickedCredential, { kind: "none" | "invalid" }>,
+  ): AuthResult<TUser> {
+    if (picked.kind === "none") return { ok: false, error: new AuthError("missing_credentials") };
+    return failed(
+      SOURCE_OF_SLOT[picked.slot],
+      new AuthError("invalid_request", { detail: picked.detail }),
+    );
+  }
+
+  /**
+   * What the caches and the request alone can decide, without waiting: no credential, a
+   * malformed one, a token or key verified before, a CSRF refusal. `undefined` means that
+   * {@link decide} must run. Throws only what a user's `toPrincipal` throws.
+   */
+  function decideNow(view: RequestView, picked: PickedCredential): AuthResult<TUser> | undefined {
     switch (picked.kind) {
       case "none":
-        return { ok: false, error: new AuthError("missing_credentials") };
       case "invalid":
-        return failed(
-          SOURCE_OF_SLOT[picked.slot],
-          new AuthError("invalid_request", { detail: picked.detail }),
-        );
+        return unusable(picked);
+      case "apiKey":
+        return apiKeys?.cached(picked.raw) as AuthResult<TUser> | undefined;
+      case "jwt": {
+        const entry = jwt?.cached(picked.token);
+        if (entry === undefined) return undefined;
+        if (picked.slot === "cookie") {
+          const refused = checkCsrf(view, csrf);
+          if (refused !== null) return failed("cookie", refused);
+          return admitToken(entry.claims, entry, "cookie");
+        }
+        return admitToken(entry.claims, entry, "jwt");
+      }
+    }
+  }
+
+  /** The full decision, for what {@link decideNow} could not settle. */
+  async function decide(view: RequestView, picked: PickedCredential): Promise<AuthResult<TUser>> {
+    switch (picked.kind) {
+      case "none":
+      case "invalid":
+        return unusable(picked);
       case "apiKey":
         return verifyKey(picked.raw);
       case "jwt": {
@@ -195,20 +251,32 @@ export function createAuthWith<TUser extends Principal = Principal>(
     }
   }
 
+  function unexpected(source: CredentialSource | "none", cause: unknown): AuthResult<TUser> {
+    return failed(
+      source,
+      new AuthError("unavailable", { detail: "Authentication failed unexpectedly.", cause }),
+    );
+  }
+
   async function guarded(
     source: CredentialSource | "none",
-    run: (trace: { source: CredentialSource | "none" }) => Promise<AuthResult<TUser>>,
+    run: () => Promise<AuthResult<TUser>>,
   ): Promise<AuthResult<TUser>> {
-    const trace = { source };
     try {
-      return await run(trace);
+      return await run();
     } catch (cause) {
-      return failed(
-        trace.source,
-        new AuthError("unavailable", { detail: "Authentication failed unexpectedly.", cause }),
-      );
+      return unexpected(source, cause);
     }
   }
+
+  const authenticateCached: CachedAuthenticate<TUser> = (view) => {
+    try {
+      return decideNow(view, pickCredential(view, extractConfig));
+    } catch {
+      // `authenticate` meets the same failure again and reports it as it should.
+      return undefined;
+    }
+  };
 
   let closed: Promise<void> | undefined;
   const tokens: AuthTokens<TUser> = {
@@ -220,16 +288,25 @@ export function createAuthWith<TUser extends Principal = Principal>(
     verify: (token) => guarded("jwt", () => verifyToken(token, "jwt")),
   };
 
-  return {
+  const auth: Auth<TUser> = {
     config,
     tokens,
     keys: apiKeys?.manager ?? unconfiguredKeys(),
     authenticate(request) {
-      return guarded("none", async (trace) => {
+      // Not async: on a cache hit the answer is ready, and one resolved promise is all the
+      // caller waits for.
+      let source: CredentialSource | "none" = "none";
+      try {
         const view = toRequestView(request);
         if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
-        return decide(view, trace);
-      });
+        const picked = pickCredential(view, extractConfig);
+        if (picked.kind !== "none") source = SOURCE_OF_SLOT[picked.slot];
+        const now = decideNow(view, picked);
+        if (now !== undefined) return Promise.resolve(now);
+        return guarded(source, () => decide(view, picked));
+      } catch (cause) {
+        return Promise.resolve(unexpected(source, cause));
+      }
     },
     verifyApiKey: (raw) => guarded("apiKey", () => verifyKey(raw)),
     close() {
@@ -240,4 +317,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       return closed;
     },
   };
+  // Non-enumerable: the adapters find it; spreading or logging the auth does not.
+  Object.defineProperty(auth, CACHED_AUTHENTICATE, { value: authenticateCached });
+  return auth;
 }

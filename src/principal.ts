@@ -13,7 +13,10 @@ export interface PrincipalContext {
 
 /**
  * Maps verified claims to a principal (the `jwt.toPrincipal` option); `context.via` tells a
- * Bearer token from the cookie. Throwing makes the request `unavailable` (503).
+ * Bearer token from the cookie. Throwing makes the request `unavailable` (503). It runs once
+ * per token and way of arrival while the token is in the verified-token cache, and the
+ * requests that present that token share its result: keep it a pure function of its
+ * arguments, and treat the principal as read-only.
  */
 export type ToPrincipal<TUser extends Principal = Principal> = (
   claims: Readonly<Record<string, unknown>>,
@@ -28,15 +31,16 @@ function words(value: unknown): string[] {
   return [];
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
+function frozenUnique(values: string[]): readonly string[] {
+  return Object.freeze([...new Set(values)]);
 }
 
 /**
  * The default mapping. `type` is `service` when the token has no separate resource owner:
  * its `client_id` equals its `sub` (RFC 9068 §2.2 client-credentials tokens), or it names
  * an API key of a service (`key_id` plus `owner_type: "service"`); otherwise `user`.
- * Returns `null` when `sub` is missing or not a non-empty string.
+ * Returns `null` when `sub` is missing or not a non-empty string. The principal is frozen
+ * (its arrays too): it is shared by every request that presents the same token.
  */
 export function claimsToPrincipal(
   claims: Readonly<Record<string, unknown>>,
@@ -47,12 +51,12 @@ export function claimsToPrincipal(
   const service =
     (typeof claims.client_id === "string" && claims.client_id === sub) ||
     claims.owner_type === "service";
-  return {
+  return Object.freeze({
     id: sub,
     type: service ? "service" : "user",
     via: context.via,
-    scopes: unique([...words(claims.scope), ...words(claims.scopes), ...words(claims.scp)]),
-    roles: unique(words(claims.roles)),
-    claims: { ...claims },
-  };
+    scopes: frozenUnique([...words(claims.scope), ...words(claims.scopes), ...words(claims.scp)]),
+    roles: frozenUnique(words(claims.roles)),
+    claims: Object.isFrozen(claims) ? claims : Object.freeze({ ...claims }),
+  });
 }

@@ -16,28 +16,28 @@ export type CredentialSource = "jwt" | "apiKey" | "cookie";
 /** Who is calling: the product of a verified credential. */
 export interface Principal {
   /** The subject: the JWT `sub`, or the owner of the API key. */
-  id: string;
+  readonly id: string;
   /**
    * What kind of caller: `service` for client-credentials tokens and keys whose owner is a
    * service, `apiKey` for other API keys, `user` for other tokens.
    */
-  type: "user" | "apiKey" | "service";
+  readonly type: "user" | "apiKey" | "service";
   /** How the deciding credential arrived: Bearer JWT, API key, or session cookie. */
-  via: CredentialSource;
+  readonly via: CredentialSource;
   /** Granted scopes (from the key record, or the token's `scope`/`scopes`/`scp`); checked by scope guards. */
-  scopes: string[];
+  readonly scopes: readonly string[];
   /** Granted roles (from the key record, or the token's `roles` claim); checked by role guards. */
-  roles: string[];
+  readonly roles: readonly string[];
   /** The verified JWT claims, when the credential was a token. */
-  claims?: Record<string, unknown>;
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** The key that authenticated, when the credential was an API key. */
-  key?: {
+  readonly key?: {
     /** The key's public lookup id. */
-    id: string;
+    readonly id: string;
     /** The key's human-readable name. */
-    name: string;
+    readonly name: string;
     /** The owner the key was issued to; equals {@link Principal.id}. */
-    ownerId: string;
+    readonly ownerId: string;
   };
 }
 

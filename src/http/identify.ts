@@ -2,12 +2,24 @@
  * The two questions every adapter asks, answered once: who is calling (with the `optional`
  * rule applied) and does a guard let them through. Adapters only translate the outcome.
  */
+import { cachedAuthenticateOf } from "../cached-authenticate.js";
 import type { AuthError } from "../errors.js";
-import type { Principal, RequestView } from "../types.js";
+import type { AuthResult, Principal, RequestView } from "../types.js";
 import type { AdapterAuth } from "./adapter-auth.js";
 
 export type Identified<TUser extends Principal> =
   { ok: true; principal: TUser | null } | { ok: false; error: AuthError };
+
+const ANONYMOUS = Object.freeze({ ok: true as const, principal: null });
+
+function outcomeOf<TUser extends Principal>(
+  result: AuthResult<TUser>,
+  optional: boolean,
+): Identified<TUser> {
+  // Both shapes already are Identified ones: no copy on the hot path.
+  if (result.ok || !optional || result.error.code !== "missing_credentials") return result;
+  return ANONYMOUS;
+}
 
 /**
  * Runs the core verifier. With `optional`, a request that carries no credential at all is
@@ -18,10 +30,34 @@ export async function identify<TUser extends Principal>(
   view: RequestView,
   optional: boolean,
 ): Promise<Identified<TUser>> {
-  const result = await auth.authenticate(view);
-  if (result.ok) return result; // already the success shape: no copy on the hot path
-  if (optional && result.error.code === "missing_credentials") return { ok: true, principal: null };
-  return { ok: false, error: result.error };
+  return outcomeOf(await auth.authenticate(view), optional);
+}
+
+/** {@link identify} split in two, for a middleware that runs on every request. */
+export interface Identifier<TUser extends Principal> {
+  /**
+   * The outcome when the core's caches decide it, synchronously: the middleware can call
+   * `next()` without waiting a tick. `undefined` means {@link Identifier.later} must run.
+   */
+  now(view: RequestView): Identified<TUser> | undefined;
+  /** The full verification. */
+  later(view: RequestView): Promise<Identified<TUser>>;
+}
+
+export function createIdentifier<TUser extends Principal>(
+  auth: AdapterAuth<TUser>,
+  optional: boolean,
+): Identifier<TUser> {
+  // An auth made some other way than createAuth (a wrapper, a test double) has no cache-only
+  // path and always takes the full one.
+  const cached = cachedAuthenticateOf<TUser>(auth);
+  return {
+    now(view) {
+      const result = cached?.(view);
+      return result === undefined ? undefined : outcomeOf(result, optional);
+    },
+    later: (view) => identify(auth, view, optional),
+  };
 }
 
 /** Options every adapter's `authenticate` accepts. */

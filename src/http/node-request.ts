@@ -57,21 +57,23 @@ function allLines(req: IncomingMessage, name: string, first: string): string {
  * requests and nothing allocated per request but the instance, which keeps this off the
  * garbage collector's books on the hot path.
  */
-class NodeRequestView implements RequestView {
+class NodeRequestView<T> implements RequestView {
   readonly method: string;
   readonly headers: RequestView["headers"] = this;
   #url: string | undefined;
   readonly #req: IncomingMessage;
-  readonly #urlOf: () => string;
+  readonly #from: T;
+  readonly #urlOf: (from: T) => string;
 
-  constructor(req: IncomingMessage, urlOf: () => string) {
+  constructor(req: IncomingMessage, from: T, urlOf: (from: T) => string) {
     this.#req = req;
+    this.#from = from;
     this.#urlOf = urlOf;
     this.method = req.method ?? "GET";
   }
 
   get url(): string {
-    this.#url ??= this.#urlOf();
+    this.#url ??= this.#urlOf(this.#from);
     return this.#url;
   }
 
@@ -85,12 +87,18 @@ class NodeRequestView implements RequestView {
 }
 
 /**
- * @param url - the absolute URL of the request as the framework sees it (it knows about
+ * @param from - what `urlOf` reads the URL from: the framework's request or context.
+ * @param urlOf - the absolute URL of the request as the framework sees it (it knows about
  *   proxies and mount points; Node alone does not). A function, because building it costs
- *   more than most requests need: it is computed on first read only.
+ *   more than most requests need: it is computed on first read only. Pass a function made
+ *   once, not a closure per request: that would be one more allocation on every request.
  */
-export function nodeRequestView(req: IncomingMessage, url: () => string): RequestView {
-  return new NodeRequestView(req, url);
+export function nodeRequestView<T>(
+  req: IncomingMessage,
+  from: T,
+  urlOf: (from: T) => string,
+): RequestView {
+  return new NodeRequestView(req, from, urlOf);
 }
 
 /** The body of a Node request for {@link readBody}, or no body when there is none. */

@@ -11,15 +11,27 @@ import { fromJoseError, KeySetUnavailable } from "./jose-errors.js";
 import { resolveJwtOptions, type ResolvedJwt } from "./jwt-config.js";
 import { keyFitsAlgorithm, type VerificationKey } from "./jwt-keys.js";
 import type { JwtOptions } from "./jwt-options.js";
-import { createTokenCache, type TokenCache } from "./token-cache.js";
+import { createTokenCache, type CachedToken, type TokenCache } from "./token-cache.js";
 import { checkTokenShape } from "./token-shape.js";
 
 export type JwtOutcome =
-  | { ok: true; claims: Readonly<Record<string, unknown>>; cached: boolean }
+  | {
+      ok: true;
+      claims: Readonly<Record<string, unknown>>;
+      cached: boolean;
+      /** The cache entry that holds these claims, when they were (or now are) cached. */
+      entry?: CachedToken;
+    }
   | { ok: false; error: AuthError };
 
 export interface JwtVerifier {
   verify(token: string): Promise<JwtOutcome>;
+  /**
+   * The cache entry of a token verified before, synchronously, or `undefined` when the
+   * token must go through {@link verify}: not cached, or an `isRevoked` hook is set (it is
+   * asked on every request, so no answer can be given without waiting for it).
+   */
+  cached(token: string): CachedToken | undefined;
   /** Drops every cached verification (e.g. after a key rotation or revocation sweep). */
   clearCache(): void;
   readonly settings: ResolvedJwt;
@@ -141,13 +153,20 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
   return {
     settings,
     clearCache: () => cache.clear(),
+    cached(token) {
+      if (settings.isRevoked !== undefined || token.length > settings.maxTokenLength) {
+        return undefined;
+      }
+      return cache.get(token);
+    },
     async verify(token) {
       // Only strings that passed every check below are ever cached, so an exact hit may skip
       // the shape check; the length bound comes first so hashing stays cheap.
       if (typeof token === "string" && token.length <= settings.maxTokenLength) {
         const hit = cache.get(token);
         if (hit !== undefined) {
-          return (await revoked(hit.claims)) ?? { ok: true, claims: hit.claims, cached: true };
+          const refused = await revoked(hit.claims);
+          return refused ?? { ok: true, claims: hit.claims, cached: true, entry: hit };
         }
       }
       const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
@@ -165,8 +184,8 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
       const claims = Object.freeze({ ...outcome.claims });
       const refused = await revoked(claims);
       if (refused !== null) return refused;
-      cache.set(token, claims, settings.maxTokenAge);
-      return { ok: true, claims, cached: false };
+      const entry = cache.set(token, claims, settings.maxTokenAge);
+      return { ok: true, claims, cached: false, entry };
     },
   };
 }

@@ -3,7 +3,8 @@
  * token costs a SHA-256 and a map lookup instead of a signature check. Keys are digests,
  * never tokens, so a heap dump does not hand out credentials; entries never outlive the
  * token's `exp` (nor its `maxTokenAge`), and the bound keeps a flood of distinct tokens
- * from growing memory.
+ * from growing memory. An entry also keeps the principals mapped from its claims, so that a
+ * repeated token is mapped once, not once per request.
  */
 import { sha256 } from "../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
@@ -13,12 +14,24 @@ export interface CachedToken {
   claims: Readonly<Record<string, unknown>>;
   /** When the entry stops being usable, in epoch milliseconds. */
   until: number;
+  /**
+   * The core's answer for these claims per way of arrival (the mapped principal), filled in
+   * on first use.
+   */
+  results: { jwt?: unknown; cookie?: unknown };
 }
 
 export interface TokenCache {
   get(token: string): CachedToken | undefined;
-  /** Stores claims until the earlier of `exp` and `iat + maxTokenAge`. */
-  set(token: string, claims: Readonly<Record<string, unknown>>, maxTokenAge?: Seconds): void;
+  /**
+   * Stores claims until the earlier of `exp` and `iat + maxTokenAge`; returns the entry, or
+   * `undefined` when nothing was stored.
+   */
+  set(
+    token: string,
+    claims: Readonly<Record<string, unknown>>,
+    maxTokenAge?: Seconds,
+  ): CachedToken | undefined;
   clear(): void;
   readonly size: number;
 }
@@ -48,17 +61,19 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       return entry;
     },
     set(token, claims, maxTokenAge) {
-      if (lru === null) return;
+      if (lru === null) return undefined;
       const exp = claims.exp;
-      if (typeof exp !== "number" || !Number.isFinite(exp)) return;
+      if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
       let until = exp * 1000;
       const iat = claims.iat;
       if (maxTokenAge !== undefined && typeof iat === "number") {
         until = Math.min(until, (iat + maxTokenAge) * 1000);
       }
       const ttl = Math.floor(until - now());
-      if (ttl <= 0) return;
-      lru.set(digest(token), { claims, until }, { ttl });
+      if (ttl <= 0) return undefined;
+      const entry: CachedToken = { claims, until, results: {} };
+      lru.set(digest(token), entry, { ttl });
+      return entry;
     },
     clear() {
       lru?.clear();

@@ -148,6 +148,11 @@ export interface ApiKeys {
   matches(raw: string): boolean;
   /** Never throws: resolves to a principal or an AuthError result. */
   verify(raw: string): Promise<AuthResult>;
+  /**
+   * Never throws: the answer for a key the cache already decided, synchronously, or
+   * `undefined` when only {@link verify} can tell.
+   */
+  cached(raw: string): AuthResult | undefined;
   /** The key manager, exposed as `auth.keys`. */
   readonly manager: KeyManager;
   /** Drops everything cached about a key id in this process. */
@@ -192,7 +197,7 @@ function headerNames(header: string | string[] | undefined): string[] {
  */
 export function createApiKeys(
   options: ApiKeyOptions,
-  context: { onEvent: (event: AuthEvent) => void },
+  context: { onEvent?: (event: AuthEvent) => void },
 ): ApiKeys {
   const { store } = options;
   if (typeof store?.get !== "function") {
@@ -298,6 +303,7 @@ export function createApiKeys(
     acceptBearer: options.acceptBearer ?? false,
     matches: (raw) => parseApiKey(raw, { prefix }) !== null,
     verify: (raw) => verifier.verify(raw),
+    cached: (raw) => verifier.cached(raw),
     manager,
     invalidate: (keyId) => verifier.invalidate(keyId),
     async close() {

@@ -46,7 +46,8 @@ export interface VerifierContext {
   failClosed: boolean;
   rehash: boolean;
   now: () => number;
-  onEvent: (event: AuthEvent) => void;
+  /** Absent when nobody listens: then no event object is built at all. */
+  onEvent?: (event: AuthEvent) => void;
 }
 
 type Outcome =
@@ -54,26 +55,34 @@ type Outcome =
   | { kind: "bad"; code: AuthErrorCode; reason: string }
   | { kind: "unavailable"; reason: string; cause: unknown };
 
-/** `service` owners authenticate as services; every other key as an API key. */
+/**
+ * `service` owners authenticate as services; every other key as an API key. Frozen, arrays
+ * and `key` too: the cached principal is shared by every request with the same key, so a
+ * handler that tries to edit it gets a TypeError instead of editing the cache.
+ */
 export function principalOf(record: ApiKeyRecord): Principal {
-  return {
+  return Object.freeze({
     id: record.ownerId,
     type: record.ownerType === "service" ? "service" : "apiKey",
     via: "apiKey",
-    scopes: [...record.scopes],
-    roles: [...record.roles],
-    key: { id: record.id, name: record.name, ownerId: record.ownerId },
-  };
+    scopes: Object.freeze([...record.scopes]),
+    roles: Object.freeze([...record.roles]),
+    key: Object.freeze({ id: record.id, name: record.name, ownerId: record.ownerId }),
+  });
 }
 
-/** A copy per request, so that a handler that edits its principal cannot edit the cache. */
-function copyPrincipal(p: Principal): Principal {
-  return { ...p, scopes: [...p.scopes], roles: [...p.roles], key: p.key && { ...p.key } };
-}
+/** Longer values are never cached (no key format allows them), so they skip the digest. */
+const MAX_CACHED_LENGTH = 256;
 
 export interface KeyVerifier {
   /** Never throws. */
   verify(raw: unknown): Promise<AuthResult>;
+  /**
+   * The answer for a key the cache already knows, synchronously, or `undefined` when the key
+   * must go through {@link verify} (not cached, expired, rate-limited keys whose counter may
+   * live elsewhere, or a failing store under `fail-closed`).
+   */
+  cached(raw: string): AuthResult | undefined;
   /** Forgets a key: cache entries, and verifications in flight that later requests would join. */
   invalidate(keyId: string): void;
 }
@@ -83,10 +92,11 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   // Whether the last store read failed; with failClosed, cache hits then go to the store.
   let storeFailing = false;
 
+  const listener = ctx.onEvent;
   function emit(event: AuthEvent): void {
     // An event listener that throws must not turn a decision into a crash.
     try {
-      ctx.onEvent(event);
+      listener?.(event);
     } catch {
       /* ignored on purpose */
     }
@@ -98,7 +108,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     keyId?: string,
     retryAfter?: number,
   ): AuthResult {
-    emit({ type: "failed", source: "apiKey", code, reason, ...(keyId ? { keyId } : {}) });
+    if (listener) {
+      emit({ type: "failed", source: "apiKey", code, reason, ...(keyId ? { keyId } : {}) });
+    }
     return {
       ok: false,
       error: new AuthError(code, retryAfter === undefined ? {} : { retryAfter }),
@@ -106,7 +118,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   }
 
   function unavailable(reason: string, cause: unknown, keyId?: string): AuthResult {
-    emit({ type: "unavailable", source: "apiKey", reason, ...(keyId ? { keyId } : {}) });
+    if (listener) {
+      emit({ type: "unavailable", source: "apiKey", reason, ...(keyId ? { keyId } : {}) });
+    }
     return { ok: false, error: new AuthError("unavailable", { retryAfter: 1, cause }) };
   }
 
@@ -158,9 +172,11 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       ctx.cache.setBad(digest, { keyId: record.id, code }, started);
       return { kind: "bad", code, reason: code };
     }
+    const principal = principalOf(record);
     const entry: GoodEntry = {
       keyId: record.id,
-      principal: principalOf(record),
+      principal,
+      result: Object.freeze({ ok: true, principal }),
       expiresAt,
       rateLimit: record.rateLimit ?? null,
     };
@@ -183,14 +199,35 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
         return fail("rate_limited", "rate_limited", entry.keyId, seconds);
       }
     }
+    return admitted(entry, now);
+  }
+
+  function admitted(entry: GoodEntry, now: number): AuthResult {
     ctx.touch.note(entry.keyId, now);
-    emit({
-      type: "authenticated",
-      source: "apiKey",
-      principalId: entry.principal.id,
-      keyId: entry.keyId,
-    });
-    return { ok: true, principal: copyPrincipal(entry.principal) };
+    if (listener) {
+      emit({
+        type: "authenticated",
+        source: "apiKey",
+        principalId: entry.principal.id,
+        keyId: entry.keyId,
+      });
+    }
+    return entry.result;
+  }
+
+  function cached(raw: string): AuthResult | undefined {
+    if (raw.length > MAX_CACHED_LENGTH || (ctx.failClosed && storeFailing)) return undefined;
+    const digest = ctx.cache.digest(raw);
+    const good = ctx.cache.getGood(digest);
+    if (good !== undefined) {
+      const now = ctx.now();
+      if (good.rateLimit !== null || (good.expiresAt !== null && good.expiresAt <= now)) {
+        return undefined;
+      }
+      return admitted(good, now);
+    }
+    const bad = ctx.cache.getBad(digest);
+    return bad === undefined ? undefined : fail(bad.code, "cached_failure", bad.keyId);
   }
 
   async function verify(raw: unknown): Promise<AuthResult> {
@@ -247,6 +284,14 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
         return await verify(raw);
       } catch (cause) {
         return unavailable("internal_error", cause);
+      }
+    },
+    cached(raw) {
+      try {
+        return cached(raw);
+      } catch {
+        // Whatever went wrong, the full path will meet it again and report it.
+        return undefined;
       }
     },
     invalidate(keyId) {

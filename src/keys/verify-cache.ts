@@ -1,8 +1,9 @@
 /**
  * What the verifier remembers between requests: keys that verified (so a hit skips the
  * store and argon2) and keys that failed (so a repeated bad key costs nothing). Entries are
- * keyed by an HMAC-SHA256 of the full presented key under a random secret made per process:
- * the cache never holds a plaintext key, and its keys are useless outside this process.
+ * keyed by a SHA-256 of the full presented key behind a random secret made per process (see
+ * {@link VerifyCache.digest}): the cache never holds a plaintext key, and its keys are
+ * useless outside this process.
  *
  * Every entry remembers its key id, so that a change to a key (local, or announced by the
  * store) drops all of that key's entries at once. An epoch per id stops a verification that
@@ -12,11 +13,13 @@ import { randomBytes } from "node:crypto";
 import { sha256 } from "../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
 import type { AuthErrorCode } from "../errors.js";
-import type { KeyRateLimit, Milliseconds, Principal } from "../types.js";
+import type { AuthResult, KeyRateLimit, Milliseconds, Principal } from "../types.js";
 
 export interface GoodEntry {
   keyId: string;
   principal: Principal;
+  /** `{ ok: true, principal }`, frozen, made once: the answer every hit hands out. */
+  result: AuthResult;
   expiresAt: number | null;
   rateLimit: KeyRateLimit | null;
 }

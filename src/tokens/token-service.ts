@@ -17,9 +17,9 @@ export interface IssueInput {
   /** The subject (`sub`): who the token speaks for; required, non-empty. */
   sub: string;
   /** Scopes, sent space-delimited as the `scope` claim; RFC 6749 scope-tokens. Default `[]`. */
-  scopes?: string[];
+  scopes?: readonly string[];
   /** Roles, sent as the `roles` claim (duplicates dropped). Default `[]`. */
-  roles?: string[];
+  roles?: readonly string[];
   /** Overrides `jwt.ttl` for this token: seconds or a span such as `"5m"`. */
   ttl?: string | Seconds;
   /** Extra claims. They never override the registered ones or those listed above. */

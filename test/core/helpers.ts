@@ -42,6 +42,7 @@ export function stubApiKeys(
     headers: options.headers ?? ["x-api-key"],
     acceptBearer: options.acceptBearer ?? false,
     matches: (raw) => raw.startsWith("gh_"),
+    cached: () => undefined,
     verify(raw) {
       calls.push(raw);
       if (raw === GOOD_KEY) {

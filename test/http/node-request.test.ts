@@ -14,7 +14,7 @@ async function viewOfRaw(
   names: string[],
 ): Promise<Record<string, string | null>> {
   const server = createServer((req, res) => {
-    const view = nodeRequestView(req, () => "http://x/");
+    const view = nodeRequestView(req, null, () => "http://x/");
     res.end(JSON.stringify(Object.fromEntries(names.map((n) => [n, view.headers.get(n)]))));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -58,7 +58,7 @@ describe("nodeRequestView", () => {
 
   it("builds the URL only when read", () => {
     let built = 0;
-    const view = nodeRequestView(fake([]), () => {
+    const view = nodeRequestView(fake([]), null, () => {
       built += 1;
       return "http://x/y";
     });

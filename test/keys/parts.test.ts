@@ -181,8 +181,9 @@ describe("verify cache", () => {
     scopes: [],
     roles: [],
   };
+  const result = { ok: true as const, principal };
 
-  it("keys entries by an HMAC, never by the key itself", () => {
+  it("keys entries by a keyed digest, never by the key itself", () => {
     const cache = new VerifyCache();
     const digest = cache.digest("gh_secret");
     expect(digest).not.toContain("secret");
@@ -192,7 +193,7 @@ describe("verify cache", () => {
 
   it("drops every entry of a key id on invalidate, good and bad", () => {
     const cache = new VerifyCache();
-    const entry = { keyId: "k", principal, expiresAt: null, rateLimit: null };
+    const entry = { keyId: "k", principal, result, expiresAt: null, rateLimit: null };
     cache.setGood("d1", entry, cache.epoch());
     cache.setBad("d2", { keyId: "k", code: "invalid_api_key" }, cache.epoch());
     cache.setGood("d3", { ...entry, keyId: "other" }, cache.epoch());
@@ -206,15 +207,19 @@ describe("verify cache", () => {
     const cache = new VerifyCache();
     const began = cache.epoch();
     cache.invalidate("k");
-    cache.setGood("d", { keyId: "k", principal, expiresAt: null, rateLimit: null }, began);
+    cache.setGood("d", { keyId: "k", principal, result, expiresAt: null, rateLimit: null }, began);
     expect(cache.getGood("d")).toBeUndefined();
-    cache.setGood("d", { keyId: "k", principal, expiresAt: null, rateLimit: null }, cache.epoch());
+    cache.setGood(
+      "d",
+      { keyId: "k", principal, result, expiresAt: null, rateLimit: null },
+      cache.epoch(),
+    );
     expect(cache.getGood("d")).toBeDefined();
   });
 
   it("keeps a re-set entry indexed, so a later invalidate still drops it", () => {
     const cache = new VerifyCache();
-    const entry = { keyId: "k", principal, expiresAt: null, rateLimit: null };
+    const entry = { keyId: "k", principal, result, expiresAt: null, rateLimit: null };
     cache.setGood("d", entry, cache.epoch());
     cache.setGood("d", entry, cache.epoch());
     cache.invalidate("k");
@@ -224,7 +229,11 @@ describe("verify cache", () => {
   it("stays bounded", () => {
     const cache = new VerifyCache({ max: 10, negativeMax: 10 });
     for (let i = 0; i < 1000; i++) {
-      cache.setGood(`g${i}`, { keyId: `k${i}`, principal, expiresAt: null, rateLimit: null }, 0);
+      cache.setGood(
+        `g${i}`,
+        { keyId: `k${i}`, principal, result, expiresAt: null, rateLimit: null },
+        0,
+      );
       cache.setBad(`b${i}`, { keyId: `k${i}`, code: "invalid_api_key" }, 0);
     }
     expect(cache.size).toBe(20);

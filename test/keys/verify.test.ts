@@ -97,13 +97,17 @@ describe("verify: the happy path", () => {
     expect(hasher.verifies).toBe(1);
   });
 
-  it("hands each request its own principal: editing one does not edit the cache", async () => {
+  it("shares one frozen principal per cached key: editing it throws, the cache is unchanged", async () => {
     const { keys } = make();
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci", scopes: ["a"] });
     const first = await keys.verify(key);
-    if (first.ok) first.principal.scopes.push("admin");
+    if (!first.ok) throw first.error;
+    expect(Object.isFrozen(first.principal)).toBe(true);
+    expect(() => (first.principal.scopes as string[]).push("admin")).toThrow(TypeError);
+    expect(() => Object.assign(first.principal.key ?? {}, { id: "other" })).toThrow(TypeError);
     const second = await keys.verify(key);
     expect(second.ok && second.principal.scopes).toEqual(["a"]);
+    expect(second.ok && second.principal).toBe(first.principal);
   });
 
   it("50 concurrent requests with one new key cause exactly one hash verify", async () => {
