@@ -50,10 +50,8 @@ interface Settings {
   onError: AuthenticateOptions["onError"];
 }
 
-// On the context under a symbol: the realm and onError reach the guards without a second
-// variable, and no WeakMap entry per request is left for the garbage collector.
-const SETTINGS = Symbol("gatehouse.settings");
-type WithSettings = { [SETTINGS]?: Settings };
+// Keyed by the context: the realm and onError reach the guards without a second variable.
+const settingsOf = new WeakMap<object, Settings>();
 
 function toResponse(answer: HttpAnswer): Response {
   const headers = new Headers();
@@ -96,7 +94,7 @@ export function authenticate<TUser extends Principal>(
   function settle(c: Context<Env<TUser>>, next: Next, outcome: Identified<TUser>): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
-    (c as WithSettings)[SETTINGS] = settings;
+    settingsOf.set(c, settings);
     return next();
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
@@ -111,7 +109,7 @@ export function authenticate<TUser extends Principal>(
 
 function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {
   return async function guardRoute(c, next) {
-    const settings = (c as WithSettings)[SETTINGS];
+    const settings = settingsOf.get(c);
     if (settings === undefined) {
       if (isPreflight(c.req.method, viewOf(c).headers)) return next();
       throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);

@@ -48,10 +48,9 @@ interface Settings {
   onError: AuthenticateOptions["onError"];
 }
 
-// On the context under a symbol, so that the realm and onError reach the guards without a
-// second field in ctx.state, and no WeakMap entry per request is left for the GC.
-const SETTINGS = Symbol("gatehouse.settings");
-type WithSettings = { [SETTINGS]?: Settings };
+// Keyed by the context so that the realm and onError reach the guards without a second
+// field in ctx.state, and without changing the shape of Koa's context object.
+const settingsOf = new WeakMap<object, Settings>();
 
 function send(ctx: Context, answer: HttpAnswer): void {
   ctx.status = answer.status;
@@ -89,7 +88,7 @@ export function authenticate<TUser extends Principal>(
       return Promise.resolve();
     }
     ctx.state.principal = outcome.principal;
-    (ctx as WithSettings)[SETTINGS] = settings;
+    settingsOf.set(ctx, settings);
     return next() as Promise<void>;
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
@@ -104,7 +103,7 @@ export function authenticate<TUser extends Principal>(
 
 function guardMiddleware(name: string, guard: Guard): Middleware {
   return async function guardRoute(ctx, next) {
-    const settings = (ctx as WithSettings)[SETTINGS];
+    const settings = settingsOf.get(ctx);
     if (settings === undefined) {
       if (isPreflight(ctx.method, viewOf(ctx).headers)) {
         await next();

@@ -59,11 +59,14 @@ profile.samples.forEach((id, i) => {
           : "other";
   origin.set(kind, (origin.get(kind) ?? 0) + dt);
 });
-const pct = (us) => ((100 * us) / total).toFixed(1).padStart(5);
+// Per request as well as in percent, so that two runs (plain, authenticated) compare.
+const requests = result.requests.total;
+const pct = (us) =>
+  `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / requests).toFixed(2).padStart(6)} µs/req`;
 console.log(`${framework} ${benchCase}: ${Math.round(result.requests.average)} req/s`);
 console.log("-- by origin");
 for (const [kind, us] of [...origin].sort((a, b) => b[1] - a[1]).slice(0, 15))
-  console.log(`${pct(us)}%  ${kind}`);
+  console.log(`${pct(us)}  ${kind}`);
 console.log("-- self time");
 for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(top)))
-  console.log(`${pct(us)}%  ${name}`);
+  console.log(`${pct(us)}  ${name}`);

@@ -4,45 +4,76 @@
 // object imported once). Each case gets a fresh server process; autocannon runs here.
 //
 // Every case runs once per round and the median round is reported: on a shared machine a
-// single run says more about the neighbours than about the code.
+// single run says more about the neighbours than about the code. Besides req/s, the
+// server's own CPU time per request is read from /proc (Linux): it does not depend on how
+// fast the load generator is, so it tells small differences apart that req/s blurs.
 //
-//   npm run build && node bench/http/run.mjs [seconds=5] [rounds=3] [framework…]
+//   npm run build && node bench/http/run.mjs [seconds=5] [rounds=3] [selection…]
+//
+// A selection is a framework (`express`, `express4`, `koa`, `koa2`, `hono`) or a framework
+// with cases (`express:plain,gatehouse-jwt`); default: express, koa and hono, all cases.
+// GATEHOUSE_BENCH_NODE_FLAGS passes flags to the server processes, e.g.
+// `--single-threaded-gc`: on a 2-core machine the server's parallel GC threads otherwise
+// take CPU from the load generator, which makes a GC-heavy framework's figures swing.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import autocannon from "autocannon";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
-const only = process.argv.slice(4);
-const CASES = {
-  express: [
-    "plain",
-    "noop-middleware",
-    "gatehouse-jwt",
-    "gatehouse-apikey",
-    "express-jwt",
-    "express-jwt-keyobject",
-    "passport-jwt",
-    "passport-jwt-keyobject",
-  ],
-  koa: [
-    "plain",
-    "noop-middleware",
-    "gatehouse-jwt",
-    "gatehouse-apikey",
-    "koa-jwt",
-    "koa-jwt-keyobject",
-  ],
-  hono: [
-    "plain",
-    "noop-middleware",
-    "gatehouse-jwt",
-    "gatehouse-apikey",
-    "hono-jwt",
-    "hono-jwt-cryptokey",
-  ],
-};
+const selection = process.argv.slice(4);
+const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
+const EXPRESS = [
+  "plain",
+  "noop-middleware",
+  "gatehouse-jwt",
+  "gatehouse-apikey",
+  "express-jwt",
+  "express-jwt-keyobject",
+  "passport-jwt",
+  "passport-jwt-keyobject",
+];
+const KOA = [
+  "plain",
+  "noop-middleware",
+  "gatehouse-jwt",
+  "gatehouse-apikey",
+  "koa-jwt",
+  "koa-jwt-keyobject",
+];
+const HONO = [
+  "plain",
+  "noop-middleware",
+  "gatehouse-jwt",
+  "gatehouse-apikey",
+  "hono-jwt",
+  "hono-jwt-cryptokey",
+];
+const ALL = { express: EXPRESS, express4: EXPRESS, koa: KOA, koa2: KOA, hono: HONO };
+// Cases that only server.mjs knows but no default run includes (experiments).
+const EXTRA = { express: ["state-symbols", "state-weakmap"], express4: [] };
+
+function plan() {
+  if (selection.length === 0) return { express: EXPRESS, koa: KOA, hono: HONO };
+  const chosen = {};
+  for (const item of selection) {
+    const [framework, list] = item.split(":");
+    const known = ALL[framework];
+    if (!known) throw new Error(`unknown framework ${framework}`);
+    const cases = list ? list.split(",") : known;
+    for (const c of cases) {
+      if (!known.includes(c) && !(EXTRA[framework] ?? []).includes(c)) {
+        throw new Error(`unknown case ${framework}:${c}`);
+      }
+    }
+    // The ratio column needs the plain route of the same run.
+    chosen[framework] = cases.includes("plain") ? cases : ["plain", ...cases];
+  }
+  return chosen;
+}
+const CASES = plan();
 const server = new URL("./server.mjs", import.meta.url).pathname;
 
 // A private copy of dist/ (inside node_modules, so that its own imports still resolve).
@@ -54,7 +85,7 @@ rmSync(snapshot, { recursive: true, force: true });
 cpSync(dist, snapshot, { recursive: true });
 
 function startServer(framework, benchCase) {
-  const child = spawn(process.execPath, [server, framework, benchCase], {
+  const child = spawn(process.execPath, [...nodeFlags, server, framework, benchCase], {
     env: { ...process.env, GATEHOUSE_BENCH_DIST: snapshot },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -65,25 +96,37 @@ function startServer(framework, benchCase) {
   });
 }
 
+/** User + system CPU time of a process in µs, or null where /proc is missing. */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
 async function measure(framework, benchCase) {
   const { child, port, headers } = await startServer(framework, benchCase);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     const check = await fetch(url, { headers });
     if (check.status !== 200) throw new Error(`${framework}/${benchCase}: status ${check.status}`);
-    const result = await autocannon({
-      url,
-      headers,
-      connections: 10,
-      duration: seconds,
-      warmup: { connections: 10, duration: 1 },
-    });
+    await autocannon({ url, headers, connections: 10, duration: 1 }); // warm-up
+    const cpuBefore = cpuMicros(child.pid);
+    const result = await autocannon({ url, headers, connections: 10, duration: seconds });
+    const cpuAfter = cpuMicros(child.pid);
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(
         `${framework}/${benchCase}: ${result.non2xx} non-2xx, ${result.errors} errors`,
       );
     }
-    return { rps: result.requests.average, p99: result.latency.p99 };
+    const cpu =
+      cpuBefore === null || cpuAfter === null
+        ? null
+        : (cpuAfter - cpuBefore) / result.requests.total;
+    return { rps: result.requests.average, p99: result.latency.p99, cpu };
   } finally {
     child.removeAllListeners("exit");
     child.kill();
@@ -97,37 +140,44 @@ const load = () =>
     .join(" ");
 
 const startLoad = load();
-const results = new Map(); // "framework case" → [{ rps, p99 }]
+const results = new Map(); // "framework case" → [{ rps, p99, cpu }]
 for (let round = 0; round < rounds; round += 1) {
   for (const [framework, cases] of Object.entries(CASES)) {
-    if (only.length > 0 && !only.includes(framework)) continue;
     for (const benchCase of cases) {
       const result = await measure(framework, benchCase);
       const key = `${framework} ${benchCase}`;
       results.set(key, [...(results.get(key) ?? []), result]);
+      const cpu = result.cpu === null ? "" : `, server ${result.cpu.toFixed(1)} µs/req`;
       console.error(
-        `round ${round + 1}: ${key}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms`,
+        `round ${round + 1}: ${key}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms${cpu}`,
       );
     }
   }
 }
 
+const flags = nodeFlags.length > 0 ? `, server flags ${nodeFlags.join(" ")}` : "";
 console.log(
   `Node ${process.version}, ${seconds} s per case after 1 s warm-up, 10 connections, ` +
-    `median of ${rounds} rounds; load average ${startLoad} at start, ${load()} at end\n`,
+    `median of ${rounds} rounds${flags}; load average ${startLoad} at start, ${load()} at end\n`,
 );
-console.log("| framework | case | req/s | p99 | authed/plain |");
-console.log("| --- | --- | ---: | ---: | ---: |");
+console.log(
+  "| framework | case | req/s | p99 | authed/plain | server µs/req | plain µs / case µs |",
+);
+console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [framework, cases] of Object.entries(CASES)) {
-  if (only.length > 0 && !only.includes(framework)) continue;
-  const plain = median(results.get(`${framework} plain`).map((r) => r.rps));
+  const plainRuns = results.get(`${framework} plain`);
+  const plain = median(plainRuns.map((r) => r.rps));
+  const plainCpu = plainRuns[0].cpu === null ? null : median(plainRuns.map((r) => r.cpu));
   for (const benchCase of cases) {
     const runs = results.get(`${framework} ${benchCase}`);
     const rps = median(runs.map((r) => r.rps));
     const p99 = median(runs.map((r) => r.p99));
     const ratio = (rps / plain).toFixed(2);
+    const cpu = plainCpu === null ? null : median(runs.map((r) => r.cpu));
+    const cpuCells =
+      cpu === null ? "n/a | n/a" : `${cpu.toFixed(1)} | ${(plainCpu / cpu).toFixed(2)}`;
     console.log(
-      `| ${framework} | ${benchCase} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} ms | ${ratio} |`,
+      `| ${framework} | ${benchCase} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} ms | ${ratio} | ${cpuCells} |`,
     );
   }
 }

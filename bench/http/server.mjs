@@ -40,8 +40,8 @@ const headersFor = {
 const secretKeyObject = createSecretKey(Buffer.from(SECRET));
 const body = { ok: true };
 
-async function expressServer() {
-  const { default: express } = await import("express");
+async function expressServer(pkg = "express") {
+  const { default: express } = await import(pkg);
   const ga = await load("express");
   const app = express();
   const hello = (_req, res) => res.json(body);
@@ -54,6 +54,35 @@ async function expressServer() {
       // that any authentication middleware starts from.
       app.get("/hello", async (_req, _res, next) => next(), hello);
       break;
+    // Two ways a middleware can hand per-request state to the handlers after it, with no
+    // auth in them: properties on the request (here two symbols) or a WeakMap keyed by it.
+    // The Express adapter uses the WeakMap; docs/benchmarks.md has the measurement.
+    case "state-symbols": {
+      const principal = Symbol("principal");
+      const settings = Symbol("settings");
+      app.get(
+        "/hello",
+        (req, _res, next) => {
+          req[principal] = body;
+          req[settings] = body;
+          next();
+        },
+        hello,
+      );
+      break;
+    }
+    case "state-weakmap": {
+      const state = new WeakMap();
+      app.get(
+        "/hello",
+        (req, _res, next) => {
+          state.set(req, { principal: body, settings: body });
+          next();
+        },
+        hello,
+      );
+      break;
+    }
     case "gatehouse-jwt":
     case "gatehouse-apikey":
       app.get("/hello", ga.authenticate(auth), hello);
@@ -90,8 +119,8 @@ async function expressServer() {
   return createServer(app);
 }
 
-async function koaServer() {
-  const { default: Koa } = await import("koa");
+async function koaServer(pkg = "koa") {
+  const { default: Koa } = await import(pkg);
   const ga = await load("koa");
   const app = new Koa();
   switch (benchCase) {
@@ -162,7 +191,14 @@ async function honoServer() {
   return createServer(getRequestListener(app.fetch));
 }
 
-const build = { express: expressServer, koa: koaServer, hono: honoServer }[framework];
+// express4 and koa2 are the older majors, installed under npm aliases.
+const build = {
+  express: () => expressServer(),
+  express4: () => expressServer("express4"),
+  koa: () => koaServer(),
+  koa2: () => koaServer("koa2"),
+  hono: honoServer,
+}[framework];
 if (!build) throw new Error(`unknown framework ${framework}`);
 const server = await build();
 server.listen(0, "127.0.0.1", () => {
