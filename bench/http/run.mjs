@@ -28,6 +28,7 @@ const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filt
 const EXPRESS = [
   "plain",
   "noop-middleware",
+  "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
   "express-jwt",
@@ -38,6 +39,7 @@ const EXPRESS = [
 const KOA = [
   "plain",
   "noop-middleware",
+  "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
   "koa-jwt",
@@ -46,6 +48,7 @@ const KOA = [
 const HONO = [
   "plain",
   "noop-middleware",
+  "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
   "hono-jwt",

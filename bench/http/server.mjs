@@ -4,7 +4,7 @@
 // generator. Imports the built package: run `npm run build` first. run.mjs points
 // GATEHOUSE_BENCH_DIST at a snapshot of dist/, so a rebuild during the run cannot pull the
 // files from under it.
-import { createSecretKey, webcrypto } from "node:crypto";
+import { createSecretKey, hash, webcrypto } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 
@@ -38,6 +38,15 @@ const headersFor = {
   "gatehouse-apikey": { "x-api-key": key },
 };
 const secretKeyObject = createSecretKey(Buffer.from(SECRET));
+// The design keys both verified-credential caches by a SHA-256 of the credential, so that
+// no cache holds one: this is that digest alone, the floor of any cache hit under it.
+function digestOfAuthorization(req) {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() === "authorization") return hash("sha256", raw[i + 1], "base64url");
+  }
+  return null;
+}
 const body = { ok: true };
 
 async function expressServer(pkg = "express") {
@@ -53,6 +62,16 @@ async function expressServer(pkg = "express") {
       // The framework's own cost of one async middleware, with no auth in it: the floor
       // that any authentication middleware starts from.
       app.get("/hello", async (_req, _res, next) => next(), hello);
+      break;
+    case "sha256-only":
+      app.get(
+        "/hello",
+        (req, _res, next) => {
+          digestOfAuthorization(req);
+          next();
+        },
+        hello,
+      );
       break;
     // Two ways a middleware can hand per-request state to the handlers after it, with no
     // auth in them: properties on the request (here two symbols) or a WeakMap keyed by it.
@@ -129,6 +148,12 @@ async function koaServer(pkg = "koa") {
     case "noop-middleware":
       app.use(async (_ctx, next) => next());
       break;
+    case "sha256-only":
+      app.use((ctx, next) => {
+        digestOfAuthorization(ctx.req);
+        return next();
+      });
+      break;
     case "gatehouse-jwt":
     case "gatehouse-apikey":
       app.use(ga.authenticate(auth));
@@ -161,6 +186,12 @@ async function honoServer() {
       break;
     case "noop-middleware":
       app.use("/hello", async (_c, next) => next());
+      break;
+    case "sha256-only":
+      app.use("/hello", (c, next) => {
+        digestOfAuthorization(c.env.incoming);
+        return next();
+      });
       break;
     case "gatehouse-jwt":
     case "gatehouse-apikey":

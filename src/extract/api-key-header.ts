@@ -23,6 +23,11 @@ export function readApiKeyHeader(
   for (const name of names) {
     const value = headers.get(name);
     if (value === null) continue;
+    // The usual request: one header, one value, nothing to split (and nothing allocated).
+    if (found === undefined && names.length === 1 && !value.includes(",")) {
+      const raw = value.trim();
+      return raw.length === 0 ? ABSENT : { kind: "key", raw, header: name };
+    }
     const parts = value
       .split(",")
       .map((part) => part.trim())

@@ -16,6 +16,8 @@ const BEARER_SCHEME = /^bearer(?![!#$%&'*+.^_`|~0-9A-Za-z-])/i;
 const BEARER_ELEMENT = /^bearer(?: |$)/i;
 
 const ABSENT: AuthorizationHeader = { kind: "absent" };
+// The form nearly every client sends: the scheme, one space, the token.
+const CANONICAL_PREFIX = /^bearer [^ ]/i;
 
 function parseBearerCredentials(value: string): AuthorizationHeader {
   const rest = value.slice("bearer".length);
@@ -39,6 +41,13 @@ function parseBearerCredentials(value: string): AuthorizationHeader {
  */
 export function parseAuthorization(value: string | null): AuthorizationHeader {
   if (value === null) return ABSENT;
+  // Fast path, same answer: a b64token has no comma and no space, so a value that is the
+  // scheme, one space and a b64token is exactly one Bearer credential. Anything else takes
+  // the full parse below.
+  if (CANONICAL_PREFIX.test(value)) {
+    const token = value.slice(7);
+    if (B64TOKEN.test(token)) return { kind: "bearer", token };
+  }
   const trimmed = value.trim();
   if (trimmed.length === 0) return ABSENT;
 

@@ -35,6 +35,22 @@ describe("parsers never throw on arbitrary input", () => {
     );
   });
 
+  it("the fast paths answer what the full parsers answer", () => {
+    // A leading space sends a value down the full parse (it trims); without one, canonical
+    // values take the fast path. Both must agree on every input.
+    fc.assert(
+      fc.property(headerText, (value) => {
+        expect(parseAuthorization(value)).toEqual(parseAuthorization(` ${value}`));
+        // Two configured names turn the one-header fast path off.
+        const one = { get: (name: string) => (name === "x-api-key" ? value : null) };
+        expect(readApiKeyHeader(one, ["x-api-key"])).toEqual(
+          readApiKeyHeader(one, ["x-api-key", "x-other"]),
+        );
+      }),
+      RUNS,
+    );
+  });
+
   it("readCookie and readApiKeyHeader are total", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (cookie, key) => {
