@@ -27,6 +27,7 @@ const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filt
 
 const EXPRESS = [
   "plain",
+  "plain-apikey",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
@@ -38,6 +39,7 @@ const EXPRESS = [
 ];
 const KOA = [
   "plain",
+  "plain-apikey",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
@@ -47,6 +49,7 @@ const KOA = [
 ];
 const HONO = [
   "plain",
+  "plain-apikey",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
@@ -56,7 +59,13 @@ const HONO = [
 ];
 const ALL = { express: EXPRESS, express4: EXPRESS, koa: KOA, koa2: KOA, hono: HONO };
 // Cases that only server.mjs knows but no default run includes (experiments).
-const EXTRA = { express: ["state-symbols", "state-weakmap"], express4: [] };
+const EXTRA = {
+  express: ["plain-bare", "state-symbols", "state-weakmap"],
+  express4: ["plain-bare"],
+  koa: ["plain-bare"],
+  koa2: ["plain-bare"],
+  hono: ["plain-bare"],
+};
 
 function plan() {
   if (selection.length === 0) return { express: EXPRESS, koa: KOA, hono: HONO };
@@ -71,10 +80,15 @@ function plan() {
         throw new Error(`unknown case ${framework}:${c}`);
       }
     }
-    // The ratio column needs the plain route of the same run.
-    chosen[framework] = cases.includes("plain") ? cases : ["plain", ...cases];
+    // The ratio columns need the plain routes (the baselines) of the same run.
+    const baselines = [...new Set(cases.map(baselineOf))].filter((b) => !cases.includes(b));
+    chosen[framework] = [...baselines, ...cases];
   }
   return chosen;
+}
+/** The plain case sent the same requests: the key's header for the API-key case. */
+function baselineOf(benchCase) {
+  return benchCase === "gatehouse-apikey" ? "plain-apikey" : "plain";
 }
 const CASES = plan();
 const server = new URL("./server.mjs", import.meta.url).pathname;
@@ -168,10 +182,10 @@ console.log(
 );
 console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [framework, cases] of Object.entries(CASES)) {
-  const plainRuns = results.get(`${framework} plain`);
-  const plain = median(plainRuns.map((r) => r.rps));
-  const plainCpu = plainRuns[0].cpu === null ? null : median(plainRuns.map((r) => r.cpu));
   for (const benchCase of cases) {
+    const plainRuns = results.get(`${framework} ${baselineOf(benchCase)}`);
+    const plain = median(plainRuns.map((r) => r.rps));
+    const plainCpu = plainRuns[0].cpu === null ? null : median(plainRuns.map((r) => r.cpu));
     const runs = results.get(`${framework} ${benchCase}`);
     const rps = median(runs.map((r) => r.rps));
     const p99 = median(runs.map((r) => r.p99));

@@ -30,12 +30,15 @@ const { key } = await auth.keys.create({
   name: "bench",
   scopes: ["reports:read"],
 });
+// Every case gets the same requests as the authenticated case it is compared with, so that
+// the middleware is the only difference: the plain route is sent the Bearer token too (it
+// ignores it), and plain-apikey, the baseline of gatehouse-apikey, is sent the key.
 const bearer = { authorization: `Bearer ${token}` };
+const apiKeyHeader = { "x-api-key": key };
 const headersFor = {
-  plain: {},
-  "noop-middleware": {},
-  "gatehouse-jwt": bearer,
-  "gatehouse-apikey": { "x-api-key": key },
+  "plain-bare": {},
+  "plain-apikey": apiKeyHeader,
+  "gatehouse-apikey": apiKeyHeader,
 };
 const secretKeyObject = createSecretKey(Buffer.from(SECRET));
 // The design keys both verified-credential caches by a SHA-256 of the credential, so that
@@ -56,6 +59,8 @@ async function expressServer(pkg = "express") {
   const hello = (_req, res) => res.json(body);
   switch (benchCase) {
     case "plain":
+    case "plain-apikey":
+    case "plain-bare":
       app.get("/hello", hello);
       break;
     case "noop-middleware":
@@ -144,6 +149,8 @@ async function koaServer(pkg = "koa") {
   const app = new Koa();
   switch (benchCase) {
     case "plain":
+    case "plain-apikey":
+    case "plain-bare":
       break;
     case "noop-middleware":
       app.use(async (_ctx, next) => next());
@@ -183,6 +190,8 @@ async function honoServer() {
   const app = new Hono();
   switch (benchCase) {
     case "plain":
+    case "plain-apikey":
+    case "plain-bare":
       break;
     case "noop-middleware":
       app.use("/hello", async (_c, next) => next());
