@@ -17,6 +17,17 @@ const table: Array<[AuthErrorCode, number, RegExp | undefined]> = [
 ];
 
 describe("AuthError", () => {
+  it("carries no stack frames, leaves Error.stackTraceLimit as it was, keeps its cause", () => {
+    const before = Error.stackTraceLimit;
+    const cause = new Error("store down");
+    const error = new AuthError("unavailable", { cause });
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(error.stack).toBe(`AuthError: ${error.detail}`);
+    expect(error.cause).toBe(cause);
+    expect(cause.stack).toMatch(/\n\s+at /);
+    expect(new Error("x").stack).toMatch(/\n\s+at /);
+  });
+
   it.each(table)("%s answers %i with the design's challenge", (code, status, challenge) => {
     const error = new AuthError(code);
     expect(error.status).toBe(status);
