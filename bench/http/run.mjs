@@ -28,10 +28,12 @@ const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filt
 const EXPRESS = [
   "plain",
   "plain-apikey",
+  "plain-bare",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
+  "gatehouse-anonymous",
   "express-jwt",
   "express-jwt-keyobject",
   "passport-jwt",
@@ -40,31 +42,31 @@ const EXPRESS = [
 const KOA = [
   "plain",
   "plain-apikey",
+  "plain-bare",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
+  "gatehouse-anonymous",
   "koa-jwt",
   "koa-jwt-keyobject",
 ];
 const HONO = [
   "plain",
   "plain-apikey",
+  "plain-bare",
   "noop-middleware",
   "sha256-only",
   "gatehouse-jwt",
   "gatehouse-apikey",
+  "gatehouse-anonymous",
   "hono-jwt",
   "hono-jwt-cryptokey",
 ];
 const ALL = { express: EXPRESS, express4: EXPRESS, koa: KOA, koa2: KOA, hono: HONO };
 // Cases that only server.mjs knows but no default run includes (experiments).
 const EXTRA = {
-  express: ["plain-bare", "state-symbols", "state-weakmap"],
-  express4: ["plain-bare"],
-  koa: ["plain-bare"],
-  koa2: ["plain-bare"],
-  hono: ["plain-bare"],
+  express: ["state-symbols", "state-weakmap"],
 };
 
 function plan() {
@@ -88,7 +90,9 @@ function plan() {
 }
 /** The plain case sent the same requests: the key's header for the API-key case. */
 function baselineOf(benchCase) {
-  return benchCase === "gatehouse-apikey" ? "plain-apikey" : "plain";
+  if (benchCase === "gatehouse-apikey") return "plain-apikey";
+  if (benchCase === "gatehouse-anonymous") return "plain-bare";
+  return "plain";
 }
 const CASES = plan();
 const server = new URL("./server.mjs", import.meta.url).pathname;

@@ -37,6 +37,7 @@ const bearer = { authorization: `Bearer ${token}` };
 const apiKeyHeader = { "x-api-key": key };
 const headersFor = {
   "plain-bare": {},
+  "gatehouse-anonymous": {},
   "plain-apikey": apiKeyHeader,
   "gatehouse-apikey": apiKeyHeader,
 };
@@ -111,6 +112,9 @@ async function expressServer(pkg = "express") {
     case "gatehouse-apikey":
       app.get("/hello", ga.authenticate(auth), hello);
       break;
+    case "gatehouse-anonymous":
+      app.get("/hello", ga.authenticate(auth, { optional: true }), hello);
+      break;
     case "express-jwt":
     case "express-jwt-keyobject": {
       const { expressjwt } = await import("express-jwt");
@@ -165,6 +169,9 @@ async function koaServer(pkg = "koa") {
     case "gatehouse-apikey":
       app.use(ga.authenticate(auth));
       break;
+    case "gatehouse-anonymous":
+      app.use(ga.authenticate(auth, { optional: true }));
+      break;
     case "koa-jwt":
     case "koa-jwt-keyobject": {
       const { default: jwt } = await import("koa-jwt");
@@ -205,6 +212,9 @@ async function honoServer() {
     case "gatehouse-jwt":
     case "gatehouse-apikey":
       app.use("/hello", ga.authenticate(auth));
+      break;
+    case "gatehouse-anonymous":
+      app.use("/hello", ga.authenticate(auth, { optional: true }));
       break;
     case "hono-jwt":
     case "hono-jwt-cryptokey": {
