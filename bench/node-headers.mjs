@@ -3,6 +3,7 @@
 // `req.rawHeaders` (what the adapters' request view does while `req.headers` is unbuilt).
 // `node bench/node-headers.mjs`; no build needed.
 import { IncomingMessage } from "node:http";
+import { bench } from "./micro.mjs";
 
 const raw = [
   ["Host", "api.example.com"],
@@ -38,14 +39,6 @@ function scan(req, name) {
     value = value === null ? lines[i + 1] : `${value}, ${lines[i + 1]}`;
   }
   return value;
-}
-
-function bench(name, fn, n = 300_000) {
-  for (let i = 0; i < 50_000; i++) fn();
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) fn();
-  const ns = Number(process.hrtime.bigint() - started) / n;
-  console.log(`${name}: ${ns.toFixed(0)} ns`);
 }
 
 bench("new IncomingMessage", () => message());

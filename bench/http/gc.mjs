@@ -2,30 +2,16 @@
 // `node bench/http/gc.mjs <framework> <case> [seconds]` after `npm run build`. Runs
 // server.mjs with --trace-gc, drives it with autocannon (10 connections) and prints req/s
 // and the milliseconds per second the server spent in GC pauses.
-import { spawn } from "node:child_process";
-import autocannon from "autocannon";
+import { loadOne } from "./load-one.mjs";
 
 const [framework, benchCase, seconds = "5"] = process.argv.slice(2);
-const server = new URL("./server.mjs", import.meta.url).pathname;
-const child = spawn(process.execPath, ["--trace-gc", server, framework, benchCase], {
-  stdio: ["ignore", "pipe", "inherit"],
+const { result, output } = await loadOne({
+  flags: ["--trace-gc"],
+  framework,
+  benchCase,
+  seconds,
 });
-let out = "";
-child.stdout.on("data", (chunk) => (out += chunk));
-while (!out.split("\n").some((line) => line.startsWith("{"))) {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
-const { port, headers } = JSON.parse(out.split("\n").find((line) => line.startsWith("{")));
-out = "";
-const result = await autocannon({
-  url: `http://127.0.0.1:${port}/hello`,
-  connections: 10,
-  duration: Number(seconds),
-  headers,
-});
-child.kill("SIGTERM");
-await new Promise((resolve) => child.once("exit", resolve));
-const lines = out.split("\n");
+const lines = output.split("\n");
 const pauses = lines
   .map((line) => /MB, ([\d.]+) \//.exec(line))
   .filter(Boolean)

@@ -3,32 +3,19 @@
 // Runs server.mjs with --cpu-prof, drives it with autocannon (10 connections), then prints
 // the functions with the most self time, and the share of samples by origin (gatehouse,
 // the framework, Node internals, GC, idle).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
+import { loadOne } from "./load-one.mjs";
 
 const [framework, benchCase, seconds = "5", top = "30"] = process.argv.slice(2);
-const server = new URL("./server.mjs", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-prof-"));
-const child = spawn(
-  process.execPath,
-  ["--cpu-prof", "--cpu-prof-dir", dir, server, framework, benchCase],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-let out = "";
-child.stdout.on("data", (chunk) => (out += chunk));
-while (!out.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 50));
-const { port, headers } = JSON.parse(out.split("\n")[0]);
-const result = await autocannon({
-  url: `http://127.0.0.1:${port}/hello`,
-  connections: 10,
-  duration: Number(seconds),
-  headers,
+const { result } = await loadOne({
+  flags: ["--cpu-prof", "--cpu-prof-dir", dir],
+  framework,
+  benchCase,
+  seconds,
 });
-child.kill("SIGTERM");
-await new Promise((resolve) => child.once("exit", resolve));
 
 const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
 const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));

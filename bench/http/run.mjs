@@ -25,7 +25,9 @@ const rounds = Number(process.argv[3] ?? 3);
 const selection = process.argv.slice(4);
 const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
-const EXPRESS = [
+// Every framework: the baselines (each sent the same requests as the cases compared with
+// it), the floors, and gatehouse.
+const OURS = [
   "plain",
   "plain-apikey",
   "plain-bare",
@@ -34,35 +36,16 @@ const EXPRESS = [
   "gatehouse-jwt",
   "gatehouse-apikey",
   "gatehouse-anonymous",
+];
+const EXPRESS = [
+  ...OURS,
   "express-jwt",
   "express-jwt-keyobject",
   "passport-jwt",
   "passport-jwt-keyobject",
 ];
-const KOA = [
-  "plain",
-  "plain-apikey",
-  "plain-bare",
-  "noop-middleware",
-  "sha256-only",
-  "gatehouse-jwt",
-  "gatehouse-apikey",
-  "gatehouse-anonymous",
-  "koa-jwt",
-  "koa-jwt-keyobject",
-];
-const HONO = [
-  "plain",
-  "plain-apikey",
-  "plain-bare",
-  "noop-middleware",
-  "sha256-only",
-  "gatehouse-jwt",
-  "gatehouse-apikey",
-  "gatehouse-anonymous",
-  "hono-jwt",
-  "hono-jwt-cryptokey",
-];
+const KOA = [...OURS, "koa-jwt", "koa-jwt-keyobject"];
+const HONO = [...OURS, "hono-jwt", "hono-jwt-cryptokey"];
 const ALL = { express: EXPRESS, express4: EXPRESS, koa: KOA, koa2: KOA, hono: HONO };
 // Cases that only server.mjs knows but no default run includes (experiments).
 const EXTRA = {

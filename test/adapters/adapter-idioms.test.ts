@@ -3,9 +3,6 @@
  * where the principal is kept, and misuse (a guard without authenticate). The shared
  * behaviours are in behaviours.ts.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { RequestListener } from "node:http";
 import express from "express";
 import express4 from "express4";
 import type { NextFunction, Request, Response } from "express";
@@ -20,6 +17,7 @@ import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
 import { makeFixture } from "./fixture.js";
 import type { Fixture } from "./fixture.js";
+import { withServer } from "./with-server.js";
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -30,16 +28,6 @@ afterAll(async () => {
   await fx.downAuth.close();
 });
 
-async function withServer(listener: RequestListener, run: (url: string) => Promise<void>) {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
-}
 
 const teapot = (error: AuthError) => ({
   status: 418,

@@ -3,8 +3,6 @@
  * may write to decorate `authenticate`) and with the real auth, whose second request with the
  * same credential is answered from the caches. Both must answer the same.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { RequestListener } from "node:http";
 import express5 from "express";
 import express4 from "express4";
@@ -24,6 +22,7 @@ import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, RequestView } from "../../src/types.js";
 import { formatApiKey, parseApiKey } from "../../src/keys/key-format.js";
 import { cheapArgon2 } from "../keys/helpers.js";
+import { withServer } from "./with-server.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
 const CACHED = Symbol.for("gatehouse.cachedAuthenticate");
@@ -104,16 +103,6 @@ function koaApp(KoaClass: typeof Koa3, a: AdapterAuth): RequestListener {
   return (req, res) => void handle(req, res);
 }
 
-async function withServer(listener: RequestListener, run: (url: string) => Promise<void>) {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 interface Answer {
   status: number;
