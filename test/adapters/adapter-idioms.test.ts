@@ -28,7 +28,6 @@ afterAll(async () => {
   await fx.downAuth.close();
 });
 
-
 const teapot = (error: AuthError) => ({
   status: 418,
   headers: { "content-type": "application/json", "x-code": error.code },

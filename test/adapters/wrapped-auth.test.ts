@@ -103,7 +103,6 @@ function koaApp(KoaClass: typeof Koa3, a: AdapterAuth): RequestListener {
   return (req, res) => void handle(req, res);
 }
 
-
 interface Answer {
   status: number;
   challenge: string | null;
