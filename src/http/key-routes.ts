@@ -14,7 +14,7 @@
  *
  * Another user's key answers 404, never 403, so ids cannot be probed.
  */
-import type { AuthError } from "../errors.js";
+import { AuthError } from "../errors.js";
 import { requireAuth, requireRoles, requireScopes } from "../guards.js";
 import type { KeyManager } from "../keys/api-keys.js";
 import type { Principal, PublicApiKeyRecord } from "../types.js";
@@ -186,7 +186,16 @@ export function createKeyRoutes(
       try {
         return await run(req, route, req.principal!);
       } catch (error) {
-        return answerFor(error, realm);
+        const answer = answerFor(error, realm);
+        // The caller did authenticate; what is down is the store behind these routes, and
+        // the title should not send anyone looking at their credentials.
+        if (AuthError.is(error) && error.code === "unavailable") {
+          return {
+            ...answer,
+            body: { ...(answer.body as object), title: "Key store unavailable" },
+          };
+        }
+        return answer;
       }
     },
   };

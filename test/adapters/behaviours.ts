@@ -546,7 +546,11 @@ function unavailable(): RowExpect {
       "www-authenticate": null,
       "retry-after": /^\d+$/,
     },
-    body: { ...base.body, detail: expect.not.stringContaining("connection refused") as unknown },
+    body: {
+      ...base.body,
+      title: "Key store unavailable",
+      detail: expect.not.stringContaining("connection refused") as unknown,
+    },
   };
 }
 
