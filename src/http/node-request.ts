@@ -1,17 +1,16 @@
 /**
  * The {@link RequestView} of a Node `IncomingMessage`, shared by the Express and Koa
- * adapters (and Hono on `@hono/node-server`). A header's value is every line of it joined
- * with `", "` (cookies with `"; "`), as the Fetch `Headers` class does. Node's own
- * `req.headers` does the same except for the headers whose repeats it drops, keeping the
- * first line only (`authorization` among them): a duplicated credential must stay visible
- * to the core, so for those the raw lines are counted and, when there are several, joined.
+ * adapters (and Hono on `@hono/node-server`). Values come from `req.headers`, where Node
+ * joins repeated lines with `", "` (cookies with `"; "`) as the Fetch `Headers` class does,
+ * except for the headers whose repeats Node drops, keeping the first line only
+ * (`authorization` among them): a duplicated credential must stay visible to the core, so
+ * for those the raw lines are counted and, when there are several, joined.
  *
- * `req.headers` is built by Node on first read, for every header at once (about 0.8 µs for a
- * browser's dozen headers, docs/benchmarks.md). When nothing has read it yet, the raw lines
- * are scanned instead, comparing lengths before names so that nothing is allocated; once it
- * exists it is what we read, so that a middleware that rewrote a header is respected.
+ * Scanning `rawHeaders` for every header instead was measured to triple the server's
+ * garbage-collection time (docs/benchmarks.md), so the scan runs only for a header that is
+ * present and is one Node deduplicates.
  */
-import { IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { RequestView } from "../types.js";
 import type { BodySource } from "./read-body.js";
 
@@ -36,24 +35,6 @@ const FIRST_LINE_ONLY = new Set([
   "server",
   "user-agent",
 ]);
-
-// Node keeps the parsed headers under this symbol, `null` until `req.headers` is first read.
-// Found by name once; on a Node without it, `req.headers` is always used.
-const kHeaders = Object.getOwnPropertySymbols(new IncomingMessage(null as never)).find(
-  (symbol) => symbol.description === "kHeaders",
-);
-
-/** Every raw line of header `name` (lower-case), joined; `null` when there is none. */
-function rawValue(raw: string[], name: string): string | null {
-  let value: string | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const key = raw[i]!;
-    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
-    const line = raw[i + 1]!;
-    value = value === null ? line : `${value}${name === "cookie" ? "; " : ", "}${line}`;
-  }
-  return value;
-}
 
 /** Every raw line of a header Node deduplicates, joined with `", "`. */
 function allLines(req: IncomingMessage, name: string, first: string): string {
@@ -98,11 +79,7 @@ class NodeRequestView<T> implements RequestView {
 
   get(name: string): string | null {
     const wanted = name.toLowerCase();
-    const req = this.#req;
-    if (kHeaders !== undefined && (req as unknown as Record<symbol, unknown>)[kHeaders] === null) {
-      return rawValue(req.rawHeaders, wanted);
-    }
-    const value = req.headers[wanted];
+    const value = this.#req.headers[wanted];
     if (value === undefined) return null;
     if (Array.isArray(value)) return value.join(wanted === "cookie" ? "; " : ", ");
     return FIRST_LINE_ONLY.has(wanted) ? allLines(this.#req, wanted, value) : value;
