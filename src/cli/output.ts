@@ -2,10 +2,7 @@
  * How records look on a terminal. `--json` bypasses all of this: scripts get the record as
  * the library returns it (never a hash: the key manager's public records carry none).
  */
-import type { PublicApiKeyRecord } from "../types.js";
-
-/** A record as the key manager returns it: public fields plus its computed status. */
-export type ShownKey = PublicApiKeyRecord & { status?: string };
+import type { ManagedKey } from "../keys/key-input.js";
 
 function when(value: Date | null | undefined): string {
   if (value === null || value === undefined) return "-";
@@ -16,22 +13,14 @@ function list(values: readonly string[]): string {
   return values.length === 0 ? "-" : values.join(",");
 }
 
-/** The manager's status when it sent one; otherwise worked out the same way. */
-export function keyStatus(record: ShownKey, now: Date = new Date()): string {
-  if (record.status !== undefined) return record.status;
-  if (!record.enabled) return "disabled";
-  if (record.expiresAt && new Date(record.expiresAt).getTime() <= now.getTime()) return "expired";
-  return "active";
-}
-
 /** One record, one `field: value` per line. */
-export function formatRecord(record: ShownKey): string {
+export function formatRecord(record: ManagedKey): string {
   const rows: Array<[string, string]> = [
     ["id", record.id],
     ["name", record.name],
     ["owner", `${record.ownerId} (${record.ownerType})`],
     ["prefix", record.prefix],
-    ["status", keyStatus(record)],
+    ["status", record.status],
     ["scopes", list(record.scopes)],
     ["roles", list(record.roles)],
     ["created", when(record.createdAt)],
@@ -43,13 +32,13 @@ export function formatRecord(record: ShownKey): string {
 }
 
 /** Records as an aligned table, or a plain note when there are none. */
-export function formatTable(records: readonly ShownKey[]): string {
+export function formatTable(records: readonly ManagedKey[]): string {
   if (records.length === 0) return "no keys";
   const header = ["ID", "NAME", "STATUS", "SCOPES", "ROLES", "CREATED", "LAST USED", "EXPIRES"];
   const rows = records.map((r) => [
     r.id,
     r.name,
-    keyStatus(r),
+    r.status,
     list(r.scopes),
     list(r.roles),
     when(r.createdAt),

@@ -20,7 +20,7 @@ import { notFound, usageError } from "../errors.js";
 import { toJson } from "../io.js";
 import type { CliIo } from "../io.js";
 import { SHOWN_ONCE_WARNING, formatRecord, formatTable } from "../output.js";
-import type { ShownKey } from "../output.js";
+import type { ManagedKey } from "../../keys/key-input.js";
 import { withSession } from "../session.js";
 import { expiryDate, spanMs } from "../time.js";
 import { KEYS_HELP, KEYS_SUBCOMMAND_HELP } from "../help.js";
@@ -77,7 +77,7 @@ async function list(args: string[], io: CliIo): Promise<void> {
   expectPositionals(positionals, []);
   const ownerId = required(values.owner, "owner");
   await withSession(values, io, async ({ keys }) => {
-    const records: ShownKey[] = [];
+    const records: ManagedKey[] = [];
     let cursor: string | null = null;
     // Every page: a listing that silently stops at the first 50 would mislead an operator.
     do {
