@@ -9,24 +9,16 @@ import type { NextFunction, Request, Response } from "express";
 import Koa from "koa";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuthError } from "../../src/errors.js";
 import type { Principal } from "../../src/types.js";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
-import { makeFixture } from "./fixture.js";
-import type { Fixture } from "./fixture.js";
+import { useFixture } from "./fixture.js";
 import { withServer } from "./with-server.js";
 
-let fx: Fixture;
-beforeAll(async () => {
-  fx = await makeFixture();
-});
-afterAll(async () => {
-  await fx.auth.close();
-  await fx.downAuth.close();
-});
+const fx = useFixture();
 
 const teapot = (error: AuthError) => ({
   status: 418,

@@ -5,6 +5,7 @@
  * Each server gets its own fixture, so rows that change keys cannot leak between adapters.
  */
 import { SignJWT } from "jose";
+import { afterAll, beforeAll } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
@@ -187,4 +188,20 @@ export async function makeFixture(): Promise<Fixture> {
     },
   };
   return fixture;
+}
+
+/**
+ * One fixture for the calling test file: built in `beforeAll`, both auths closed in `afterAll`.
+ * The object returned is filled in by `beforeAll`, so read it only inside hooks and tests.
+ */
+export function useFixture(): Fixture {
+  const fx = {} as Fixture;
+  beforeAll(async () => {
+    Object.assign(fx, await makeFixture());
+  });
+  afterAll(async () => {
+    await fx.auth?.close();
+    await fx.downAuth?.close();
+  });
+  return fx;
 }

@@ -8,21 +8,13 @@ import express from "express";
 import Koa from "koa";
 import Router from "@koa/router";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
-import { makeFixture } from "./fixture.js";
-import type { Fixture } from "./fixture.js";
+import { useFixture } from "./fixture.js";
 
-let fx: Fixture;
-beforeAll(async () => {
-  fx = await makeFixture();
-});
-afterAll(async () => {
-  await fx.auth.close();
-  await fx.downAuth.close();
-});
+const fx = useFixture();
 
 async function serve(listener: Parameters<typeof createServer>[1]) {
   const server = createServer(listener);

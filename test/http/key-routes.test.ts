@@ -2,24 +2,16 @@
  * The neutral key-route handler on its own: what the behaviour table cannot reach through a
  * framework (options, an outage in the middle of a route, paths that are not ours).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
 import { createKeyRoutes } from "../../src/http/key-routes.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import type { KeyRouteRequest } from "../../src/http/key-routes.js";
 import type { Principal } from "../../src/types.js";
-import { makeFixture } from "../adapters/fixture.js";
-import type { Fixture } from "../adapters/fixture.js";
+import { useFixture } from "../adapters/fixture.js";
 
-let fx: Fixture;
-beforeAll(async () => {
-  fx = await makeFixture();
-});
-afterAll(async () => {
-  await fx.auth.close();
-  await fx.downAuth.close();
-});
+const fx = useFixture();
 
 const alice: Principal = {
   id: "alice",
