@@ -3,7 +3,7 @@
  * (`<prefix>key:<id>`), one sorted set per owner (`<prefix>owner:<ownerId>`) for listing,
  * and every write that changes a key publishes on `<prefix>changes` from inside its Lua
  * script, so a write and its announcement cannot come apart. `subscribe` listens on a
- * duplicated connection, which ioredis re-subscribes after a reconnect.
+ * duplicated connection that subscribes again on every reconnect.
  *
  * Also exports {@link redisRateLimiter}, so that per-key limits hold across instances.
  */
@@ -75,15 +75,24 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
    */
   function openSubscriber(): Promise<void> {
     if (firstAttempt) return firstAttempt;
-    const connection = client.duplicate();
+    // This "ready" handler is the one re-subscribe mechanism: ioredis' own would only
+    // repeat a SUBSCRIBE that once succeeded, and would send a second one beside ours.
+    const connection = client.duplicate({ autoResubscribe: false });
     subscriber = connection;
+    let pending: Promise<void> | null = null;
+    // The first call is queued until the connection is ready; "ready" then joins it.
     const attempt = () =>
-      connection.subscribe(channel).then(
-        () => {
-          listening = true;
-        },
-        (error: Error) => options.onError?.(error),
-      );
+      (pending ??= connection
+        .subscribe(channel)
+        .then(
+          () => {
+            listening = true;
+          },
+          (error: Error) => options.onError?.(error),
+        )
+        .finally(() => {
+          pending = null;
+        }));
     connection.on("error", (error: Error) => options.onError?.(error));
     connection.on("close", () => {
       listening = false;
