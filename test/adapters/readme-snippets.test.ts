@@ -2,8 +2,6 @@
  * The design's "Usage that must work as written" adapter snippets, line for line, each
  * served over real HTTP.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import Koa from "koa";
 import Router from "@koa/router";
@@ -13,15 +11,9 @@ import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
 import { useFixture } from "./fixture.js";
+import { withServer } from "./with-server.js";
 
 const fx = useFixture();
-
-async function serve(listener: Parameters<typeof createServer>[1]) {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
-}
 
 async function exercise(url: string) {
   const login = await fetch(`${url}/auth/token`, {
@@ -56,13 +48,13 @@ describe("README snippets", () => {
     app.get("/reports", requireScopes("reports:read"), (req, res) => res.json([]));
     app.use("/users/keys", keyRoutes(auth));
     app.use("/auth", tokenRoutes(auth, { verifyUser })); // POST /auth/token, POST /auth/logout
-    const server = await serve(app);
-    await exercise(server.url);
-    const reports = await fetch(`${server.url}/reports`, {
-      headers: { "x-api-key": fx.keys.alice },
+    await withServer(app, async (url) => {
+      await exercise(url);
+      const reports = await fetch(`${url}/reports`, {
+        headers: { "x-api-key": fx.keys.alice },
+      });
+      expect(reports.status).toBe(200);
     });
-    expect(reports.status).toBe(200);
-    server.close();
   });
 
   it("Koa", async () => {
@@ -78,11 +70,7 @@ describe("README snippets", () => {
     });
     app.use(router.routes());
     const handle = app.callback();
-    const server = await serve((req, res) => {
-      void handle(req, res);
-    });
-    await exercise(server.url);
-    server.close();
+    await withServer((req, res) => void handle(req, res), exercise);
   });
 
   it("Hono", async () => {
@@ -95,10 +83,6 @@ describe("README snippets", () => {
     app.get("/me", requireAuth(), (c) => c.json(getCurrentUser(c)));
     const { getRequestListener } = await import("@hono/node-server");
     const listener = getRequestListener(app.fetch);
-    const server = await serve((req, res) => {
-      void listener(req, res);
-    });
-    await exercise(server.url);
-    server.close();
+    await withServer((req, res) => void listener(req, res), exercise);
   });
 });
