@@ -1,9 +1,8 @@
-import type { IncomingMessage } from "node:http";
-import { createServer } from "node:http";
+import type { IncomingMessage, RequestListener } from "node:http";
 import { connect } from "node:net";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isPreflight, nodeRequestView } from "../../src/http/node-request.js";
+import { withServer } from "../adapters/with-server.js";
 
 const fake = (rawHeaders: string[], method = "GET") =>
   ({ rawHeaders, headers: {}, method }) as unknown as IncomingMessage;
@@ -14,24 +13,20 @@ async function viewOfRaw(
   names: string[],
   before?: (req: IncomingMessage) => void,
 ): Promise<Record<string, string | null>> {
-  const server = createServer((req, res) => {
+  let raw = "";
+  const listener: RequestListener = (req, res) => {
     before?.(req);
     const view = nodeRequestView(req, null, () => "http://x/");
     res.end(JSON.stringify(Object.fromEntries(names.map((n) => [n, view.headers.get(n)]))));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  try {
-    const socket = connect(port, "127.0.0.1");
+  };
+  await withServer(listener, async (url) => {
+    const socket = connect(Number(new URL(url).port), "127.0.0.1");
     socket.write(
       ["GET / HTTP/1.1", "Host: x", "Connection: close", ...headerLines, "", ""].join("\r\n"),
     );
-    let raw = "";
     for await (const chunk of socket) raw += String(chunk);
-    return JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as Record<string, string | null>;
-  } finally {
-    server.close();
-  }
+  });
+  return JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as Record<string, string | null>;
 }
 
 describe("nodeRequestView", () => {
