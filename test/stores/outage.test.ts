@@ -95,10 +95,12 @@ describe("store outages through createAuth", () => {
           }
         })();
         await waitUntil(() => codes.length > 3, 10_000, "requests to flow");
-        await admin.query(
+        const terminated = await admin.query(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
           [application],
         );
+        // Without a terminated connection this test would pass without meeting any fault.
+        expect(terminated.rowCount).toBeGreaterThan(0);
         const after = codes.length;
         await waitUntil(() => codes.slice(after).includes("ok"), 10_000, "a good answer again");
         flowing = false;
