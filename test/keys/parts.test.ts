@@ -182,6 +182,8 @@ describe("verify cache", () => {
     roles: [],
   };
   const result = { ok: true as const, principal };
+  /** A good entry for `keyId`: no expiry, no rate limit. */
+  const good = (keyId: string) => ({ keyId, principal, result, expiresAt: null, rateLimit: null });
 
   it("keys entries by a keyed digest, never by the key itself", () => {
     const cache = new VerifyCache();
@@ -193,10 +195,9 @@ describe("verify cache", () => {
 
   it("drops every entry of a key id on invalidate, good and bad", () => {
     const cache = new VerifyCache();
-    const entry = { keyId: "k", principal, result, expiresAt: null, rateLimit: null };
-    cache.setGood("d1", entry, cache.epoch());
+    cache.setGood("d1", good("k"), cache.epoch());
     cache.setBad("d2", { keyId: "k", code: "invalid_api_key" }, cache.epoch());
-    cache.setGood("d3", { ...entry, keyId: "other" }, cache.epoch());
+    cache.setGood("d3", good("other"), cache.epoch());
     cache.invalidate("k");
     expect(cache.getGood("d1")).toBeUndefined();
     expect(cache.getBad("d2")).toBeUndefined();
@@ -207,19 +208,15 @@ describe("verify cache", () => {
     const cache = new VerifyCache();
     const began = cache.epoch();
     cache.invalidate("k");
-    cache.setGood("d", { keyId: "k", principal, result, expiresAt: null, rateLimit: null }, began);
+    cache.setGood("d", good("k"), began);
     expect(cache.getGood("d")).toBeUndefined();
-    cache.setGood(
-      "d",
-      { keyId: "k", principal, result, expiresAt: null, rateLimit: null },
-      cache.epoch(),
-    );
+    cache.setGood("d", good("k"), cache.epoch());
     expect(cache.getGood("d")).toBeDefined();
   });
 
   it("keeps a re-set entry indexed, so a later invalidate still drops it", () => {
     const cache = new VerifyCache();
-    const entry = { keyId: "k", principal, result, expiresAt: null, rateLimit: null };
+    const entry = good("k");
     cache.setGood("d", entry, cache.epoch());
     cache.setGood("d", entry, cache.epoch());
     cache.invalidate("k");
@@ -229,11 +226,7 @@ describe("verify cache", () => {
   it("stays bounded", () => {
     const cache = new VerifyCache({ max: 10, negativeMax: 10 });
     for (let i = 0; i < 1000; i++) {
-      cache.setGood(
-        `g${i}`,
-        { keyId: `k${i}`, principal, result, expiresAt: null, rateLimit: null },
-        0,
-      );
+      cache.setGood(`g${i}`, good(`k${i}`), 0);
       cache.setBad(`b${i}`, { keyId: `k${i}`, code: "invalid_api_key" }, 0);
     }
     expect(cache.size).toBe(20);
