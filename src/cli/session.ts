@@ -5,6 +5,7 @@
  */
 import { createAuth } from "../create-auth.js";
 import { hmacSha256Hasher } from "../crypto/hmac-hasher.js";
+import { assertValidPrefix } from "../keys/key-format.js";
 import type { KeyManager } from "../keys/key-manager-api.js";
 import type { SecretHasher } from "../types.js";
 import type { CliIo } from "./io.js";
@@ -20,11 +21,7 @@ export interface StoreFlags {
 
 export interface Session {
   keys: KeyManager;
-  /** The store URL in use, password masked. */
-  label: string;
 }
-
-const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
 
 /**
  * The hasher new keys are hashed with: argon2id (the library's default), or HMAC-SHA256
@@ -53,8 +50,11 @@ export function resolveStore(
   const url = flags.store ?? io.env.GATEHOUSE_STORE ?? DEFAULT_STORE;
   parseStoreUrl(url);
   const prefix = flags.prefix ?? io.env.GATEHOUSE_KEY_PREFIX ?? "gh";
-  if (!PREFIX.test(prefix))
+  try {
+    assertValidPrefix(prefix);
+  } catch {
     throw usageError(`--prefix '${prefix}' must be 1-16 of [a-z0-9], starting with a letter`);
+  }
   return { url, prefix, hasher: resolveHasher(io) };
 }
 
@@ -70,11 +70,12 @@ export async function withSession<T>(
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
   const { url, prefix, hasher } = resolveStore(flags, io);
-  const label = describeStore(url);
   const timeout = timeoutFrom(io);
-  const store = guardStore(await openStore(parseStoreUrl(url)), label, timeout);
+  const store = guardStore(await openStore(parseStoreUrl(url)), describeStore(url), timeout);
+  // Whatever owns the store closes it, once: the store until the key manager exists, then
+  // the manager, whose close() flushes last-used writes and closes the store itself.
+  let owner: { close?: () => Promise<void> } = store;
   try {
-    await probeStore(store);
     const auth = createAuth({
       apiKeys: {
         store,
@@ -83,15 +84,10 @@ export async function withSession<T>(
         ...(hasher === undefined ? {} : { hasher }),
       },
     });
-    try {
-      return await work({ keys: auth.keys, label });
-    } finally {
-      await Promise.race([
-        auth.close().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, timeout).unref()),
-      ]);
-    }
+    owner = auth;
+    await probeStore(store);
+    return await work({ keys: auth.keys });
   } finally {
-    await closeQuietly(store, timeout);
+    await closeQuietly(owner, timeout);
   }
 }

@@ -53,10 +53,13 @@ export async function probeStore(store: KeyStore): Promise<void> {
 }
 
 /** Closes without letting a hung driver keep the process alive. */
-export async function closeQuietly(store: KeyStore, timeout: Milliseconds): Promise<void> {
-  if (store.close === undefined) return;
+export async function closeQuietly(
+  owner: { close?: () => Promise<void> },
+  timeout: Milliseconds,
+): Promise<void> {
+  if (owner.close === undefined) return;
   try {
-    await withTimeout(store.close(), timeout, "close");
+    await withTimeout(owner.close(), timeout, "close");
   } catch {
     /* the command's outcome is already decided; a failed close changes nothing for the user */
   }
