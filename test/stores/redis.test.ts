@@ -114,10 +114,7 @@ describe.skipIf(!up)("redisKeyStore", () => {
     try {
       const heard: KeyStoreChange[] = [];
       // Resolves after the first attempt, even though nothing answers yet.
-      await withTimeout(
-        store.subscribe((change) => heard.push(change)),
-        8000,
-      );
+      await withTimeout(Promise.resolve(store.subscribe((change) => heard.push(change))), 8000);
       expect(store.listening).toBe(false);
       server = await startRedis(port);
       await waitUntil(() => store.listening, 10_000, "the subscription once Redis is up");
