@@ -7,28 +7,17 @@
  * cross-instance invalidation, and leaving it out spares a LISTEN / SUBSCRIBE connection.
  * Writes still announce themselves to running servers.
  */
+import { withTimeout } from "../keys/with-timeout.js";
 import type { KeyStore, Milliseconds } from "../types.js";
-import { CliError, oneLine, storeUnavailable } from "./errors.js";
+import { oneLine, storeUnavailable } from "./errors.js";
 
 export const DEFAULT_STORE_TIMEOUT: Milliseconds = 5000;
-
-function withTimeout<T>(work: Promise<T>, ms: Milliseconds, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(storeUnavailable(`store unavailable: ${what} did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function guardStore(store: KeyStore, label: string, timeout: Milliseconds): KeyStore {
   async function guard<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(work(), timeout, label);
+      return await withTimeout(work(), timeout);
     } catch (error) {
-      if (error instanceof CliError) throw error;
       throw storeUnavailable(`store unavailable (${label}): ${oneLine(error)}`, error);
     }
   }
@@ -59,7 +48,7 @@ export async function closeQuietly(
 ): Promise<void> {
   if (owner.close === undefined) return;
   try {
-    await withTimeout(owner.close(), timeout, "close");
+    await withTimeout(owner.close(), timeout);
   } catch {
     /* the command's outcome is already decided; a failed close changes nothing for the user */
   }

@@ -8,7 +8,8 @@
  * `schema`, `table` and `prefix` are ours, so they are taken off the URL before the driver
  * sees it.
  */
-import { usageError } from "./errors.js";
+import { checkName } from "../stores/sql-identifier.js";
+import { oneLine, usageError } from "./errors.js";
 
 export const DEFAULT_STORE = "sqlite:./gatehouse.db";
 
@@ -17,14 +18,17 @@ export type StoreSpec =
   | { kind: "postgres"; connectionString: string; schema?: string; table?: string }
   | { kind: "redis"; url: string; prefix?: string };
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A schema or table name: a plain SQL identifier, since it ends up in statements. */
+/**
+ * A schema or table name, held to the stores' own rule (src/stores/sql-identifier.ts) here,
+ * so a name they would refuse is a usage error before anything is opened.
+ */
 function identifier(value: string | null, what: string): string | undefined {
   if (value === null) return undefined;
-  if (!IDENTIFIER.test(value))
-    throw usageError(`--store: ${what} '${value}' is not a plain SQL identifier`);
-  return value;
+  try {
+    return checkName(value, what);
+  } catch (error) {
+    throw usageError(`--store: ${oneLine(error).replace(/^gatehouse:\s*/, "")}`);
+  }
 }
 
 export function parseStoreUrl(raw: string): StoreSpec {

@@ -38,6 +38,8 @@ describe("parseStoreUrl", () => {
     "not a url",
     "postgres://db/app?schema=a;drop",
     "postgres://db/app?table=x%20y",
+    // Longer than the stores accept: refused here, before a store is opened.
+    `postgres://db/app?table=${"t".repeat(49)}`,
   ])("refuses %s as a usage error", (url) => {
     expect(() => parseStoreUrl(url)).toThrow(CliError);
   });
