@@ -5,10 +5,8 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { SHELL_END, SHELL_START } from "../../examples/demo/instructions.js";
 import { ROOT } from "./ensure-build.js";
-
-export const SHELL_START = "----- paste into bash or zsh -----";
-export const SHELL_END = "----- end -----";
 
 export interface RunningDemo {
   child: ChildProcess;
