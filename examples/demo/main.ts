@@ -48,6 +48,8 @@ export async function main(argv: string[], paths: { root: string; pageBuildDir: 
       // try things; a real server keeps the default minute to spare its store.
       touchInterval: 5_000,
     },
+    // Plain http on 127.0.0.1: a Secure cookie would never be sent back. tokenRoutes sets
+    // the cookie with these attributes too.
     cookie: { name: "access_token", secure: false },
   });
 

@@ -48,8 +48,6 @@ export function createDemoApp({ auth, users, pageDir, pageBuildDir }: DemoAppOpt
       verifyUser: (username, password) => users.verifyUser(username, password),
       // `cookie=1` in the login form asks for the HttpOnly cookie; API clients get JSON.
       cookie: "on-request",
-      // Plain http on 127.0.0.1: a Secure cookie would never be sent back.
-      cookieOptions: { secure: false },
     }),
   );
 
