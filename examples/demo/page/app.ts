@@ -39,12 +39,18 @@ function showCreated(created: Created, note: string): void {
   notice(note);
 }
 
-interface RowActions {
-  rename: (name: string) => Promise<void>;
-  setEnabled: (enabled: boolean) => Promise<void>;
-  rotate?: () => Promise<void>;
-  remove: () => Promise<void>;
+/** The calls behind one table's row buttons: your own keys, or (admin) another user's. */
+interface KeyCalls {
+  update: (id: string, patch: { name?: string; enabled?: boolean }) => Promise<unknown>;
+  remove: (id: string) => Promise<unknown>;
+  /** Only for your own keys: rotation is not one of the admin routes. */
+  rotate?: (id: string) => Promise<Created>;
+  /** Redraws the table after a change. */
+  reload: () => Promise<void>;
 }
+
+/** The columns of both key tables, in the order {@link keyRow} fills them. */
+const COLUMNS = ["Name", "Key", "Scopes", "Created", "Last used", "Expires", "Status", ""];
 
 /** A text field of a submitted form ("" when absent). */
 function field(form: FormData, name: string): string {
@@ -52,10 +58,16 @@ function field(form: FormData, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
-function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
+function keyRow(key: KeyView, calls: KeyCalls): HTMLTableRowElement {
   const status = statusOf(key);
   const nameCell = el("td", { text: key.name, testId: "key-name" });
   const actionsCell = el("td", { className: "actions" });
+  /** Runs a change, then redraws the table. */
+  const change = (work: () => Promise<unknown>) =>
+    act(async () => {
+      await work();
+      await calls.reload();
+    });
 
   const rename = button(
     "Rename",
@@ -63,7 +75,11 @@ function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
       const input = el("input");
       input.value = key.name;
       input.dataset.testid = "rename-input";
-      const save = button("Save", () => act(() => actions.rename(input.value)), "rename-save");
+      const save = button(
+        "Save",
+        () => change(() => calls.update(key.id, { name: input.value })),
+        "rename-save",
+      );
       nameCell.replaceChildren(input, save);
       input.focus();
     },
@@ -71,20 +87,39 @@ function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
   );
   const toggle = button(
     key.enabled ? "Disable" : "Enable",
-    () => act(() => actions.setEnabled(!key.enabled)),
+    () =>
+      change(async () => {
+        await calls.update(key.id, { enabled: !key.enabled });
+        notice(`Key "${key.name}" ${key.enabled ? "disabled" : "enabled"}.`);
+      }),
     key.enabled ? "disable" : "enable",
   );
   const remove = button(
     "Delete",
     () => {
       if (window.confirm(`Delete the key "${key.name}"? It stops working at once.`)) {
-        act(actions.remove);
+        change(async () => {
+          await calls.remove(key.id);
+          notice(`Key "${key.name}" deleted.`);
+        });
       }
     },
     "delete",
   );
   actionsCell.append(rename, toggle);
-  if (actions.rotate) actionsCell.append(button("Rotate", () => act(actions.rotate!), "rotate"));
+  const { rotate } = calls;
+  if (rotate) {
+    const rotateButton = button(
+      "Rotate",
+      () =>
+        change(async () => {
+          const created = await rotate(key.id);
+          showCreated(created, `Key "${key.name}" rotated: the old key no longer works.`);
+        }),
+      "rotate",
+    );
+    actionsCell.append(rotateButton);
+  }
   actionsCell.append(remove);
 
   const row = el(
@@ -106,33 +141,16 @@ function keyRow(key: KeyView, actions: RowActions): HTMLTableRowElement {
   return row;
 }
 
+const ownKeys: KeyCalls = {
+  update: (id, patch) => api.update(id, patch),
+  remove: (id) => api.remove(id),
+  rotate: (id) => api.rotate(id),
+  reload: () => refresh(),
+};
+
 async function refresh(): Promise<void> {
   const { items } = await api.list();
-  byId("keys").replaceChildren(
-    ...items.map((key) =>
-      keyRow(key, {
-        rename: async (name) => {
-          await api.update(key.id, { name });
-          await refresh();
-        },
-        setEnabled: async (enabled) => {
-          await api.update(key.id, { enabled });
-          notice(`Key "${key.name}" ${enabled ? "enabled" : "disabled"}.`);
-          await refresh();
-        },
-        rotate: async () => {
-          const created = await api.rotate(key.id);
-          showCreated(created, `Key "${key.name}" rotated: the old key no longer works.`);
-          await refresh();
-        },
-        remove: async () => {
-          await api.remove(key.id);
-          notice(`Key "${key.name}" deleted.`);
-          await refresh();
-        },
-      }),
-    ),
-  );
+  byId("keys").replaceChildren(...items.map((key) => keyRow(key, ownKeys)));
   if (items.length === 0) {
     byId("keys").append(el("tr", {}, el("td", { text: "No keys yet." })));
   }
@@ -142,24 +160,12 @@ async function refreshAdmin(): Promise<void> {
   const userId = byId<HTMLSelectElement>("admin-user").value;
   if (userId === "") return;
   const { items } = await api.listOf(userId);
-  byId("admin-keys").replaceChildren(
-    ...items.map((key) =>
-      keyRow(key, {
-        rename: async (name) => {
-          await api.updateOf(userId, key.id, { name });
-          await refreshAdmin();
-        },
-        setEnabled: async (enabled) => {
-          await api.updateOf(userId, key.id, { enabled });
-          await refreshAdmin();
-        },
-        remove: async () => {
-          await api.removeOf(userId, key.id);
-          await refreshAdmin();
-        },
-      }),
-    ),
-  );
+  const calls: KeyCalls = {
+    update: (id, patch) => api.updateOf(userId, id, patch),
+    remove: (id) => api.removeOf(userId, id),
+    reload: () => refreshAdmin(),
+  };
+  byId("admin-keys").replaceChildren(...items.map((key) => keyRow(key, calls)));
 }
 
 function renderScopeChoices(scopes: string[]): void {
@@ -203,6 +209,9 @@ function showLogin(message = ""): void {
 }
 
 function wire(): void {
+  for (const head of document.querySelectorAll("thead.key-columns")) {
+    head.replaceChildren(el("tr", {}, ...COLUMNS.map((text) => el("th", { text }))));
+  }
   byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
