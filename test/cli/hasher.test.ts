@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuth } from "../../src/create-auth.js";
 import { hmacSha256Hasher } from "../../src/crypto/hmac-hasher.js";
 import { sqliteKeyStore } from "../../src/stores/sqlite.js";
 import type { SecretHasher } from "../../src/types.js";
 import { ensureBuild } from "../e2e/ensure-build.js";
-import { gatehouse, isOneLine } from "./run-cli.js";
+import { authenticates, gatehouse, isOneLine } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-cli-hmac-"));
 const path = join(dir, "keys.db");
@@ -20,17 +19,8 @@ const pepper = "a pepper of at least thirty-two bytes, for tests";
 beforeAll(ensureBuild, 240_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function verifies(key: string, hasher?: SecretHasher): Promise<boolean> {
-  const store = sqliteKeyStore({ path });
-  const auth = createAuth({ apiKeys: { store, ...(hasher ? { hasher } : {}) } });
-  try {
-    const result = await auth.authenticate(
-      new Request("http://x/", { headers: { "x-api-key": key } }),
-    );
-    return result.ok;
-  } finally {
-    await auth.close();
-  }
+function verifies(key: string, hasher?: SecretHasher): Promise<boolean> {
+  return authenticates(sqliteKeyStore({ path }), key, hasher);
 }
 
 describe("gatehouse keys with GATEHOUSE_HMAC_PEPPER", () => {

@@ -1,5 +1,7 @@
 /** Runs the built `gatehouse` executable as a child process, as a user's shell would. */
 import { spawn } from "node:child_process";
+import { createAuth } from "../../src/create-auth.js";
+import type { KeyStore, SecretHasher } from "../../src/types.js";
 import { CLI } from "../e2e/ensure-build.js";
 
 export interface CliResult {
@@ -31,4 +33,19 @@ export function gatehouse(
 export function isOneLine(stderr: string): boolean {
   const lines = stderr.trimEnd().split("\n");
   return lines.length === 1 && lines[0]!.startsWith("gatehouse: ") && !/\n\s+at /.test(stderr);
+}
+
+/** Whether the library, reading `store` (which it closes), accepts `key` as an API key. */
+export async function authenticates(
+  store: KeyStore,
+  key: string,
+  hasher?: SecretHasher,
+): Promise<boolean> {
+  const auth = createAuth({ apiKeys: { store, ...(hasher ? { hasher } : {}) } });
+  try {
+    const request = new Request("http://x/", { headers: { "x-api-key": key } });
+    return (await auth.authenticate(request)).ok;
+  } finally {
+    await auth.close();
+  }
 }

@@ -4,29 +4,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuth } from "../../src/create-auth.js";
 import { postgresKeyStore } from "../../src/stores/postgres.js";
 import { sqliteKeyStore } from "../../src/stores/sqlite.js";
-import type { KeyStore } from "../../src/types.js";
 import { ensureBuild } from "../e2e/ensure-build.js";
 import { PG_URL, postgresUp } from "../stores/servers.js";
-import { gatehouse } from "./run-cli.js";
+import { authenticates, gatehouse } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-cli-table-"));
 const schema = `gh_cli_table_${randomBytes(4).toString("hex")}`;
 
 beforeAll(ensureBuild, 240_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function verifiedBy(store: KeyStore, key: string): Promise<boolean> {
-  const auth = createAuth({ apiKeys: { store } });
-  try {
-    const request = new Request("http://x/", { headers: { "x-api-key": key } });
-    return (await auth.authenticate(request)).ok;
-  } finally {
-    await auth.close();
-  }
-}
 
 async function issue(store: string): Promise<string> {
   const result = await gatehouse(["keys", "create", "--owner", "o", "--name", "t"], {
@@ -40,8 +28,8 @@ describe("a custom table", () => {
   it("sqlite:<path>?table=", async () => {
     const path = join(dir, "app.db");
     const key = await issue(`sqlite:${path}?table=app_keys`);
-    expect(await verifiedBy(sqliteKeyStore({ path, table: "app_keys" }), key)).toBe(true);
-    expect(await verifiedBy(sqliteKeyStore({ path }), key)).toBe(false);
+    expect(await authenticates(sqliteKeyStore({ path, table: "app_keys" }), key)).toBe(true);
+    expect(await authenticates(sqliteKeyStore({ path }), key)).toBe(false);
   });
 
   it("postgres://…?schema=&table=", async (t) => {
@@ -52,7 +40,7 @@ describe("a custom table", () => {
     try {
       const key = await issue(url.toString());
       const store = postgresKeyStore({ connectionString: PG_URL, schema, table: "app_keys" });
-      expect(await verifiedBy(store, key)).toBe(true);
+      expect(await authenticates(store, key)).toBe(true);
     } finally {
       const { default: pg } = await import("pg");
       const client = new pg.Client({ connectionString: PG_URL });
