@@ -11,7 +11,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
+import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -113,13 +113,12 @@ export function authenticate<TUser extends Principal>(
     const view = viewOf(req);
     if (isPreflight(view.method, view.headers)) return next();
     // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
-    const now = identifier.now(view);
-    if (now !== undefined) return settle(req, res, next, now);
+    const outcome = identifier(view);
+    if (!isThenable(outcome)) return settle(req, res, next, outcome);
     // Express 4 ignores promises: every failure, a throwing onError included, must reach
     // next() or it would become an unhandled rejection.
-    identifier
-      .later(view)
-      .then((outcome) => settle(req, res, next, outcome))
+    Promise.resolve(outcome)
+      .then((ready) => settle(req, res, next, ready))
       .catch(next);
   };
 }

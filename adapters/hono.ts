@@ -15,7 +15,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
+import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
@@ -111,9 +111,9 @@ export function authenticate<TUser extends Principal>(
   return function authenticate(c, next) {
     const view = viewOf(c);
     if (isPreflight(view.method, view.headers)) return next();
-    const now = identifier.now(view);
-    if (now !== undefined) return settle(c, next, now);
-    return identifier.later(view).then((outcome) => settle(c, next, outcome));
+    const outcome = identifier(view);
+    if (!isThenable(outcome)) return settle(c, next, outcome);
+    return Promise.resolve(outcome).then((ready) => settle(c, next, ready));
   };
 }
 

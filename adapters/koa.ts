@@ -11,7 +11,7 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, type Identified } from "../src/http/identify.js";
+import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -97,9 +97,9 @@ export function authenticate<TUser extends Principal>(
   return function authenticate(ctx, next) {
     const view = viewOf(ctx);
     if (isPreflight(view.method, view.headers)) return next() as Promise<void>;
-    const now = identifier.now(view);
-    if (now !== undefined) return settle(ctx, next, now);
-    return identifier.later(view).then((outcome) => settle(ctx, next, outcome));
+    const outcome = identifier(view);
+    if (!isThenable(outcome)) return settle(ctx, next, outcome);
+    return Promise.resolve(outcome).then((ready) => settle(ctx, next, ready));
   };
 }
 

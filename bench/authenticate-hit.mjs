@@ -1,5 +1,6 @@
 // The core's cost on a warm cache: `auth.authenticate` in-process, no HTTP, no framework.
-// `node bench/authenticate-hit.mjs [jwt|key]` after `npm run build`.
+// `node bench/authenticate-hit.mjs [jwt|key|limited-key]` after `npm run build`; a
+// limited key has a rate limit (never reached here), so every request asks the limiter.
 import { createAuth, memoryKeyStore } from "../dist/index.js";
 
 const mode = process.argv[2] ?? "jwt";
@@ -14,8 +15,12 @@ const auth = createAuth({
   apiKeys: { store: memoryKeyStore(), header: "x-api-key" },
 });
 const token = await auth.tokens.issue({ sub: "alice", scopes: ["reports:read"], roles: [] });
-const { key } = await auth.keys.create({ ownerId: "alice", name: "bench" });
-const headers = mode === "key" ? { "x-api-key": key } : { authorization: `Bearer ${token}` };
+const { key } = await auth.keys.create({
+  ownerId: "alice",
+  name: "bench",
+  ...(mode === "limited-key" ? { rateLimit: { limit: 1e9, window: 60_000 } } : {}),
+});
+const headers = mode === "jwt" ? { authorization: `Bearer ${token}` } : { "x-api-key": key };
 const view = {
   method: "GET",
   url: "http://api.example.test/hello",

@@ -15,7 +15,7 @@ import {
 } from "./extract/pick-credential.js";
 import { toRequestView } from "./extract/request-view.js";
 import { toSeconds } from "./jwt/durations.js";
-import { createJwtVerifier, type JwtVerifier } from "./jwt/jwt-verifier.js";
+import { createJwtVerifier, type JwtOutcome, type JwtVerifier } from "./jwt/jwt-verifier.js";
 import type { CachedToken } from "./jwt/token-cache.js";
 import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js";
 import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
@@ -146,16 +146,21 @@ export function createAuthWith<TUser extends Principal = Principal>(
     return { ok: false, error };
   }
 
-  async function verifyToken(token: string, via: "jwt" | "cookie"): Promise<AuthResult<TUser>> {
+  /** Synchronous for a cached token (see {@link JwtVerifier.verify}). */
+  function verifyToken(
+    token: string,
+    via: "jwt" | "cookie",
+  ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
     if (jwt === null) {
       return failed(
         via,
         new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
       );
     }
-    const outcome = await jwt.verify(token);
-    if (!outcome.ok) return failed(via, outcome.error);
-    return admitToken(outcome.claims, outcome.entry, via);
+    const settle = (outcome: JwtOutcome): AuthResult<TUser> =>
+      outcome.ok ? admitToken(outcome.claims, outcome.entry, via) : failed(via, outcome.error);
+    const outcome = jwt.verify(token);
+    return outcome instanceof Promise ? outcome.then(settle) : settle(outcome);
   }
 
   /**
@@ -185,7 +190,8 @@ export function createAuthWith<TUser extends Principal = Principal>(
     return result;
   }
 
-  async function verifyKey(raw: string): Promise<AuthResult<TUser>> {
+  /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */
+  function verifyKey(raw: string): AuthResult<TUser> | Promise<AuthResult<TUser>> {
     if (apiKeys === null) {
       return {
         ok: false,
@@ -193,7 +199,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       };
     }
     // The key module reports its own events (it was given `emit`).
-    return (await apiKeys.verify(raw)) as AuthResult<TUser>;
+    return apiKeys.check(raw) as AuthResult<TUser> | Promise<AuthResult<TUser>>;
   }
 
   /** No credential, or one too malformed to verify. */
@@ -208,32 +214,15 @@ export function createAuthWith<TUser extends Principal = Principal>(
   }
 
   /**
-   * What the caches and the request alone can decide, without waiting: no credential, a
-   * malformed one, a token or key verified before, a CSRF refusal. `undefined` means that
-   * {@link decide} must run. Throws only what a user's `toPrincipal` throws.
+   * The decision, made once per request: synchronous whenever the request and the caches
+   * settle it (no credential, a malformed one, a CSRF refusal, a token or key verified
+   * before), a promise when a signature, the store or the hasher must be asked. Throws only
+   * what a user's `toPrincipal` throws.
    */
-  function decideNow(view: RequestView, picked: PickedCredential): AuthResult<TUser> | undefined {
-    switch (picked.kind) {
-      case "none":
-      case "invalid":
-        return unusable(picked);
-      case "apiKey":
-        return apiKeys?.cached(picked.raw) as AuthResult<TUser> | undefined;
-      case "jwt": {
-        const entry = jwt?.cached(picked.token);
-        if (entry === undefined) return undefined;
-        if (picked.slot === "cookie") {
-          const refused = checkCsrf(view, csrf);
-          if (refused !== null) return failed("cookie", refused);
-          return admitToken(entry.claims, entry, "cookie");
-        }
-        return admitToken(entry.claims, entry, "jwt");
-      }
-    }
-  }
-
-  /** The full decision, for what {@link decideNow} could not settle. */
-  async function decide(view: RequestView, picked: PickedCredential): Promise<AuthResult<TUser>> {
+  function decide(
+    view: RequestView,
+    picked: PickedCredential,
+  ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
     switch (picked.kind) {
       case "none":
       case "invalid":
@@ -260,7 +249,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
 
   async function guarded(
     source: CredentialSource | "none",
-    run: () => Promise<AuthResult<TUser>>,
+    run: () => AuthResult<TUser> | Promise<AuthResult<TUser>>,
   ): Promise<AuthResult<TUser>> {
     try {
       return await run();
@@ -269,12 +258,20 @@ export function createAuthWith<TUser extends Principal = Principal>(
     }
   }
 
-  const authenticateCached: CachedAuthenticate<TUser> = (view) => {
+  /** `authenticate` without the promise when the answer is ready. Never throws or rejects. */
+  const authenticateNow: CachedAuthenticate<TUser> = (request) => {
+    let source: CredentialSource | "none" = "none";
     try {
-      return decideNow(view, pickCredential(view, extractConfig));
-    } catch {
-      // `authenticate` meets the same failure again and reports it as it should.
-      return undefined;
+      const view = toRequestView(request);
+      if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
+      const picked = pickCredential(view, extractConfig);
+      if (picked.kind !== "none") source = SOURCE_OF_SLOT[picked.slot];
+      const result = decide(view, picked);
+      if (!(result instanceof Promise)) return result;
+      const reported = source;
+      return result.catch((cause: unknown) => unexpected(reported, cause));
+    } catch (cause) {
+      return unexpected(source, cause);
     }
   };
 
@@ -292,22 +289,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
     config,
     tokens,
     keys: apiKeys?.manager ?? unconfiguredKeys(),
-    authenticate(request) {
-      // Not async: on a cache hit the answer is ready, and one resolved promise is all the
-      // caller waits for.
-      let source: CredentialSource | "none" = "none";
-      try {
-        const view = toRequestView(request);
-        if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
-        const picked = pickCredential(view, extractConfig);
-        if (picked.kind !== "none") source = SOURCE_OF_SLOT[picked.slot];
-        const now = decideNow(view, picked);
-        if (now !== undefined) return Promise.resolve(now);
-        return guarded(source, () => decide(view, picked));
-      } catch (cause) {
-        return Promise.resolve(unexpected(source, cause));
-      }
-    },
+    authenticate: (request) => Promise.resolve(authenticateNow(request)),
     verifyApiKey: (raw) => guarded("apiKey", () => verifyKey(raw)),
     close() {
       closed ??= (async () => {
@@ -318,6 +300,6 @@ export function createAuthWith<TUser extends Principal = Principal>(
     },
   };
   // Non-enumerable: the adapters find it; spreading or logging the auth does not.
-  Object.defineProperty(auth, CACHED_AUTHENTICATE, { value: authenticateCached });
+  Object.defineProperty(auth, CACHED_AUTHENTICATE, { value: authenticateNow });
   return auth;
 }

@@ -1,6 +1,7 @@
 /**
- * The synchronous half of `auth.authenticate`, for the adapters: on a warm cache the whole
- * decision is made without a promise, so a middleware can call `next()` in the same tick.
+ * `auth.authenticate` without the promise when the answer is ready, for the adapters: on a
+ * warm cache the whole decision is made synchronously, so a middleware can call `next()` in
+ * the same tick, and a miss is decided once, not tried twice.
  * Hidden behind a registered symbol rather than typed on `Auth`: it is not public API, and
  * `Symbol.for` keeps it working when the ESM and CommonJS builds are both loaded.
  */
@@ -8,10 +9,10 @@ import type { AuthResult, Principal, RequestView } from "./types.js";
 
 export const CACHED_AUTHENTICATE: unique symbol = Symbol.for("gatehouse.cachedAuthenticate");
 
-/** The answer when the caches decide it, or `undefined` when `authenticate` must run. Never throws. */
+/** The answer itself when the request and the caches decide it, else a promise of it. Never throws or rejects. */
 export type CachedAuthenticate<TUser extends Principal = Principal> = (
   view: RequestView,
-) => AuthResult<TUser> | undefined;
+) => AuthResult<TUser> | Promise<AuthResult<TUser>>;
 
 /** The auth's cache-only path, if it has one (an `Auth` from `createAuth` does). */
 export function cachedAuthenticateOf<TUser extends Principal>(

@@ -33,30 +33,28 @@ export async function identify<TUser extends Principal>(
   return outcomeOf(await auth.authenticate(view), optional);
 }
 
-/** {@link identify} split in two, for a middleware that runs on every request. */
-export interface Identifier<TUser extends Principal> {
-  /**
-   * The outcome when the core's caches decide it, synchronously: the middleware can call
-   * `next()` without waiting a tick. `undefined` means {@link Identifier.later} must run.
-   */
-  now(view: RequestView): Identified<TUser> | undefined;
-  /** The full verification. */
-  later(view: RequestView): Promise<Identified<TUser>>;
+/** Whether an answer is still to come: a promise, or a wrapper's other thenable. */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
+
+/** {@link identify} for a middleware: the outcome itself when it is ready, else a promise. */
+export type Identifier<TUser extends Principal> = (
+  view: RequestView,
+) => Identified<TUser> | Promise<Identified<TUser>>;
 
 export function createIdentifier<TUser extends Principal>(
   auth: AdapterAuth<TUser>,
   optional: boolean,
 ): Identifier<TUser> {
-  // An auth made some other way than createAuth (a wrapper, a test double) has no cache-only
-  // path and always takes the full one.
-  const cached = cachedAuthenticateOf<TUser>(auth);
-  return {
-    now(view) {
-      const result = cached?.(view);
-      return result === undefined ? undefined : outcomeOf(result, optional);
-    },
-    later: (view) => identify(auth, view, optional),
+  // An auth made some other way than createAuth (a wrapper, a test double) has no
+  // promise-free path and always answers with a promise.
+  const run = cachedAuthenticateOf<TUser>(auth) ?? ((view) => auth.authenticate(view));
+  const toOutcome = (result: AuthResult<TUser>) => outcomeOf(result, optional);
+  return (view) => {
+    const result = run(view);
+    // A wrapper's authenticate may hand back any thenable, not only a native promise.
+    return isThenable(result) ? Promise.resolve(result).then(toOutcome) : toOutcome(result);
   };
 }
 

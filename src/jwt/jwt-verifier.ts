@@ -25,13 +25,12 @@ export type JwtOutcome =
   | { ok: false; error: AuthError };
 
 export interface JwtVerifier {
-  verify(token: string): Promise<JwtOutcome>;
   /**
-   * The cache entry of a token verified before, synchronously, or `undefined` when the
-   * token must go through {@link verify}: not cached, or an `isRevoked` hook is set (it is
-   * asked on every request, so no answer can be given without waiting for it).
+   * Synchronous for a token verified before (a cache hit) when no `isRevoked` hook is set,
+   * a promise otherwise: the hook is asked on every request, and a new token needs its
+   * signature checked. Never throws or rejects.
    */
-  cached(token: string): CachedToken | undefined;
+  verify(token: string): JwtOutcome | Promise<JwtOutcome>;
   /** Drops every cached verification (e.g. after a key rotation or revocation sweep). */
   clearCache(): void;
   readonly settings: ResolvedJwt;
@@ -153,39 +152,38 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
   return {
     settings,
     clearCache: () => cache.clear(),
-    cached(token) {
-      if (settings.isRevoked !== undefined || token.length > settings.maxTokenLength) {
-        return undefined;
-      }
-      return cache.get(token);
-    },
-    async verify(token) {
-      // Only strings that passed every check below are ever cached, so an exact hit may skip
-      // the shape check; the length bound comes first so hashing stays cheap.
+    verify(token) {
+      // Only strings that passed every check of verifyNew are ever cached, so an exact hit
+      // may skip the shape check; the length bound comes first so hashing stays cheap.
       if (typeof token === "string" && token.length <= settings.maxTokenLength) {
         const hit = cache.get(token);
         if (hit !== undefined) {
-          const refused = await revoked(hit.claims);
-          return refused ?? { ok: true, claims: hit.claims, cached: true, entry: hit };
+          const outcome: JwtOutcome = { ok: true, claims: hit.claims, cached: true, entry: hit };
+          if (settings.isRevoked === undefined) return outcome;
+          return revoked(hit.claims).then((refused) => refused ?? outcome);
         }
       }
-      const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
-      if (!shape.ok) return fail(shape.detail);
-
-      let outcome: JwtOutcome;
-      try {
-        outcome = await checkSignatureAndClaims(token, String(shape.header.alg), shape.header.kid);
-      } catch (error) {
-        return { ok: false, error: fromJoseError(error) };
-      }
-      if (!outcome.ok) return outcome;
-      const problem = checkTimeClaims(outcome.claims, settings, Math.floor(now() / 1000));
-      if (problem !== null) return fail(problem);
-      const claims = Object.freeze({ ...outcome.claims });
-      const refused = await revoked(claims);
-      if (refused !== null) return refused;
-      const entry = cache.set(token, claims, settings.maxTokenAge);
-      return { ok: true, claims, cached: false, entry };
+      return verifyNew(token);
     },
   };
+
+  async function verifyNew(token: string): Promise<JwtOutcome> {
+    const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
+    if (!shape.ok) return fail(shape.detail);
+
+    let outcome: JwtOutcome;
+    try {
+      outcome = await checkSignatureAndClaims(token, String(shape.header.alg), shape.header.kid);
+    } catch (error) {
+      return { ok: false, error: fromJoseError(error) };
+    }
+    if (!outcome.ok) return outcome;
+    const problem = checkTimeClaims(outcome.claims, settings, Math.floor(now() / 1000));
+    if (problem !== null) return fail(problem);
+    const claims = Object.freeze({ ...outcome.claims });
+    const refused = await revoked(claims);
+    if (refused !== null) return refused;
+    const entry = cache.set(token, claims, settings.maxTokenAge);
+    return { ok: true, claims, cached: false, entry };
+  }
 }

@@ -149,10 +149,11 @@ export interface ApiKeys {
   /** Never throws: resolves to a principal or an AuthError result. */
   verify(raw: string): Promise<AuthResult>;
   /**
-   * Never throws: the answer for a key the cache already decided, synchronously, or
-   * `undefined` when only {@link verify} can tell.
+   * {@link verify} without the promise when the cache decides: the answer itself for a known
+   * key or a known failure, a promise when the store or the hasher must be asked. Never
+   * throws or rejects.
    */
-  cached(raw: string): AuthResult | undefined;
+  check(raw: string): AuthResult | Promise<AuthResult>;
   /** The key manager, exposed as `auth.keys`. */
   readonly manager: KeyManager;
   /** Drops everything cached about a key id in this process. */
@@ -302,8 +303,8 @@ export function createApiKeys(
     headers,
     acceptBearer: options.acceptBearer ?? false,
     matches: (raw) => parseApiKey(raw, { prefix }) !== null,
-    verify: (raw) => verifier.verify(raw),
-    cached: (raw) => verifier.cached(raw),
+    verify: (raw) => Promise.resolve(verifier.verify(raw)),
+    check: (raw) => verifier.verify(raw),
     manager,
     invalidate: (keyId) => verifier.invalidate(keyId),
     async close() {

@@ -75,14 +75,11 @@ export function principalOf(record: ApiKeyRecord): Principal {
 const MAX_CACHED_LENGTH = 256;
 
 export interface KeyVerifier {
-  /** Never throws. */
-  verify(raw: unknown): Promise<AuthResult>;
   /**
-   * The answer for a key the cache already knows, synchronously, or `undefined` when the key
-   * must go through {@link verify} (not cached, expired, rate-limited keys whose counter may
-   * live elsewhere, or a failing store under `fail-closed`).
+   * Never throws or rejects. Synchronous when the cache decides (a known key without a rate
+   * limit, a known failure, a malformed value); a promise otherwise.
    */
-  cached(raw: string): AuthResult | undefined;
+  verify(raw: unknown): AuthResult | Promise<AuthResult>;
   /** Forgets a key: cache entries, and verifications in flight that later requests would join. */
   invalidate(keyId: string): void;
 }
@@ -215,37 +212,34 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     return entry.result;
   }
 
-  function cached(raw: string): AuthResult | undefined {
-    if (raw.length > MAX_CACHED_LENGTH || (ctx.failClosed && storeFailing)) return undefined;
-    const digest = ctx.cache.digest(raw);
-    const good = ctx.cache.getGood(digest);
-    if (good !== undefined) {
-      const now = ctx.now();
-      if (good.rateLimit !== null || (good.expiresAt !== null && good.expiresAt <= now)) {
-        return undefined;
+  /**
+   * Synchronous when the cache decides (a known key without a rate limit, or a known
+   * failure), a promise when the store, the hasher or a rate limiter must be asked. A value
+   * the cache knows skips the parse: only values that parsed were ever cached.
+   */
+  function check(raw: unknown): AuthResult | Promise<AuthResult> {
+    if (typeof raw !== "string") return fail("invalid_api_key", "malformed");
+    const digest = raw.length <= MAX_CACHED_LENGTH ? ctx.cache.digest(raw) : null;
+    if (digest !== null) {
+      // Fail closed: while the store is failing, a cached key is checked against the store
+      // like a new one (one read; `unavailable` if the store is still down).
+      const good = ctx.failClosed && storeFailing ? undefined : ctx.cache.getGood(digest);
+      if (good) {
+        const now = ctx.now();
+        if (good.expiresAt === null || good.expiresAt > now) {
+          return good.rateLimit === null ? admitted(good, now) : admit(good);
+        }
+        ctx.cache.delete(digest);
       }
-      return admitted(good, now);
+      const bad = ctx.cache.getBad(digest);
+      if (bad) return fail(bad.code, "cached_failure", bad.keyId);
     }
-    const bad = ctx.cache.getBad(digest);
-    return bad === undefined ? undefined : fail(bad.code, "cached_failure", bad.keyId);
+    const parts = ctx.parse(raw);
+    if (!parts) return fail("invalid_api_key", "malformed");
+    return verifyNew(parts, digest ?? ctx.cache.digest(raw));
   }
 
-  async function verify(raw: unknown): Promise<AuthResult> {
-    const parts = typeof raw === "string" ? ctx.parse(raw) : null;
-    if (!parts) return fail("invalid_api_key", "malformed");
-    const key = raw as string;
-    const digest = ctx.cache.digest(key);
-
-    // Fail closed: while the store is failing, a cached key is checked against the store
-    // like a new one (one read; `unavailable` if the store is still down).
-    const good = ctx.failClosed && storeFailing ? undefined : ctx.cache.getGood(digest);
-    if (good) {
-      if (good.expiresAt === null || good.expiresAt > ctx.now()) return admit(good);
-      ctx.cache.delete(digest);
-    }
-    const bad = ctx.cache.getBad(digest);
-    if (bad) return fail(bad.code, "cached_failure", bad.keyId);
-
+  async function verifyNew(parts: KeyParts, digest: string): Promise<AuthResult> {
     // Joining a verification already under way costs nothing, so only a new one is throttled.
     let flight = inflight.get(digest);
     if (!flight) {
@@ -279,19 +273,14 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   }
 
   return {
-    async verify(raw) {
+    verify(raw) {
       try {
-        return await verify(raw);
+        const result = check(raw);
+        return result instanceof Promise
+          ? result.catch((cause: unknown) => unavailable("internal_error", cause))
+          : result;
       } catch (cause) {
         return unavailable("internal_error", cause);
-      }
-    },
-    cached(raw) {
-      try {
-        return cached(raw);
-      } catch {
-        // Whatever went wrong, the full path will meet it again and report it.
-        return undefined;
       }
     },
     invalidate(keyId) {

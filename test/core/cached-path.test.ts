@@ -14,6 +14,8 @@ import { jwtOptions, sign } from "./helpers.js";
 const ORIGIN = "https://app.example.com";
 const CACHED = Symbol.for("gatehouse.cachedAuthenticate");
 
+type HiddenFn = (view: RequestView) => AuthResult | Promise<AuthResult>;
+/** The hidden method's answer when it gives one synchronously; `undefined` for a promise. */
 type CachedFn = (view: RequestView) => AuthResult | undefined;
 
 let made: Auth[] = [];
@@ -59,8 +61,16 @@ function codeOf(result: AuthResult): string {
   return result.ok ? "ok" : result.error.code;
 }
 
+function hiddenOf(auth: Auth): HiddenFn {
+  return (auth as unknown as Record<symbol, HiddenFn>)[CACHED]!;
+}
+
 function cachedOf(auth: Auth): CachedFn {
-  return (auth as unknown as Record<symbol, CachedFn>)[CACHED]!;
+  const hidden = hiddenOf(auth);
+  return (view) => {
+    const answer = hidden(view);
+    return answer instanceof Promise ? undefined : answer;
+  };
 }
 
 function viewOf(request: Request): RequestView {
@@ -214,8 +224,11 @@ describe("jwt.isRevoked is asked on every request", () => {
     for (let i = 0; i < 3; i++) expect((await auth.authenticate(bearer(token))).ok).toBe(true);
     expect((await auth.authenticate(cookiePost(token))).ok).toBe(true);
     expect(asked).toEqual(["alice", "alice", "alice", "alice"]);
-    // No synchronous answer while a revocation hook is configured.
-    expect(cachedOf(auth)(viewOf(bearer(token)))).toBeUndefined();
+    // No synchronous answer while a revocation hook is configured: the hook is asked.
+    const probe = hiddenOf(auth)(viewOf(bearer(token)));
+    expect(probe).toBeInstanceOf(Promise);
+    expect((await probe).ok).toBe(true);
+    expect(asked).toHaveLength(5);
 
     revoked = true;
     const refused = await auth.authenticate(bearer(token));
@@ -224,7 +237,7 @@ describe("jwt.isRevoked is asked on every request", () => {
     expect(refused.error.code).toBe("invalid_token");
     expect(refused.error.status).toBe(401);
     expect(codeOf(await auth.authenticate(cookiePost(token)))).toBe("invalid_token");
-    expect(asked).toHaveLength(6);
+    expect(asked).toHaveLength(7);
   });
 });
 
@@ -273,9 +286,11 @@ describe("API keys on the cached path", () => {
       rateLimit: { limit: 2, window: 60_000 },
     });
     expect(codeOf(await auth.authenticate(apiKey(key)))).toBe("ok");
-    // Cached now, but a rate-limited key is never answered synchronously.
-    expect(cachedOf(auth)(viewOf(apiKey(key)))).toBeUndefined();
-    expect(codeOf(await auth.authenticate(apiKey(key)))).toBe("ok");
+    // Cached now, but a rate-limited key is never answered synchronously: the limiter is
+    // asked, and this second request counts.
+    const probe = hiddenOf(auth)(viewOf(apiKey(key)));
+    expect(probe).toBeInstanceOf(Promise);
+    expect(codeOf(await probe)).toBe("ok");
     const over = await auth.authenticate(apiKey(key));
     expect(codeOf(over)).toBe("rate_limited");
     expect(!over.ok && over.error.status).toBe(429);
@@ -289,8 +304,9 @@ describe("API keys on the cached path", () => {
     expect(cachedOf(auth)(viewOf(apiKey(key)))?.ok).toBe(true);
 
     await auth.keys.admin.update(record.id, { rateLimit: { limit: 1, window: 60_000 } });
-    expect(cachedOf(auth)(viewOf(apiKey(key)))).toBeUndefined();
-    expect(codeOf(await auth.authenticate(apiKey(key)))).toBe("ok");
+    const probe = hiddenOf(auth)(viewOf(apiKey(key)));
+    expect(probe).toBeInstanceOf(Promise);
+    expect(codeOf(await probe)).toBe("ok");
     expect(codeOf(await auth.authenticate(apiKey(key)))).toBe("rate_limited");
     expect(codeOf(await auth.authenticate(apiKey(key)))).toBe("rate_limited");
   });
@@ -376,9 +392,12 @@ describe("a throwing toPrincipal never makes authenticate throw", () => {
     }
     // A failed mapping is not memoized: it is tried again on every request.
     expect(calls).toBe(3);
-    // The cache-only method does not throw either; it leaves the answer to authenticate.
-    expect(cachedOf(auth)(viewOf(bearer(token)))).toBeUndefined();
+    // The promise-free method does not throw either: it answers unavailable, synchronously.
+    const now = cachedOf(auth)(viewOf(bearer(token)));
+    expect(now && codeOf(now)).toBe("unavailable");
+    expect(calls).toBe(4);
     expect(events.map((e) => [e.type, "source" in e ? e.source : undefined])).toEqual([
+      ["unavailable", "jwt"],
       ["unavailable", "jwt"],
       ["unavailable", "jwt"],
       ["unavailable", "jwt"],
