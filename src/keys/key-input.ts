@@ -4,7 +4,8 @@
  */
 import type { ApiKeyRecord, KeyRateLimit, OwnerType, PublicApiKeyRecord } from "../types.js";
 
-const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
+/** Every owner type a key may have. */
+export const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
 /** Scope and role names are single tokens: they travel space-separated in JWT `scope`. */
 const TOKEN = /^[\x21-\x7e]{1,128}$/;
 const MAX_ITEMS = 100;

@@ -201,4 +201,21 @@ describe.each(cases)("gatehouse keys against $name", (store) => {
     expect(await authenticates(key)).toBe(false);
     expect(await authenticates(rotated.stdout.trim())).toBe(true);
   });
+  it("reports the old key's real end when the overlap outlasts its expiry", async (t) => {
+    if (!up) t.skip();
+    const owner = `carol-${tag}`;
+    const key = (
+      await gatehouse(["keys", "create", "--owner", owner, "--name", "soon", "--expires", "1h"], {
+        env,
+      })
+    ).stdout.trim();
+    const id = key.split("_")[1]!;
+    const before = JSON.parse((await gatehouse(["keys", "get", id, "--json"], { env })).stdout) as {
+      expiresAt: string;
+    };
+    const rotated = await gatehouse(["keys", "rotate", id, "--overlap", "1d"], { env });
+    expect(rotated.code).toBe(0);
+    // Rotation never pushes an earlier expiry later: the message says the old key's own end.
+    expect(rotated.stderr).toContain(`keeps working until ${before.expiresAt}`);
+  });
 });

@@ -20,15 +20,13 @@ import { notFound, usageError } from "../errors.js";
 import { toJson } from "../io.js";
 import type { CliIo } from "../io.js";
 import { SHOWN_ONCE_WARNING, formatRecord, formatTable } from "../output.js";
-import type { ManagedKey } from "../../keys/key-input.js";
+import { OWNER_TYPES, type ManagedKey } from "../../keys/key-input.js";
 import { withSession } from "../session.js";
 import { expiryDate, spanMs } from "../time.js";
 import { KEYS_HELP, KEYS_SUBCOMMAND_HELP } from "../help.js";
 import type { KeysSubcommand } from "../help.js";
 
 const BASE = { ...COMMON_FLAGS, ...STORE_FLAGS } as const satisfies FlagSpec;
-
-const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
 
 function notFoundFor(id: string): never {
   throw notFound(`no key with id '${id}'`);
@@ -119,7 +117,9 @@ async function rotate(args: string[], io: CliIo): Promise<void> {
       io.out(toJson({ ...created, replaced: id }));
     } else {
       io.out(created.key);
-      const until = new Date(Date.now() + overlap).toISOString();
+      // Read back, not computed: rotation never pushes an earlier expiry later.
+      const old = overlap === 0 ? null : await keys.admin.get(id);
+      const until = old?.expiresAt?.toISOString() ?? new Date(Date.now() + overlap).toISOString();
       io.err(
         overlap === 0
           ? `Rotated ${id} -> ${created.record.id}; the old key is disabled now.`
