@@ -14,7 +14,7 @@ export type CachedAuthenticate<TUser extends Principal = Principal> = (
   view: RequestView,
 ) => AuthResult<TUser> | Promise<AuthResult<TUser>>;
 
-/** The auth's cache-only path, if it has one (an `Auth` from `createAuth` does). */
+/** The auth's promise-free path, if it has one (an `Auth` from `createAuth` does). */
 export function cachedAuthenticateOf<TUser extends Principal>(
   auth: object,
 ): CachedAuthenticate<TUser> | undefined {
