@@ -18,8 +18,9 @@ export interface Principal {
   /** The subject: the JWT `sub`, or the owner of the API key. */
   readonly id: string;
   /**
-   * What kind of caller: `service` for client-credentials tokens and keys whose owner is a
-   * service, `apiKey` for other API keys, `user` for other tokens.
+   * What kind of caller: `service` for keys whose owner is a service (and the tokens minted
+   * from them) and for foreign client-credentials tokens, `apiKey` for other API keys (and
+   * the tokens minted from them), `user` for other tokens.
    */
   readonly type: "user" | "apiKey" | "service";
   /** How the deciding credential arrived: Bearer JWT, API key, or session cookie. */
@@ -30,7 +31,11 @@ export interface Principal {
   readonly roles: readonly string[];
   /** The verified JWT claims, when the credential was a token. */
   readonly claims?: Readonly<Record<string, unknown>>;
-  /** The key that authenticated, when the credential was an API key. */
+  /**
+   * The API key behind the credential: the key itself, or the key an access token was
+   * minted from (its `key_id` claim). Whenever it is set, the principal holds at most what
+   * the key holds now, and every rule for keys (such as `keys:write`) applies to it.
+   */
   readonly key?: {
     /** The key's public lookup id. */
     readonly id: string;
@@ -73,6 +78,9 @@ export interface RequestView {
   };
 }
 
+/** Who ended a key: see {@link ApiKeyRecord.disabledBy}. */
+export type KeyEndedBy = "owner" | "admin" | "rotation";
+
 /** Who an API key belongs to. Keys of a `service` owner authenticate as `type: "service"`. */
 export type OwnerType = "user" | "org" | "service";
 
@@ -104,6 +112,18 @@ export interface ApiKeyRecord {
   roles: string[];
   /** A disabled key fails with `key_disabled` until re-enabled. */
   enabled: boolean;
+  /**
+   * Who ended the key, when it was disabled or superseded: `owner` (its owner, who may
+   * enable it again), `admin` (only an admin may enable it again) or `rotation` (a newer
+   * key replaced it; it can never be enabled again, nor its end moved). `null` or absent
+   * for a key nobody ended.
+   */
+  disabledBy?: KeyEndedBy | null;
+  /**
+   * When the key was last disabled. Access tokens minted from the key before this instant
+   * stay refused even after the key is enabled again.
+   */
+  disabledAt?: Date | null;
   /** When the key was created. */
   createdAt: Date;
   /** After this instant the key fails with `key_expired`; `null` or absent: never expires. */

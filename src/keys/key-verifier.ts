@@ -15,7 +15,6 @@ import type {
   AuthResult,
   KeyStore,
   Milliseconds,
-  Principal,
   SecretHasher,
 } from "../types.js";
 import type { FailureThrottle } from "./failure-throttle.js";
@@ -25,6 +24,7 @@ import type { RateLimiter } from "./rate-limiter.js";
 import type { TouchWriter } from "./touch-writer.js";
 import type { GoodEntry, VerifyCache } from "./verify-cache.js";
 import { withTimeout } from "./with-timeout.js";
+import { keyPrincipal } from "../principal.js";
 
 export interface KeyParts {
   id: string;
@@ -54,22 +54,6 @@ type Outcome =
   | { kind: "good"; entry: GoodEntry }
   | { kind: "bad"; code: AuthErrorCode; reason: string }
   | { kind: "unavailable"; reason: string; cause: unknown };
-
-/**
- * `service` owners authenticate as services; every other key as an API key. Frozen, arrays
- * and `key` too: the cached principal is shared by every request with the same key, so a
- * handler that tries to edit it gets a TypeError instead of editing the cache.
- */
-export function principalOf(record: ApiKeyRecord): Principal {
-  return Object.freeze({
-    id: record.ownerId,
-    type: record.ownerType === "service" ? "service" : "apiKey",
-    via: "apiKey",
-    scopes: Object.freeze([...record.scopes]),
-    roles: Object.freeze([...record.roles]),
-    key: Object.freeze({ id: record.id, name: record.name, ownerId: record.ownerId }),
-  });
-}
 
 /** Longer values are never cached (no key format allows them), so they skip the digest. */
 const MAX_CACHED_LENGTH = 256;
@@ -169,7 +153,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       ctx.cache.setBad(digest, { keyId: record.id, code }, started);
       return { kind: "bad", code, reason: code };
     }
-    const principal = principalOf(record);
+    const principal = keyPrincipal(record);
     const entry: GoodEntry = {
       keyId: record.id,
       principal,
