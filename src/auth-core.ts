@@ -19,7 +19,8 @@ import { createJwtVerifier, type JwtOutcome, type JwtVerifier } from "./jwt/jwt-
 import type { CachedToken } from "./jwt/token-cache.js";
 import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js";
 import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
-import { claimsToPrincipal, type ToPrincipal } from "./principal.js";
+import { claimsToPrincipal, keyDerivedPrincipal, type ToPrincipal } from "./principal.js";
+import type { KeyStanding } from "./keys/key-state.js";
 import { createLazyIssuer } from "./tokens-facade.js";
 import type { AuthEvent, AuthResult, CredentialSource, Principal, RequestView } from "./types.js";
 
@@ -99,6 +100,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
 
   const jwt: JwtVerifier | null =
     options.jwt === undefined ? null : createJwtVerifier(options.jwt, parts.now);
+  const now = parts.now ?? options.apiKeys?.now ?? Date.now;
   // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
   const toPrincipal = (options.jwt?.toPrincipal ?? claimsToPrincipal) as (
     ...args: Parameters<ToPrincipal>
@@ -157,7 +159,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
         new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
       );
     }
-    const settle = (outcome: JwtOutcome): AuthResult<TUser> =>
+    const settle = (outcome: JwtOutcome): AuthResult<TUser> | Promise<AuthResult<TUser>> =>
       outcome.ok ? admitToken(outcome.claims, outcome.entry, via) : failed(via, outcome.error);
     const outcome = jwt.verify(token);
     return outcome instanceof Promise ? outcome.then(settle) : settle(outcome);
@@ -165,29 +167,99 @@ export function createAuthWith<TUser extends Principal = Principal>(
 
   /**
    * Claims that verified → the answer. The answer is kept in the token's cache entry, so a
-   * repeated token is mapped once and its later requests allocate nothing here.
+   * repeated token is mapped once and its later requests allocate nothing here. A token
+   * minted from an API key (`key_id`) is answered only while that key stands, and holds at
+   * most what the key holds now; its answer is kept beside the key's standing, so it is
+   * dropped whenever the key changes.
    */
   function admitToken(
     claims: Readonly<Record<string, unknown>>,
     entry: CachedToken | undefined,
     via: "jwt" | "cookie",
-  ): AuthResult<TUser> {
+  ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
+    const keyId = claims.key_id;
+    if (keyId !== undefined) return admitKeyToken(claims, entry, via, keyId);
     let result = entry?.results[via] as AuthResult<TUser> | undefined;
     if (result === undefined) {
-      const principal = toPrincipal(claims, { via });
-      if (principal === null) {
-        return failed(
-          via,
-          new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
-        );
-      }
-      result = Object.freeze({ ok: true as const, principal });
+      const mapped = mapClaims(claims, via);
+      if (!mapped.ok) return mapped;
+      result = mapped;
       if (entry !== undefined) entry.results[via] = result;
     }
     if (onEvent !== undefined && result.ok) {
       emit({ type: "authenticated", source: via, principalId: result.principal.id });
     }
     return result;
+  }
+
+  function mapClaims(
+    claims: Readonly<Record<string, unknown>>,
+    via: "jwt" | "cookie",
+  ): AuthResult<TUser> {
+    const principal = toPrincipal(claims, { via });
+    if (principal === null) {
+      return failed(
+        via,
+        new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
+      );
+    }
+    return Object.freeze({ ok: true as const, principal });
+  }
+
+  const keyGone = (via: "jwt" | "cookie"): AuthResult<TUser> =>
+    failed(
+      via,
+      new AuthError("invalid_token", {
+        detail: "The API key this token was minted from is no longer valid.",
+      }),
+    );
+
+  // Per standing object, so that a changed key (a new standing) maps its tokens anew.
+  const keyTokenResults = new WeakMap<object, WeakMap<CachedToken, AuthResult<TUser>>>();
+
+  function admitKeyToken(
+    claims: Readonly<Record<string, unknown>>,
+    entry: CachedToken | undefined,
+    via: "jwt" | "cookie",
+    keyId: unknown,
+  ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
+    // Without the key store the key cannot be checked, so the token cannot be trusted.
+    if (typeof keyId !== "string" || keyId === "" || apiKeys === null) return keyGone(via);
+    const settle = (standing: KeyStanding): AuthResult<TUser> => {
+      if (!standing.ok) {
+        if (standing.reason !== "unavailable") return keyGone(via);
+        return failed(via, new AuthError("unavailable", { retryAfter: 1, cause: standing.cause }));
+      }
+      const at = now();
+      const iat = typeof claims.iat === "number" ? claims.iat * 1000 : -Infinity;
+      if (
+        (standing.expiresAt !== null && standing.expiresAt <= at) ||
+        (standing.disabledAt !== null && iat < standing.disabledAt) ||
+        claims.sub !== standing.facts.ownerId
+      ) {
+        return keyGone(via);
+      }
+      let perToken = keyTokenResults.get(standing);
+      let result = entry === undefined ? undefined : perToken?.get(entry);
+      if (result === undefined) {
+        const mapped = mapClaims(claims, via);
+        if (!mapped.ok) return mapped;
+        result = Object.freeze({
+          ok: true as const,
+          principal: keyDerivedPrincipal(mapped.principal, standing.facts),
+        });
+        if (entry !== undefined) {
+          if (perToken === undefined) keyTokenResults.set(standing, (perToken = new WeakMap()));
+          perToken.set(entry, result);
+        }
+      }
+      if (onEvent !== undefined && result.ok) {
+        emit({ type: "authenticated", source: via, principalId: result.principal.id, keyId });
+      }
+      return result;
+    };
+    const standing = apiKeys.standing(keyId);
+    return standing instanceof Promise ? standing.then(settle) : settle(standing);
   }
 
   /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */

@@ -45,7 +45,10 @@ export function typeOfKeyOwner(ownerType: OwnerType): Principal["type"] {
 }
 
 /** What of a key record shapes the principals made from it. */
-export type KeyFacts = Pick<ApiKeyRecord, "id" | "ownerId" | "ownerType" | "name" | "scopes" | "roles">;
+export type KeyFacts = Pick<
+  ApiKeyRecord,
+  "id" | "ownerId" | "ownerType" | "name" | "scopes" | "roles"
+>;
 
 function keyOf(record: KeyFacts): NonNullable<Principal["key"]> {
   return Object.freeze({ id: record.id, name: record.name, ownerId: record.ownerId });

@@ -16,6 +16,7 @@
  */
 import { AuthError } from "../errors.js";
 import { requireAuth, requireRoles, requireScopes } from "../guards.js";
+import { KeyConflictError, lacksWriteScope } from "../keys/grant-rules.js";
 import type { KeyManager } from "../keys/api-keys.js";
 import type { Principal, PublicApiKeyRecord } from "../types.js";
 import type { HttpAnswer, RouteRequest } from "./answer.js";
@@ -44,15 +45,22 @@ type Route =
   | { kind: "userCollection"; userId: string }
   | { kind: "userKey"; userId: string; id: string };
 
+/** No id the manager accepts is longer; a longer segment names no key. */
+const MAX_SEGMENT = 256;
+
 /** Matches a path below the mount point; a trailing slash is tolerated. */
-function matchRoute(path: string): Route | null {
+function matchRoute(path: string): Route | "unknown" | null {
   const segments = path.split("/").filter((s) => s !== "");
+  // Percent-encoding at most triples a character, so this bound is checked before decoding.
+  if (segments.length > 3) return null;
+  if (segments.some((segment) => segment.length > 3 * MAX_SEGMENT)) return "unknown";
   let decoded: string[];
   try {
     decoded = segments.map((s) => decodeURIComponent(s));
   } catch {
     return null;
   }
+  if (decoded.some((segment) => segment.length > MAX_SEGMENT)) return "unknown";
   const [first, second, third] = decoded;
   switch (decoded.length) {
     case 0:
@@ -89,6 +97,7 @@ function publicView(record: PublicApiKeyRecord & { status?: string }): Record<st
     scopes: record.scopes,
     roles: record.roles,
     enabled: record.enabled,
+    disabledBy: record.disabledBy ?? null,
     createdAt: record.createdAt,
     expiresAt: record.expiresAt ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
@@ -116,11 +125,10 @@ export function createKeyRoutes(
     const admin = route.kind === "userCollection" || route.kind === "userKey";
     const refused = admin ? requireRoles(principal, adminRole) : requireAuth(principal);
     if (refused) return refused;
-    // A key may read its owner's keys, but changing them takes the write scope: otherwise
-    // one leaked key could mint, re-scope or revoke all the others.
-    if (method !== "GET" && principal!.via === "apiKey")
-      return requireScopes(principal, writeScope);
-    return null;
+    // A key (or a token minted from one) may read its owner's keys, but changing them takes
+    // the write scope: otherwise one leaked key could mint, re-scope or revoke the others.
+    if (method === "GET" || !lacksWriteScope(principal, writeScope)) return null;
+    return requireScopes(principal, writeScope);
   }
 
   async function run(req: KeyRouteRequest, route: Route, principal: Principal) {
@@ -158,7 +166,7 @@ export function createKeyRoutes(
       return record ? jsonAnswer(200, publicView(record), NO_STORE) : notFound();
     }
     if (method === "DELETE") {
-      const deleted = await keys.delete(ownerId, route.id);
+      const deleted = await keys.delete(ownerId, route.id, principal);
       return deleted ? jsonAnswer(204, undefined, NO_STORE) : notFound();
     }
     return null;
@@ -168,6 +176,10 @@ export function createKeyRoutes(
     async handle(incoming) {
       const route = matchRoute(incoming.path);
       if (route === null) return null;
+      if (route === "unknown") {
+        const refused = requireAuth(incoming.principal);
+        return refused ? errorAnswer(refused, realm) : notFound();
+      }
       // HEAD is a GET whose body the server drops, as frameworks treat it on their own routes.
       const req = incoming.method === "HEAD" ? { ...incoming, method: "GET" } : incoming;
       const allowed = ALLOWED[route.kind];
@@ -186,6 +198,16 @@ export function createKeyRoutes(
       try {
         return await run(req, route, req.principal!);
       } catch (error) {
+        if (error instanceof KeyConflictError) {
+          return problemAnswer(409, "conflict", "Conflict", error.message);
+        }
+        // The manager refuses bad input with a TypeError naming the field: the caller's
+        // mistake, never a server error.
+        if (error instanceof TypeError && error.message.startsWith("gatehouse: ")) {
+          return invalidBodyAnswer([
+            { field: "(body)", message: error.message.replace(/^gatehouse: /, "") },
+          ]);
+        }
         const answer = answerFor(error, realm);
         // The caller did authenticate; what is down is the store behind these routes, and
         // the title should not send anyone looking at their credentials.

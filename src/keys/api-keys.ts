@@ -25,6 +25,7 @@ import { memoryRateLimiter } from "./rate-limiter.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { createTouchWriter } from "./touch-writer.js";
 import { VerifyCache } from "./verify-cache.js";
+import { createKeyStates, type KeyStanding } from "./key-state.js";
 import type { VerifyCacheOptions } from "./verify-cache.js";
 
 export type {
@@ -108,6 +109,12 @@ export interface ApiKeyOptions {
    * where a slow database should not fail a write that would have succeeded.
    */
   managerTimeout?: Milliseconds;
+  /**
+   * How many keys one owner may hold (disabled and expired ones count: they stay stored).
+   * Default 100. Creating one more is refused (the key routes answer 409), so one account
+   * cannot fill the store or buy itself a pool of ids to flood the verifier with.
+   */
+  maxKeysPerOwner?: number;
   /** Last-used writes: at most one per key per interval, in ms. Default 60 000. */
   touchInterval?: Milliseconds;
   /**
@@ -154,6 +161,11 @@ export interface ApiKeys {
    * throws or rejects.
    */
   check(raw: string): AuthResult | Promise<AuthResult>;
+  /**
+   * Whether the key a token was minted from still stands (see `key-state.ts`): synchronous
+   * when remembered, dropped with the key's other cache entries on any change.
+   */
+  standing(keyId: string): KeyStanding | Promise<KeyStanding>;
   /** The key manager, exposed as `auth.keys`. */
   readonly manager: KeyManager;
   /** Drops everything cached about a key id in this process. */
@@ -254,6 +266,14 @@ export function createApiKeys(
     positive(options.touchInterval, 60_000, "touchInterval"),
     onTouchError,
   );
+  const failClosed = whenStoreDown(options.whenStoreDown) === "fail-closed";
+  const states = createKeyStates({
+    store,
+    storeTimeout,
+    ttl: cacheTtl,
+    ...(options.cache?.max === undefined ? {} : { max: options.cache.max }),
+    failClosed,
+  });
   const verifier = createKeyVerifier({
     store,
     hasher,
@@ -268,11 +288,16 @@ export function createApiKeys(
     rateLimiter: options.rateLimiter ?? memoryRateLimiter(),
     touch,
     storeTimeout,
-    failClosed: whenStoreDown(options.whenStoreDown) === "fail-closed",
+    failClosed,
     rehash: options.rehash ?? true,
     now,
     onEvent: context.onEvent,
   });
+  // One signal drops a key everywhere: its verified entries and its tokens' standing.
+  function invalidate(keyId: string): void {
+    verifier.invalidate(keyId);
+    states.invalidate(keyId);
+  }
   const writeScope = options.writeScope ?? KEYS_WRITE_SCOPE;
   if (typeof writeScope !== "string" || writeScope === "" || /\s/.test(writeScope)) {
     throw new TypeError("gatehouse: apiKeys.writeScope must be one non-empty scope");
@@ -283,14 +308,15 @@ export function createApiKeys(
     prefix,
     writeScope,
     storeTimeout: positive(options.managerTimeout, 10_000, "managerTimeout"),
+    maxKeysPerOwner: count(options.maxKeysPerOwner, 100, "maxKeysPerOwner", 1),
     now,
-    invalidate: (id) => verifier.invalidate(id),
+    invalidate,
   });
 
   // Changes made by other instances reach us through the store, when it can tell.
   let unsubscribe: (() => void) | undefined;
   let closed = false;
-  const onChange = (change: KeyStoreChange): void => verifier.invalidate(change.id);
+  const onChange = (change: KeyStoreChange): void => invalidate(change.id);
   const subscribed = Promise.resolve()
     .then(() => store.subscribe?.(onChange))
     .then((off) => {
@@ -305,8 +331,9 @@ export function createApiKeys(
     matches: (raw) => parseApiKey(raw, { prefix }) !== null,
     verify: (raw) => Promise.resolve(verifier.verify(raw)),
     check: (raw) => verifier.verify(raw),
+    standing: (keyId) => states.standing(keyId),
     manager,
-    invalidate: (keyId) => verifier.invalidate(keyId),
+    invalidate,
     async close() {
       if (closed) return;
       closed = true;
@@ -314,6 +341,7 @@ export function createApiKeys(
       unsubscribe?.();
       await touch.close();
       cache.clear();
+      states.clear();
       await store.close?.();
     },
   };

@@ -93,17 +93,23 @@ export function checkKnownFields(input: object, allowed: readonly string[], what
 }
 
 /** Whether a key answers requests now, and if not, why: shown beside every listed key. */
-export type KeyStatus = "active" | "disabled" | "expired";
+export type KeyStatus = "active" | "disabled" | "expired" | "rotated";
 
 /** A key as the manager shows it: the record without its hash, and its status. */
 export interface ManagedKey extends PublicApiKeyRecord {
-  /** `disabled` when not enabled, else `expired` once `expiresAt` has passed, else `active`; computed when read. */
+  /**
+   * `rotated` once a rotation's replacement has taken over (at once, or after the overlap),
+   * else `disabled` when not enabled, else `expired` once `expiresAt` has passed, else
+   * `active`; computed when read.
+   */
   status: KeyStatus;
 }
 
 export function keyStatusOf(record: ApiKeyRecord, now: number): KeyStatus {
+  const ended = !record.enabled || (record.expiresAt ? record.expiresAt.getTime() <= now : false);
+  if (ended && record.disabledBy === "rotation") return "rotated";
   if (!record.enabled) return "disabled";
-  if (record.expiresAt && record.expiresAt.getTime() <= now) return "expired";
+  if (ended) return "expired";
   return "active";
 }
 

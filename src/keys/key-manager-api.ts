@@ -36,7 +36,11 @@ export interface CreateKeyInput {
 export interface KeyUpdate {
   /** A new label; non-empty, at most 200 characters. */
   name?: string;
-  /** `false` stops the key at once (`key_disabled`); `true` turns it back on. */
+  /**
+   * `false` stops the key at once (`key_disabled`), and the tokens minted from it for good;
+   * `true` turns it back on, except a key an administrator disabled (only the admin path
+   * may), a key a rotation replaced (never), or when the actor has a key behind it (never).
+   */
   enabled?: boolean;
   /** Replaces the scopes. With an actor, at most the actor's own scopes. */
   scopes?: string[];
@@ -58,6 +62,8 @@ export interface AdminKeyUpdate extends KeyUpdate {
 export interface RotateOptions {
   /**
    * How long the old key keeps working, in ms. Default 0: the old key is disabled at once.
+   * Either way the old key is marked `disabledBy: "rotation"`: it can never be enabled
+   * again nor its end moved, and rotating it again is refused.
    * Above 0 its `expiresAt` moves to now + overlap (never later than it already was), and
    * it answers `key_expired` after that; it stays listed, marked `status: "expired"`.
    */
@@ -86,8 +92,8 @@ export interface AdminKeyManager {
    * leaves this process's verify cache at once.
    */
   update(id: string, patch: AdminKeyUpdate, actor?: Principal): Promise<ManagedKey | null>;
-  /** Deletes the key; resolves `true` when one was deleted. It stops working at once. */
-  delete(id: string): Promise<boolean>;
+  /** Deletes the key; resolves `true` when one was deleted. It stops working at once, and so do the tokens minted from it. */
+  delete(id: string, actor?: Principal): Promise<boolean>;
   /**
    * Issues a new key with the old one's owner, name, grants, expiry, metadata and rate
    * limit, and retires the old one per {@link RotateOptions.overlap}; `null` when there is no such id.
@@ -123,8 +129,11 @@ export interface KeyManager {
     patch: KeyUpdate,
     actor?: Principal,
   ): Promise<ManagedKey | null>;
-  /** Deletes the owner's key; `false` when missing or another owner's. It stops working at once. */
-  delete(ownerId: string, id: string): Promise<boolean>;
+  /**
+   * Deletes the owner's key; `false` when missing or another owner's. It stops working at
+   * once, and so do the tokens minted from it.
+   */
+  delete(ownerId: string, id: string, actor?: Principal): Promise<boolean>;
   /**
    * Replaces the owner's key with a new one of the same settings and retires the old one
    * per {@link RotateOptions.overlap}; `null` when missing or another owner's.

@@ -17,7 +17,7 @@ import type {
   Principal,
   SecretHasher,
 } from "../types.js";
-import { checkGrant, checkIssuer } from "./grant-rules.js";
+import { checkGrant, checkIssuer, checkRevival, KeyConflictError } from "./grant-rules.js";
 import { generateApiKey } from "./key-format.js";
 import {
   checkEnabled,
@@ -49,6 +49,8 @@ export interface KeyManagerContext {
   /** The scope an API-key actor needs to issue keys. */
   writeScope: string;
   storeTimeout: Milliseconds;
+  /** How many keys one owner may hold; creating one more is a {@link KeyConflictError}. */
+  maxKeysPerOwner: number;
   now: () => number;
   /** Drops a key from the verifier's caches. */
   invalidate: (id: string) => void;
@@ -99,6 +101,42 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     return record;
   }
 
+  // Creations for one owner run one after the other, so the cap cannot be raced past.
+  const creating = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(ownerId: string, work: () => Promise<T>): Promise<T> {
+    const before = creating.get(ownerId) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    creating.set(ownerId, settled);
+    void settled.then(() => {
+      if (creating.get(ownerId) === settled) creating.delete(ownerId);
+    });
+    return run;
+  }
+
+  async function checkRoom(ownerId: string): Promise<void> {
+    const max = context.maxKeysPerOwner;
+    const list = store.listByOwner?.bind(store);
+    if (!list) return;
+    let held = 0;
+    let cursor: string | null = null;
+    do {
+      const page: Page<ApiKeyRecord> = await call(() =>
+        list(ownerId, { limit: Math.min(500, max + 1), cursor }),
+      );
+      held += page.items.length;
+      cursor = page.next;
+    } while (cursor !== null && held < max);
+    if (held >= max) {
+      throw new KeyConflictError(
+        `This owner holds ${max} keys, the most allowed; delete keys that are no longer used.`,
+      );
+    }
+  }
+
   async function issue(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey> {
     if (typeof input !== "object" || input === null)
       throw new TypeError("gatehouse: input must be an object");
@@ -117,27 +155,33 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     };
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, scopes, roles);
-    const generated = generateApiKey({ prefix });
-    const record: ApiKeyRecord = {
-      id: generated.id,
-      ...base,
-      prefix,
-      hash: await hasher.hash(generated.secret),
-      scopes,
-      roles,
-      enabled: true,
-      createdAt: new Date(at),
-      lastUsedAt: null,
-    };
-    await call(() => create(record));
-    return { key: generated.key, record: toManagedKey(record, at) };
+    return oneAtATime(base.ownerId, async () => {
+      await checkRoom(base.ownerId);
+      const generated = generateApiKey({ prefix });
+      const record: ApiKeyRecord = {
+        id: generated.id,
+        ...base,
+        prefix,
+        hash: await hasher.hash(generated.secret),
+        scopes,
+        roles,
+        enabled: true,
+        disabledBy: null,
+        disabledAt: null,
+        createdAt: new Date(at),
+        lastUsedAt: null,
+      };
+      await call(() => create(record));
+      return { key: generated.key, record: toManagedKey(record, at) };
+    });
   }
 
   async function change(
     record: ApiKeyRecord,
     patch: AdminKeyUpdate,
     allowed: readonly string[],
-    actor?: Principal,
+    actor: Principal | undefined,
+    asAdmin: boolean,
   ): Promise<ManagedKey | null> {
     if (typeof patch !== "object" || patch === null)
       throw new TypeError("gatehouse: patch must be an object");
@@ -154,6 +198,13 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     if (patch.rateLimit !== undefined) next.rateLimit = checkRateLimit(patch.rateLimit);
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, next.scopes ?? [], next.roles ?? []);
+    checkRevival(record, next, actor, asAdmin);
+    if (next.enabled === false && (record.enabled || asAdmin)) {
+      next.disabledBy = asAdmin ? "admin" : (record.disabledBy ?? "owner");
+      if (record.enabled) next.disabledAt = new Date(at);
+    } else if (next.enabled === true && !record.enabled) {
+      next.disabledBy = null;
+    }
     // Dropped before and after the write: no request may be served from the old entry
     // once the caller has been told the change is done.
     invalidate(record.id);
@@ -162,7 +213,8 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     return updated ? toManagedKey(updated, at) : null;
   }
 
-  async function remove(record: ApiKeyRecord): Promise<boolean> {
+  async function remove(record: ApiKeyRecord, actor?: Principal): Promise<boolean> {
+    checkIssuer(actor, context.writeScope);
     const del = method("delete");
     invalidate(record.id);
     const deleted = await call(() => del(record.id));
@@ -180,6 +232,9 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
       throw new TypeError("gatehouse: overlap must be a non-negative number of milliseconds");
     }
     const update = method("update");
+    if (record.disabledBy === "rotation") {
+      throw new KeyConflictError("This key was already replaced by a rotation.");
+    }
     const at = now();
     const keptExpiry =
       record.expiresAt && record.expiresAt.getTime() > at ? record.expiresAt : null;
@@ -197,10 +252,14 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
       actor,
     );
     const end = at + overlap;
+    // Superseded for good either way: see checkRevival.
     const retire: ApiKeyPatch =
       overlap === 0
-        ? { enabled: false }
-        : { expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end) };
+        ? { enabled: false, disabledBy: "rotation", disabledAt: new Date(at) }
+        : {
+            disabledBy: "rotation",
+            expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end),
+          };
     invalidate(record.id);
     await call(() => update(record.id, retire));
     invalidate(record.id);
@@ -223,11 +282,11 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     list: listOwned,
     async update(id, patch, actor) {
       const record = await load(id);
-      return record ? change(record, patch, ADMIN_UPDATE_FIELDS, actor) : null;
+      return record ? change(record, patch, ADMIN_UPDATE_FIELDS, actor, true) : null;
     },
-    async delete(id) {
+    async delete(id, actor) {
       const record = await load(id);
-      return record ? remove(record) : false;
+      return record ? remove(record, actor) : false;
     },
     async rotate(id, options = {}, actor) {
       const record = await load(id);
@@ -245,11 +304,11 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     },
     async update(ownerId, id, patch, actor) {
       const record = await load(id, checkId(ownerId, "ownerId"));
-      return record ? change(record, patch, UPDATE_FIELDS, actor) : null;
+      return record ? change(record, patch, UPDATE_FIELDS, actor, false) : null;
     },
-    async delete(ownerId, id) {
+    async delete(ownerId, id, actor) {
       const record = await load(id, checkId(ownerId, "ownerId"));
-      return record ? remove(record) : false;
+      return record ? remove(record, actor) : false;
     },
     async rotate(ownerId, id, options = {}, actor) {
       const record = await load(id, checkId(ownerId, "ownerId"));

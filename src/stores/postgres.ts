@@ -13,6 +13,7 @@ import { createPgListener } from "./pg-listener.js";
 import { checkName, quote } from "./sql-identifier.js";
 import {
   createSqlKeyStore,
+  ADDED_COLUMNS,
   tableDefinition,
   type SqlDialect,
   type SqlRunner,
@@ -92,7 +93,7 @@ const dialect: SqlDialect = {
 
 /** Every column but last_used_at: touch must not announce, or each use would evict caches. */
 const ANNOUNCED_COLUMNS =
-  "owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit";
+  "owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit, disabled_by, disabled_at";
 
 function schemaStatements(schema: string, table: string, channel: string): string[] {
   const qualified = `${quote(schema)}.${quote(table)}`;
@@ -101,6 +102,10 @@ function schemaStatements(schema: string, table: string, channel: string): strin
   return [
     `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
     ...tableDefinition(qualified, quote(`${table}_owner_idx`), dialect),
+    ...ADDED_COLUMNS.map(
+      ([column, kind]) =>
+        `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${column} ${dialect.types[kind]}`,
+    ),
     `CREATE OR REPLACE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        IF TG_OP = 'DELETE' THEN

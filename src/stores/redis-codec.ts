@@ -7,7 +7,7 @@ import type { ApiKeyPatch, ApiKeyRecord, OwnerType } from "../types.js";
 type Field = keyof ApiKeyRecord;
 
 const JSON_FIELDS = new Set<Field>(["scopes", "roles", "metadata", "rateLimit"]);
-const TIME_FIELDS = new Set<Field>(["createdAt", "expiresAt", "lastUsedAt"]);
+const TIME_FIELDS = new Set<Field>(["createdAt", "expiresAt", "lastUsedAt", "disabledAt"]);
 
 /** `null` means "no value": the field is deleted from (or left out of) the hash. */
 export function encodeField(field: Field, value: unknown): string | null {
@@ -65,6 +65,8 @@ export function decodeRecord(hash: Record<string, string> | string[]): ApiKeyRec
     lastUsedAt: time(h.lastUsedAt),
     metadata: json(h.metadata) as ApiKeyRecord["metadata"],
     rateLimit: json(h.rateLimit) as ApiKeyRecord["rateLimit"],
+    disabledBy: (h.disabledBy ?? null) as ApiKeyRecord["disabledBy"],
+    disabledAt: time(h.disabledAt),
   };
 }
 

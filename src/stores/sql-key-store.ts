@@ -60,10 +60,21 @@ const COLUMNS = [
   ["lastUsedAt", "last_used_at", "time", true],
   ["metadata", "metadata", "json", true],
   ["rateLimit", "rate_limit", "json", true],
+  ["disabledBy", "disabled_by", "text", true],
+  ["disabledAt", "disabled_at", "time", true],
 ] as const satisfies ReadonlyArray<readonly [keyof ApiKeyRecord, string, ColumnKind, boolean]>;
 
 /** Touch batches are split so that no statement passes the drivers' parameter limits. */
 const TOUCH_CHUNK = 1000;
+
+/**
+ * Columns added after the first release, as [column, kind]: a table made by an older
+ * version gets them added when a store opens it.
+ */
+export const ADDED_COLUMNS: ReadonlyArray<readonly [string, ColumnKind]> = [
+  ["disabled_by", "text"],
+  ["disabled_at", "time"],
+];
 
 /** The statements that create the table and its owner index; safe to run again. */
 export function tableDefinition(table: string, index: string, dialect: SqlDialect): string[] {
@@ -117,6 +128,8 @@ export function createSqlKeyStore(config: {
       lastUsedAt: nullableTime(row.last_used_at),
       metadata: (decodeJson(row.metadata) ?? null) as ApiKeyRecord["metadata"],
       rateLimit: (decodeJson(row.rate_limit) ?? null) as ApiKeyRecord["rateLimit"],
+      disabledBy: (row.disabled_by ?? null) as ApiKeyRecord["disabledBy"],
+      disabledAt: nullableTime(row.disabled_at),
     };
   }
 

@@ -11,6 +11,7 @@ import Database from "better-sqlite3";
 import type { KeyStore } from "../types.js";
 import {
   createSqlKeyStore,
+  ADDED_COLUMNS,
   tableDefinition,
   type SqlDialect,
   type SqlRunner,
@@ -71,6 +72,17 @@ export function sqliteKeyStore(options: SqliteKeyStoreOptions): SqliteKeyStore {
     db.pragma("journal_mode = WAL");
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeout ?? 5000))}`);
     db.exec(tableDefinition(table, quote(`${tableName}_owner_idx`), dialect).join(";\n"));
+    // SQLite has no ADD COLUMN IF NOT EXISTS: look the columns up first.
+    const present = new Set(
+      (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map(
+        (column) => column.name,
+      ),
+    );
+    for (const [column, kind] of ADDED_COLUMNS) {
+      if (!present.has(column)) {
+        db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}`);
+      }
+    }
   } catch (error) {
     db.close();
     throw error;

@@ -24,5 +24,7 @@ export function normalize(record: ApiKeyRecord | null): Record<string, unknown> 
     lastUsedAt: record.lastUsedAt ?? null,
     metadata: record.metadata ?? null,
     rateLimit: record.rateLimit ?? null,
+    disabledBy: record.disabledBy ?? null,
+    disabledAt: record.disabledAt ?? null,
   };
 }

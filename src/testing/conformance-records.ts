@@ -150,6 +150,26 @@ export function recordTests({ open, setup }: SuiteContext): void {
       );
     });
 
+    it("keeps who ended a key and when: disabledBy and disabledAt round-trip and clear", async ({
+      skip,
+    }) => {
+      const { store, put } = await setup(skip);
+      if (!store.update) return skip("the store has no update");
+      const record = sampleKeyRecord({ disabledBy: null, disabledAt: null });
+      await put(record);
+      const disabledAt = new Date(Date.UTC(2026, 6, 1, 2, 3, 4, 5));
+      await store.update(record.id, { enabled: false, disabledBy: "admin", disabledAt });
+      expect(normalize(await store.get(record.id))).toEqual(
+        normalize({ ...record, enabled: false, disabledBy: "admin", disabledAt }),
+      );
+      await store.update(record.id, { disabledBy: "rotation" });
+      expect((await store.get(record.id))?.disabledBy).toBe("rotation");
+      await store.update(record.id, { enabled: true, disabledBy: null });
+      const read = await store.get(record.id);
+      expect(read?.disabledBy ?? null).toBeNull();
+      expect(read?.disabledAt).toEqual(disabledAt);
+    });
+
     it("update of an unknown id resolves null and creates nothing", async ({ skip }) => {
       const store = await open();
       if (!store.update) return skip("the store has no update");

@@ -25,6 +25,8 @@ export function sampleKeyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRe
     scopes: ["reports:read", "reports:write"],
     roles: ["admin"],
     enabled: true,
+    disabledBy: "owner",
+    disabledAt: new Date(Date.UTC(2026, 0, 5, 6, 7, 8, 9)),
     // Whole milliseconds: every store must keep at least millisecond precision.
     createdAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
     expiresAt: new Date(Date.UTC(2027, 5, 6, 7, 8, 9, 10)),
@@ -63,6 +65,8 @@ export const RECORD_FIELDS: ReadonlySet<string> = new Set<keyof ApiKeyRecord>([
   "scopes",
   "roles",
   "enabled",
+  "disabledBy",
+  "disabledAt",
   "createdAt",
   "expiresAt",
   "lastUsedAt",

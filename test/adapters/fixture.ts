@@ -98,7 +98,8 @@ export async function makeFixture(): Promise<Fixture> {
     create: (record) => (downStoreUp ? downStore.create(record) : refused()),
     update: refused,
     delete: refused,
-    listByOwner: refused,
+    listByOwner: (ownerId, page) =>
+      downStoreUp ? downStore.listByOwner(ownerId, page) : refused(),
     touch: refused,
   });
 

@@ -50,13 +50,13 @@ describe("claims to principal", () => {
     });
   });
 
-  it("is a service when client_id equals sub or owner_type is service", () => {
+  it("is a service when client_id equals sub; an unsigned-for owner_type claim changes nothing", () => {
     expect(claimsToPrincipal({ sub: "app", client_id: "app" }, { via: "jwt" })?.type).toBe(
       "service",
     );
     expect(claimsToPrincipal({ sub: "u", client_id: "app" }, { via: "jwt" })?.type).toBe("user");
     expect(claimsToPrincipal({ sub: "s", owner_type: "service" }, { via: "jwt" })?.type).toBe(
-      "service",
+      "user",
     );
   });
 

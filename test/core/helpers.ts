@@ -42,6 +42,8 @@ export function stubApiKeys(
     headers: options.headers ?? ["x-api-key"],
     acceptBearer: options.acceptBearer ?? false,
     matches: (raw) => raw.startsWith("gh_"),
+    // No key stands behind a token here: tokens carrying key_id are refused.
+    standing: () => ({ ok: false, reason: "unknown_key" }),
     check(raw) {
       return this.verify(raw);
     },

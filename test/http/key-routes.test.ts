@@ -60,12 +60,13 @@ describe("createKeyRoutes", () => {
     });
     try {
       const routes = createKeyRoutes(auth);
-      const withDefault: Principal = { ...alice, via: "apiKey", scopes: ["keys:write"] };
+      const key = { id: "k1", name: "ci", ownerId: "alice" };
+      const withDefault: Principal = { ...alice, via: "apiKey", key, scopes: ["keys:write"] };
       const refused = await routes.handle(request("POST", "/", withDefault, { name: "x" }));
       expect(refused?.status).toBe(403);
       expect(refused?.headers["www-authenticate"]).toMatch(/scope="keys:manage"/);
       // Holding the configured scope, a key gets past the route *and* the manager.
-      const withCustom: Principal = { ...alice, via: "apiKey", scopes: ["keys:manage"] };
+      const withCustom: Principal = { ...alice, via: "apiKey", key, scopes: ["keys:manage"] };
       const created = await routes.handle(request("POST", "/", withCustom, { name: "x" }));
       expect(created?.status).toBe(201);
     } finally {

@@ -19,7 +19,8 @@ afterEach(async () => {
 const codeOf = (result: AuthResult): string => (result.ok ? "ok" : result.error.code);
 
 function actor(scopes: string[], roles: string[] = [], via: Principal["via"] = "jwt"): Principal {
-  return { id: "alice", type: "user", via, scopes, roles };
+  const key = via === "apiKey" ? { key: { id: "k1", name: "ci", ownerId: "alice" } } : {};
+  return { id: "alice", type: via === "apiKey" ? "apiKey" : "user", via, scopes, roles, ...key };
 }
 
 describe("create", () => {
@@ -259,7 +260,7 @@ describe("rotate", () => {
     expect(codeOf(await keys.verify(old.key))).toBe("key_expired");
     expect(codeOf(await keys.verify(rotated!.key))).toBe("ok");
     // Marked, not deleted.
-    expect((await keys.manager.get("alice", old.record.id))?.status).toBe("expired");
+    expect((await keys.manager.get("alice", old.record.id))?.status).toBe("rotated");
     expect((await keys.manager.list("alice")).items).toHaveLength(2);
   });
 
