@@ -1,5 +1,5 @@
 /**
- * Replays the Wycheproof JOSE vectors (../shared/vectors/wycheproof, see PROVENANCE.md)
+ * Replays the Wycheproof JOSE vectors (test/vectors/wycheproof, see the README there)
  * through `authenticate`, each group configured with its own key and algorithm. No JWS
  * payload there is a JWT claims set, so nothing may authenticate — valid signatures
  * included — and nothing may throw. Weak keys must be refused at configuration or
@@ -12,7 +12,7 @@ import type { Auth } from "../../src/auth-options.js";
 import type { JwtOptions } from "../../src/jwt/jwt-options.js";
 import { checkTokenShape } from "../../src/jwt/token-shape.js";
 
-const DIR = new URL("../../../shared/vectors/wycheproof/", import.meta.url);
+const DIR = new URL("../vectors/wycheproof/", import.meta.url);
 type Jwk = Record<string, unknown> & { kty?: string; alg?: string; k?: string };
 interface Case {
   tcId: number;
@@ -159,7 +159,7 @@ describe("Wycheproof base64 mutations against the token-shape check", () => {
   const group = load("wycheproof_json_web_signature_test.json").testGroups.find(
     (g) => g.comment === "base64",
   ) as Group;
-  // Upstream data defects (PROVENANCE.md): 367/370 equal the valid 357; 372/373 hold a "?".
+  // Upstream data defects (vectors README): 367/370 equal the valid 357; 372/373 hold a "?".
   const mislabelled = new Set([367, 370, 372, 373]);
 
   it.each(
