@@ -17,6 +17,12 @@ export const entry = {
   cli: "src/cli/main.ts",
 };
 
+// Dependencies published as ES modules only. A CommonJS `require()` of them fails with
+// ERR_REQUIRE_ESM on every Node without require(esm) (20 before 20.19, 22 before 22.12), which
+// `engines` admits, so the CommonJS build carries its own copy; the ESM build imports them.
+// lru-cache and @node-rs/argon2 ship CommonJS and stay external in both.
+export const esmOnlyDependencies = ["jose"];
+
 export default defineConfig({
   entry,
   format: ["esm", "cjs"],
@@ -28,4 +34,11 @@ export default defineConfig({
   platform: "node",
   treeshake: true,
   external: ["express", "koa", "hono", "better-sqlite3", "pg", "ioredis", "vitest"],
+  noExternal: esmOnlyDependencies,
+  // One config for both formats, so one clean and one dts pass (two configs build in
+  // parallel and each would clean the other's output). noExternal above takes the packages
+  // out of tsup's externals for both formats; esbuild's own list puts them back for ESM.
+  esbuildOptions(options, { format }) {
+    if (format === "esm") options.external = [...(options.external ?? []), ...esmOnlyDependencies];
+  },
 });
