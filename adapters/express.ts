@@ -11,7 +11,13 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identify,
+  isThenable,
+  PREFLIGHT_OUTCOME,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -92,8 +98,11 @@ function refuse(
 const urlOf = (req: Request): string =>
   `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
 
+// `req.ip` honours the app's "trust proxy" setting; the raw socket address would not.
+const ipOf = (req: Request): string | undefined => req.ip;
+
 function viewOf(req: Request) {
-  return nodeRequestView(req, req, urlOf);
+  return nodeRequestView(req, req, urlOf, ipOf);
 }
 
 /** Verifies the request's credential and records the principal for the handlers after it. */
@@ -111,7 +120,7 @@ export function authenticate<TUser extends Principal>(
   }
   return function authenticate(req, res, next) {
     const view = viewOf(req);
-    if (isPreflight(view.method, view.headers)) return next();
+    if (isPreflight(view.method, view.headers)) return settle(req, res, next, PREFLIGHT_OUTCOME);
     // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
     const outcome = identifier(view);
     if (!isThenable(outcome)) return settle(req, res, next, outcome);
@@ -127,7 +136,6 @@ function guardMiddleware(name: string, guard: Guard): Middleware {
   return function guardRoute(req, res, next) {
     const stored = state.get(req);
     if (stored === undefined) {
-      if (req.method === "OPTIONS" && req.get("access-control-request-method")) return next();
       // Failing closed with a developer error: a guard without authenticate() would
       // otherwise have nothing to check.
       return next(new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`));

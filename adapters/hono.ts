@@ -5,6 +5,7 @@
  * `HTTPException` that carries the ready response and the {@link AuthError} as `cause`.
  */
 import type { IncomingMessage } from "node:http";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -15,7 +16,13 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identify,
+  isThenable,
+  PREFLIGHT_OUTCOME,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
@@ -89,7 +96,7 @@ const urlOf = (c: Context): string => c.req.url;
 function viewOf(c: Context): RequestView {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
   if (typeof incoming === "object" && incoming !== null && "rawHeaders" in incoming) {
-    return nodeRequestView(incoming as IncomingMessage, c, urlOf);
+    return nodeRequestView(incoming as IncomingMessage, c, urlOf, remoteAddress);
   }
   return c.req.raw;
 }
@@ -110,7 +117,7 @@ export function authenticate<TUser extends Principal>(
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
   return function authenticate(c, next) {
     const view = viewOf(c);
-    if (isPreflight(view.method, view.headers)) return next();
+    if (isPreflight(view.method, view.headers)) return settle(c, next, PREFLIGHT_OUTCOME);
     const outcome = identifier(view);
     if (!isThenable(outcome)) return settle(c, next, outcome);
     return Promise.resolve(outcome).then((ready) => settle(c, next, ready));
@@ -121,7 +128,6 @@ function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Prin
   return async function guardRoute(c, next) {
     const settings = settingsOf(c);
     if (settings === undefined) {
-      if (isPreflight(c.req.method, viewOf(c).headers)) return next();
       throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
     }
     const error = guard(c.var.principal);
@@ -199,13 +205,17 @@ async function readRequestBody(c: Context): Promise<BodyResult> {
 }
 
 /**
- * The peer address for per-IP throttling. Hono has no runtime-neutral way to get it; on
- * `@hono/node-server` the Node request is `c.env.incoming`. Elsewhere it is unknown and
- * throttling falls back to per-user/per-client counts.
+ * The peer address for throttling, from `@hono/node-server`'s own helper (which also finds
+ * the Node request when the bindings are nested). Hono has no runtime-neutral way to get
+ * it: elsewhere the helper throws, the address is unknown, and failures count against the
+ * budgets of callers whose address is unknown.
  */
 function remoteAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+  try {
+    return getConnInfo(c).remote.address || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -11,7 +11,13 @@ import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identify, isThenable, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identify,
+  isThenable,
+  PREFLIGHT_OUTCOME,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
@@ -69,8 +75,11 @@ function refuse(error: AuthError, settings: Settings, ctx: Context): void {
 
 const hrefOf = (ctx: Context): string => ctx.href;
 
+// `ctx.ip` honours `app.proxy`; the raw socket address would not.
+const ipOf = (ctx: Context): string | undefined => ctx.ip;
+
 function viewOf(ctx: Context) {
-  return nodeRequestView(ctx.req, ctx, hrefOf);
+  return nodeRequestView(ctx.req, ctx, hrefOf, ipOf);
 }
 
 /** Verifies the request's credential and sets `ctx.state.principal`. */
@@ -96,7 +105,7 @@ export function authenticate<TUser extends Principal>(
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
   return function authenticate(ctx, next) {
     const view = viewOf(ctx);
-    if (isPreflight(view.method, view.headers)) return next() as Promise<void>;
+    if (isPreflight(view.method, view.headers)) return settle(ctx, next, PREFLIGHT_OUTCOME);
     const outcome = identifier(view);
     if (!isThenable(outcome)) return settle(ctx, next, outcome);
     return Promise.resolve(outcome).then((ready) => settle(ctx, next, ready));
@@ -107,10 +116,6 @@ function guardMiddleware(name: string, guard: Guard): Middleware {
   return async function guardRoute(ctx, next) {
     const settings = (ctx.state as WithSettings | undefined)?.[SETTINGS];
     if (settings === undefined) {
-      if (isPreflight(ctx.method, viewOf(ctx).headers)) {
-        await next();
-        return;
-      }
       throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
     }
     const error = guard(ctx.state.principal);

@@ -12,6 +12,14 @@ export type Identified<TUser extends Principal> =
 
 const ANONYMOUS = Object.freeze({ ok: true as const, principal: null });
 
+/**
+ * What `authenticate` settles a CORS preflight as: it carries no credential, so it passes
+ * `authenticate` (even without `optional`) as an anonymous request, and every guard then
+ * refuses it like any anonymous request. A CORS middleware mounted earlier answers
+ * preflights before they get here; one that reaches a guarded handler gets no data.
+ */
+export const PREFLIGHT_OUTCOME: Identified<never> = ANONYMOUS;
+
 function outcomeOf<TUser extends Principal>(
   result: AuthResult<TUser>,
   optional: boolean,

@@ -162,7 +162,12 @@ export function createKeyRoutes(
     if (method === "PATCH") {
       const checked = checkUpdateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
-      const record = await keys.update(ownerId, route.id, checked.value, principal);
+      // The admin form goes through the admin path, so that a disable there is an admin's.
+      const record =
+        route.kind === "userKey"
+          ? (await keys.get(ownerId, route.id)) &&
+            (await keys.admin.update(route.id, checked.value, principal))
+          : await keys.update(ownerId, route.id, checked.value, principal);
       return record ? jsonAnswer(200, publicView(record), NO_STORE) : notFound();
     }
     if (method === "DELETE") {

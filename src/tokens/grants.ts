@@ -4,10 +4,12 @@
  * out the scopes and roles the token may carry (never more than the credential holds), and
  * issues the token. Failures are RFC 6749 §5.2 answers, never thrown.
  */
+import type { ResolvedCsrf } from "../csrf.js";
 import { AuthError } from "../errors.js";
 import type { CookieOptions } from "../jwt/jwt-options.js";
 import type { HttpAnswer } from "../http/answer.js";
 import type { AuthResult, Principal } from "../types.js";
+import { attemptSubjects, pairSubject } from "./attempt-limiter.js";
 import type { AttemptLimiter } from "./attempt-limiter.js";
 import { basicChallenge, oauthError, tooManyAttempts, unavailable } from "./oauth-answer.js";
 import type { BasicResult, TokenParams } from "./token-params.js";
@@ -31,8 +33,11 @@ export type VerifyUser = (username: string, password: string) => Promise<Verifie
 
 /** The members of an `Auth` that the token endpoint uses. */
 export interface TokenEndpointAuth {
-  /** Verifies a raw API key; never throws. */
-  verifyApiKey(raw: string): Promise<AuthResult>;
+  /**
+   * Verifies a raw API key; never throws. `client` is the caller's address, which keys the
+   * key's failure budget, so that failures from elsewhere do not refuse this caller.
+   */
+  verifyApiKey(raw: string, client?: string): Promise<AuthResult>;
   /** The token issuer (`auth.tokens`). */
   readonly tokens: {
     /** Signs a token and returns it with its lifetime. */
@@ -45,6 +50,11 @@ export interface TokenEndpointAuth {
   };
   /** The parts of `auth.config` the endpoint reads. */
   readonly config?: {
+    /**
+     * The CSRF rule of cookie-authenticated requests; the cookie-setting password grant and
+     * logout apply it too. Default: the rule with its defaults.
+     */
+    readonly csrf?: ResolvedCsrf;
     /** The challenge realm. Default `"api"`. */
     readonly realm?: string;
     /** `enabled: false` means the verifier does not read the cookie (no `cookie` option). */
@@ -61,6 +71,8 @@ export interface GrantContext {
   realm: string;
   verifyUser: VerifyUser | undefined;
   isClient: (principal: Principal) => boolean;
+  /** The `client_id` of password-grant tokens, which no key names (RFC 9068 wants one). */
+  clientId: string;
 }
 
 export interface GrantRequest {
@@ -100,20 +112,17 @@ function keyOutage(error: AuthError): HttpAnswer | null {
   return null;
 }
 
-async function verifyKey(context: GrantContext, raw: string): Promise<AuthResult> {
+async function verifyKey(
+  context: GrantContext,
+  raw: string,
+  ip: string | undefined,
+): Promise<AuthResult> {
   try {
-    return await context.auth.verifyApiKey(raw);
+    return await context.auth.verifyApiKey(raw, ip);
   } catch (cause) {
     // verifyApiKey promises never to throw; if it does, the store or hasher broke.
     return { ok: false, error: new AuthError("unavailable", { cause }) };
   }
-}
-
-function subjects(kind: string, id: string | undefined, ip: string | undefined): string[] {
-  const list: string[] = [];
-  if (id !== undefined) list.push(`${kind}:${id.toLowerCase()}`);
-  if (ip !== undefined && ip !== "") list.push(`ip:${ip}`);
-  return list;
 }
 
 async function throttled(context: GrantContext, list: string[]): Promise<HttpAnswer | null> {
@@ -130,11 +139,11 @@ export async function refreshTokenGrant(
   if (raw === undefined || raw === "") {
     return refuse(oauthError(400, "invalid_request", "The refresh_token parameter is missing."));
   }
-  const list = subjects("ip", undefined, ip);
+  const list = attemptSubjects("ip", undefined, ip);
   const blocked = await throttled(context, list);
   if (blocked) return refuse(blocked);
 
-  const result = await verifyKey(context, raw);
+  const result = await verifyKey(context, raw, ip);
   if (!result.ok) {
     const outage = keyOutage(result.error);
     if (outage) return refuse(outage);
@@ -151,6 +160,8 @@ export async function refreshTokenGrant(
     sub: principal.key?.ownerId ?? principal.id,
     scopes,
     roles: principal.roles,
+    // The key is the client that asked for the token.
+    clientId: keyId ?? context.clientId,
     ...(keyId === undefined ? {} : { keyId }),
   });
   return { ok: true, issued };
@@ -191,11 +202,13 @@ export async function clientCredentialsGrant(
   if (clientId === undefined || clientId === "" || secret === undefined || secret === "") {
     return invalidClient();
   }
-  const list = subjects("client", clientId, ip);
+  // Per (client id, address), per client id from anywhere (softer) and per address: the
+  // client id is public, so a budget per id alone would let anyone lock the client out.
+  const list = attemptSubjects("client", clientId, ip);
   const blocked = await throttled(context, list);
   if (blocked) return refuse(blocked);
 
-  const result = await verifyKey(context, secret);
+  const result = await verifyKey(context, secret, ip);
   if (!result.ok) {
     const outage = keyOutage(result.error);
     if (outage) return refuse(outage);
@@ -206,7 +219,7 @@ export async function clientCredentialsGrant(
     return invalidClient();
   }
   const principal = result.principal;
-  await context.attempts.reset?.(`client:${clientId.toLowerCase()}`);
+  await context.attempts.reset?.(pairSubject("client", clientId, ip));
   if (!context.isClient(principal)) {
     return refuse(
       oauthError(400, "unauthorized_client", "This key may not use the client_credentials grant."),
@@ -238,7 +251,8 @@ export async function passwordGrant(
   if (username === undefined || username === "" || password === undefined || password === "") {
     return refuse(oauthError(400, "invalid_request", "The username and password are required."));
   }
-  const list = subjects("user", username, ip);
+  // As for clients: one address's failures must not refuse the user everywhere.
+  const list = attemptSubjects("user", username, ip);
   const blocked = await throttled(context, list);
   if (blocked) return refuse(blocked);
 
@@ -252,13 +266,21 @@ export async function passwordGrant(
     await context.attempts.fail(list);
     return refuse(oauthError(400, "invalid_grant", "The username or password is wrong."));
   }
-  await context.attempts.reset?.(`user:${username.toLowerCase()}`);
+  await context.attempts.reset?.(pairSubject("user", username, ip));
+  // A token whose `client_id` equals its `sub` reads as a client-credentials token, so this
+  // user's token would pass as the client's own (a `service` principal).
+  if (user.id === context.clientId) {
+    return refuse(
+      oauthError(400, "invalid_grant", "This user's id is the client id of this endpoint."),
+    );
+  }
   const scopes = narrowScopes(user.scopes ?? [], params.scope);
   if (scopes === null) return invalidScope();
   const issued = await context.auth.tokens.issueDetailed({
     sub: user.id,
     scopes,
     roles: user.roles ?? [],
+    clientId: context.clientId,
   });
   return { ok: true, issued };
 }

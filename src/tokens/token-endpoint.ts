@@ -4,6 +4,7 @@
  * into `req.body`, call {@link TokenEndpoint.handle} and send the {@link HttpAnswer} as is;
  * `null` means "not ours", and the adapter passes the request on.
  */
+import { checkCsrf, resolveCsrf } from "../csrf.js";
 import type { HttpAnswer, RouteRequest } from "../http/answer.js";
 import type { CookieOptions } from "../jwt/jwt-options.js";
 import type { Principal } from "../types.js";
@@ -65,6 +66,12 @@ export interface TokenRouteOptions {
    * `refresh_token` grant.
    */
   isClient?: (principal: Principal) => boolean;
+  /**
+   * The `client_id` claim of password-grant tokens (RFC 9068 puts one in every access
+   * token); `refresh_token` and `client_credentials` tokens carry their key's id instead.
+   * Default `"gatehouse"`.
+   */
+  clientId?: string;
   /** The route paths below the mount point. `jwks: false` turns the JWKS route off. */
   paths?: {
     /** `POST`: the OAuth token endpoint. Default `/token`. */
@@ -148,7 +155,23 @@ export function createTokenEndpoint(
     attempts: limiterFrom(options.attempts),
     verifyUser: options.verifyUser,
     isClient: options.isClient ?? ((p) => p.type === "service"),
+    clientId: options.clientId ?? "gatehouse",
   };
+  if (typeof context.clientId !== "string" || context.clientId === "") {
+    throw new TypeError("gatehouse: tokenRoutes clientId must be a non-empty string");
+  }
+
+  const csrf = auth.config?.csrf ?? resolveCsrf(undefined, false);
+  /**
+   * The CSRF rule of cookie requests, applied to the routes that set or clear the cookie.
+   * Browsers send `Origin` or `Sec-Fetch-Site` on every cross-origin POST; a request with
+   * neither is a non-browser client (curl, a server), which no other site can steer.
+   */
+  function crossSite(req: TokenRouteRequest): boolean {
+    const { headers } = req;
+    if (headers.get("origin") === null && headers.get("sec-fetch-site") === null) return false;
+    return checkCsrf({ method: req.method, url: "/", headers }, csrf) !== null;
+  }
 
   function wantsCookie(req: TokenRouteRequest, params: TokenParams): boolean {
     if (cookieMode === true) return true;
@@ -170,9 +193,10 @@ export function createTokenEndpoint(
       return oauthError(400, "unsupported_grant_type", "This grant type is not supported.");
     }
     const setCookie = grant === "password" && wantsCookie(req, params);
-    // Login CSRF: a cross-site page must not log the browser in as someone else.
-    if (setCookie && req.headers.get("sec-fetch-site") === "cross-site") {
-      return oauthError(403, "invalid_request", "Cookie login is refused from another site.");
+    // Login CSRF: a page of another origin must not log the browser in as someone else.
+    // The cookie it sets is a credential, so its origin rule is the cookie's own.
+    if (setCookie && crossSite(req)) {
+      return oauthError(403, "invalid_request", "Cookie login is refused from another origin.");
     }
     const outcome = await run(context, {
       params,
@@ -217,6 +241,9 @@ export function createTokenEndpoint(
       }
       if (path === logoutPath) {
         if (method === "POST") {
+          if (crossSite(req)) {
+            return oauthError(403, "invalid_request", "Logout is refused from another origin.");
+          }
           return {
             status: 204,
             headers: { "cache-control": "no-store", "set-cookie": clearTokenCookie(cookie) },

@@ -85,8 +85,8 @@ async function rawToken(claims: Record<string, unknown>, exp: number, secret = S
     .sign(new TextEncoder().encode(secret));
 }
 
-export async function makeFixture(): Promise<Fixture> {
-  const store = memoryKeyStore();
+/** `store`: where the main auth keeps its keys (default a fresh memory store). */
+export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<Fixture> {
   const auth = authOver(store);
   const downStore = memoryKeyStore();
   // Up only while the fixture issues the down auth's key below; `get` never answers.
@@ -112,7 +112,7 @@ export async function makeFixture(): Promise<Fixture> {
   await auth.keys.update("alice", disabled.record.id, { enabled: false });
   const expired = await create("alice", "old");
   // The manager only accepts future expiries, so the record is aged in the store directly.
-  await store.update(expired.record.id, { expiresAt: new Date(Date.now() - 60_000) });
+  await store.update!(expired.record.id, { expiresAt: new Date(Date.now() - 60_000) });
   const patchable = await create("alice", "to rename");
   const deletable = await create("alice", "to delete");
   const bobTarget = await create("bob", "admin will disable this");

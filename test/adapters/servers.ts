@@ -11,6 +11,7 @@
  *   OPTIONS /required   authenticate(auth), then 204 (preflights must pass it)
  *   GET  /reports       requireScopes("reports:read")
  *   GET  /admin         requireRoles("admin")
+ *   ALL  /admin-all     requireRoles("admin") on every method (CORS preflights included)
  *   /users/keys         keyRoutes(auth)
  *   /auth               tokenRoutes(auth, { verifyUser, cookie: "on-request" })
  */
@@ -77,6 +78,7 @@ function expressApp(express: typeof express5, fx: Fixture) {
     res.json([]);
   });
   app.get("/admin", ex.requireRoles("admin"), user);
+  app.all("/admin-all", ex.requireRoles("admin"), user);
   app.use("/users/keys", ex.keyRoutes(fx.auth));
   app.use("/auth", ex.tokenRoutes(fx.auth, tokenOptions(fx)));
   return app;
@@ -108,6 +110,7 @@ function koaApp(KoaClass: typeof Koa3, fx: Fixture) {
     ctx.body = [];
   });
   router.get("/admin", ko.requireRoles("admin"), user);
+  router.all("/admin-all", ko.requireRoles("admin"), user);
   app.use(ko.keyRoutes(fx.auth, { prefix: "/users/keys" }));
   app.use(ko.tokenRoutes(fx.auth, { prefix: "/auth", ...tokenOptions(fx) }));
   app.use(router.routes());
@@ -127,6 +130,7 @@ function honoApp(fx: Fixture) {
   app.options("/required", ho.authenticate(fx.auth), (c) => c.body(null, 204));
   app.get("/reports", ho.requireScopes("reports:read"), (c) => c.json([]));
   app.get("/admin", ho.requireRoles("admin"), (c) => c.json({ user: ho.getCurrentUser(c) }));
+  app.all("/admin-all", ho.requireRoles("admin"), (c) => c.json({ user: ho.getCurrentUser(c) }));
   app.route("/users/keys", ho.keyRoutes(fx.auth));
   app.route("/auth", ho.tokenRoutes(fx.auth, tokenOptions(fx)));
   return app;
