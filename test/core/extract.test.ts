@@ -30,6 +30,35 @@ describe("parseAuthorization (RFC 6750 §2.1)", () => {
     expect(parseAuthorization(value).kind).toBe("invalid");
   });
 
+  it("Bearer, 16,000 spaces and `x,` answers as it always did: the token x", () => {
+    expect(parseAuthorization(`Bearer${" ".repeat(16_000)}x,`)).toEqual({
+      kind: "bearer",
+      token: "x",
+    });
+    expect(parseAuthorization(`Bearer x${" ,".repeat(8_000)}`)).toEqual({
+      kind: "bearer",
+      token: "x",
+    });
+    expect(parseAuthorization(`Bearer${" ".repeat(16_000)}x,y`)).toEqual({
+      kind: "invalid",
+      detail: "More than one Authorization value was sent.",
+    });
+  });
+
+  it.each([
+    ["Bearer a,", { kind: "bearer", token: "a" }],
+    ["Bearer a b,", { kind: "invalid", detail: "More than one Authorization value was sent." }],
+    ["Bearer/abc", { kind: "invalid", detail: "The Bearer scheme must be followed by spaces." }],
+    ["Bearer \t", { kind: "invalid", detail: "The Bearer scheme came without a token." }],
+    [
+      'Digest realm="a, Bearer b"',
+      { kind: "invalid", detail: "More than one Authorization value was sent." },
+    ],
+    ["Basic a, Digest b", { kind: "absent" }],
+  ])("%j keeps its answer", (value, answer) => {
+    expect(parseAuthorization(value)).toEqual(answer);
+  });
+
   it.each([null, "", "Basic YWxhZGRpbjpvcGVu", "Digest a=b, c=d", "Bearerx abc", "Token abc"])(
     "%j is absent",
     (value) => {
@@ -82,7 +111,32 @@ describe("cookies (RFC 6265)", () => {
     expect(readCookie("access_token=a; access_token=a", "access_token").kind).toBe("value");
   });
 
-  it("reads cookies joined from several headers with ', '", () => {
-    expect(cookieValues("theme=dark, access_token=abc", "access_token")).toEqual(["abc"]);
+  it("reads cookies joined from several headers with '; '", () => {
+    expect(cookieValues("theme=dark; access_token=abc", "access_token")).toEqual(["abc"]);
+  });
+
+  it("a comma is part of a value, never a separator (RFC 6265 §4.2.1)", () => {
+    expect(readCookie("pref=x,access_token=abc", "access_token")).toEqual({ kind: "absent" });
+    expect(readCookie("theme=dark, access_token=abc", "access_token")).toEqual({
+      kind: "absent",
+    });
+    expect(cookieValues("pref=x,access_token=abc", "pref")).toEqual(["x,access_token=abc"]);
+  });
+
+  it("reads a __Host- name exactly", () => {
+    const header = "access_token=plain; __Host-access_token=host";
+    expect(readCookie(header, "__Host-access_token")).toEqual({ kind: "value", value: "host" });
+    expect(readCookie(header, "access_token")).toEqual({ kind: "value", value: "plain" });
+    expect(readCookie("pref=x,__Host-access_token=evil", "__Host-access_token").kind).toBe(
+      "absent",
+    );
+  });
+
+  it("trims spaces and tabs around names and values, and nothing else", () => {
+    expect(readCookie(" \taccess_token \t= abc\t", "access_token")).toEqual({
+      kind: "value",
+      value: "abc",
+    });
+    expect(readCookie("\u00a0access_token=abc", "access_token").kind).toBe("absent");
   });
 });
