@@ -52,12 +52,42 @@ function defaultTyp(options: JwtOptions): string | undefined {
   return signsItself ? ACCESS_TOKEN_TYP : undefined;
 }
 
+/**
+ * The accepted audiences, `undefined` when not checked. With only foreign keys an absent
+ * audience is refused: an identity provider signs the tokens of every API of a tenant with
+ * the same keys, so the signature alone does not say this API was the intended recipient.
+ * `false` is the explicit choice to accept them all.
+ */
+function resolveAudience(options: JwtOptions): string | string[] | undefined {
+  const { audience } = options;
+  if (audience === false) return undefined;
+  if (audience === undefined) {
+    const signsItself = options.secret !== undefined || options.privateKey !== undefined;
+    if (!signsItself) {
+      throw new TypeError(
+        "gatehouse: jwt.audience is required with only foreign keys (jwt.publicKey, jwt.jwks): " +
+          "set the audience this API's tokens are minted for, or audience: false to accept " +
+          "tokens minted for any API the same keys sign for",
+      );
+    }
+    return undefined;
+  }
+  const list = Array.isArray(audience) ? audience : [audience];
+  if (list.length === 0 || !list.every((value) => typeof value === "string" && value !== "")) {
+    throw new TypeError(
+      "gatehouse: jwt.audience must be a non-empty string, a non-empty list of them, or false",
+    );
+  }
+  return audience;
+}
+
 export function resolveJwtOptions(options: JwtOptions): ResolvedJwt {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("gatehouse: jwt must be an object");
   }
   const { hmac, list } = checkAlgorithms(options.algorithms);
   const keys = resolveKeys(options, list, hmac);
+  const audience = resolveAudience(options);
   if (options.isRevoked !== undefined && typeof options.isRevoked !== "function") {
     throw new TypeError("gatehouse: jwt.isRevoked must be a function");
   }
@@ -70,7 +100,7 @@ export function resolveJwtOptions(options: JwtOptions): ResolvedJwt {
     algorithms: new Set(list),
     keys,
     issuer: options.issuer,
-    audience: options.audience,
+    audience,
     clockTolerance: toSeconds(
       options.clockTolerance,
       "jwt.clockTolerance",

@@ -58,8 +58,17 @@ export interface JwtOptions {
     | URL;
   /** Accepted `iss` value(s). Default: not checked. The issuer puts the first in its tokens. */
   issuer?: string | string[];
-  /** Accepted `aud` value(s); a token must name one. Default: not checked. */
-  audience?: string | string[];
+  /**
+   * Accepted `aud` value(s); a token must name one. The issuer puts them in its tokens. With
+   * this server's own key ({@link secret} or {@link privateKey}) the default is not to check.
+   * With only foreign keys ({@link publicKey}, {@link jwks}) it is required, a `TypeError`
+   * when absent: one identity provider mints tokens for every API of a tenant under the same
+   * keys, and without an audience this API would accept a token minted for any of them.
+   * `false` opts out explicitly and accepts exactly that: any token the keys verify, whatever
+   * API it was minted for. Security: prefer a value; keep `false` for APIs that are meant to
+   * take every token of the tenant.
+   */
+  audience?: string | string[] | false;
   /** Lifetime of issued access tokens: seconds or a time span (`"15m"`). Default 15m. */
   ttl?: string | Seconds;
   /** Allowed clock skew when checking `exp`, `nbf` and `iat`: seconds or a span. Default 5 s. */

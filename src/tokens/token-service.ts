@@ -112,7 +112,7 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
     throw new TypeError("gatehouse: jwt.ttl exceeds jwt.maxLifetime; the verifier would refuse");
   }
   const issuer = Array.isArray(jwt.issuer) ? jwt.issuer[0] : jwt.issuer;
-  const audience = jwt.audience;
+  const audience = jwt.audience === false ? undefined : jwt.audience;
 
   // The thumbprint is async in jose; derive it once and share the promise.
   let kid: Promise<string | undefined> | undefined;

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
 import type { JwtOptions } from "../../src/jwt/jwt-options.js";
@@ -60,10 +61,14 @@ describe("createAuth refuses unsafe JWT configuration", () => {
 
   it("refuses a plain-http remote JWKS except on localhost", () => {
     expect(() =>
-      createAuth({ jwt: { algorithms: ["ES256"], jwks: "http://issuer.example/jwks.json" } }),
+      createAuth({
+        jwt: { algorithms: ["ES256"], jwks: "http://issuer.example/jwks.json", audience: "api" },
+      }),
     ).toThrow(/https/);
     expect(() =>
-      createAuth({ jwt: { algorithms: ["ES256"], jwks: "http://localhost:1/jwks.json" } }),
+      createAuth({
+        jwt: { algorithms: ["ES256"], jwks: "http://localhost:1/jwks.json", audience: "api" },
+      }),
     ).not.toThrow();
   });
 
@@ -81,8 +86,72 @@ describe("createAuth refuses unsafe JWT configuration", () => {
   });
 
   it("verify-only setups (publicKey) still build; issuing rejects", async () => {
-    const auth = createAuth({ jwt: { algorithms: ["ES256"], publicKey: ecPem } });
+    const auth = createAuth({ jwt: { algorithms: ["ES256"], publicKey: ecPem, audience: "api" } });
     expect(auth.config.jwt.typ).toBeUndefined();
     await expect(auth.tokens.issue({ sub: "a" })).rejects.toThrow();
+  });
+});
+
+describe("the audience with only foreign keys", () => {
+  const otherApi = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const tenantKey = otherApi.publicKey.export({ format: "jwk" });
+  /** What one identity provider mints for two APIs of the same tenant, under one key. */
+  const mint = (aud: string) =>
+    new SignJWT({ sub: "alice" })
+      .setProtectedHeader({ alg: "ES256" })
+      .setAudience(aud)
+      .setExpirationTime("5m")
+      .sign(otherApi.privateKey);
+
+  it.each([
+    ["a public key", { publicKey: ecPem }],
+    ["a local JWKS", { jwks: { keys: [tenantKey] } }],
+    ["a JWKS URL", { jwks: "https://idp.example/.well-known/jwks.json" }],
+    ["several public keys", { publicKey: [ecPem, tenantKey] }],
+  ])("is required with %s: TypeError naming the opt-out", (_name, keys) => {
+    expect(() => createAuth({ jwt: { algorithms: ["ES256"], ...keys } })).toThrow(TypeError);
+    expect(() => createAuth({ jwt: { algorithms: ["ES256"], ...keys } })).toThrow(
+      /jwt.audience is required with only foreign keys.*audience: false/,
+    );
+  });
+
+  it("is optional with this server's own key", () => {
+    expect(jwt({})).not.toThrow();
+    expect(() =>
+      createAuth({ jwt: { algorithms: ["ES256"], privateKey: ec.privateKey, publicKey: ecPem } }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ["an empty string", ""],
+    ["an empty list", []],
+    ["a list with an empty entry", ["api", ""]],
+    ["true", true],
+  ])("refuses %s as the audience", (_name, audience) => {
+    expect(() =>
+      createAuth({
+        jwt: { algorithms: ["ES256"], publicKey: ecPem, audience: audience as string },
+      }),
+    ).toThrow(/jwt.audience must be/);
+  });
+
+  it("with an audience, accepts the tokens minted for it and refuses the tenant's others", async () => {
+    const auth = createAuth({
+      jwt: { algorithms: ["ES256"], jwks: { keys: [tenantKey] }, audience: "reports" },
+    });
+    expect(auth.config.jwt.audience).toBe("reports");
+    expect((await auth.tokens.verify(await mint("reports"))).ok).toBe(true);
+    const foreign = await auth.tokens.verify(await mint("billing"));
+    expect(!foreign.ok && foreign.error.detail).toMatch(/audience/);
+  });
+
+  it("audience: false opts out and accepts a token minted for any API of the tenant", async () => {
+    const auth = createAuth({
+      jwt: { algorithms: ["ES256"], jwks: { keys: [tenantKey] }, audience: false },
+    });
+    for (const aud of ["reports", "billing"]) {
+      const result = await auth.tokens.verify(await mint(aud));
+      expect(result.ok && result.principal.id).toBe("alice");
+    }
   });
 });

@@ -11,6 +11,7 @@ const jwkOf = (key: typeof a.publicKey, kid: string) => ({ ...key.export({ forma
 const signWith = (key: typeof a.privateKey, kid?: string) =>
   new SignJWT({ sub: "svc" })
     .setProtectedHeader({ alg: "ES256", ...(kid ? { kid } : {}) })
+    .setAudience("api")
     .setIssuedAt()
     .setExpirationTime("5m")
     .sign(key);
@@ -20,6 +21,7 @@ describe("asymmetric keys", () => {
     const verifier = createJwtVerifier({
       algorithms: ["ES256"],
       jwks: { keys: [jwkOf(a.publicKey, "a"), jwkOf(b.publicKey, "b")] },
+      audience: "api",
     });
     expect((await verifier.verify(await signWith(a.privateKey, "a"))).ok).toBe(true);
     expect((await verifier.verify(await signWith(b.privateKey, "b"))).ok).toBe(true);
@@ -50,7 +52,7 @@ describe("remote JWKS", () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it("fetches once, verifies, and refuses an unknown kid without refetching in the cool-down", async () => {
-    const verifier = createJwtVerifier({ algorithms: ["ES256"], jwks: url });
+    const verifier = createJwtVerifier({ algorithms: ["ES256"], jwks: url, audience: "api" });
     expect((await verifier.verify(await signWith(a.privateKey, "a"))).ok).toBe(true);
     const before = fetches;
     const unknown = await verifier.verify(await signWith(b.privateKey, "zzz"));
@@ -60,7 +62,7 @@ describe("remote JWKS", () => {
 
   it("an unreachable JWKS is unavailable, never a 401", async () => {
     up = false;
-    const verifier = createJwtVerifier({ algorithms: ["ES256"], jwks: url });
+    const verifier = createJwtVerifier({ algorithms: ["ES256"], jwks: url, audience: "api" });
     const result = await verifier.verify(await signWith(a.privateKey, "a"));
     expect(!result.ok && result.error.code).toBe("unavailable");
     up = true;

@@ -142,7 +142,7 @@ describe("JWT verification: hostile tokens", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setExpirationTime("5m")
       .sign(new TextEncoder().encode(pem));
-    const verifier = createJwtVerifier({ algorithms: ["RS256"], publicKey: pem });
+    const verifier = createJwtVerifier({ algorithms: ["RS256"], publicKey: pem, audience: "api" });
     const result = await verifier.verify(token);
     expect(!result.ok && result.error.detail).toMatch(/algorithm/);
   });

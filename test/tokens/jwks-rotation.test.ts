@@ -5,12 +5,13 @@ import { createAuth } from "../../src/create-auth.js";
 import { startTokenServer, type TokenServer } from "../client/token-server.js";
 
 const issuer = "https://api.test";
+const audience = "reports";
 const previous = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const current = generateKeyPairSync("ec", { namedCurve: "P-256" });
 
 /** Before the rotation: the previous key signs. */
 const before = createAuth({
-  jwt: { algorithms: ["ES256"], privateKey: previous.privateKey, kid: "2025", issuer },
+  jwt: { algorithms: ["ES256"], privateKey: previous.privateKey, kid: "2025", issuer, audience },
 });
 /**
  * After: the current key signs; the previous one still verifies. It is given as a JWK with
@@ -23,12 +24,13 @@ const after = createAuth({
     kid: "2026",
     publicKey: [{ ...(await exportJWK(previous.publicKey)), kid: "2025" }],
     issuer,
+    audience,
   },
 });
 
 /** Without explicit kids both sides use the RFC 7638 thumbprint, which matches by itself. */
 const unnamedBefore = createAuth({
-  jwt: { algorithms: ["ES256"], privateKey: previous.privateKey, issuer },
+  jwt: { algorithms: ["ES256"], privateKey: previous.privateKey, issuer, audience },
 });
 const unnamedAfter = createAuth({
   jwt: {
@@ -36,6 +38,7 @@ const unnamedAfter = createAuth({
     privateKey: current.privateKey,
     publicKey: previous.publicKey.export({ format: "pem", type: "spki" }) as string,
     issuer,
+    audience,
   },
 });
 
@@ -71,7 +74,7 @@ describe("the JWKS route over HTTP", () => {
       expect(key).not.toHaveProperty("d");
     }
 
-    const remote = createAuth({ jwt: { algorithms: ["ES256"], jwks: jwksUrl, issuer } });
+    const remote = createAuth({ jwt: { algorithms: ["ES256"], jwks: jwksUrl, issuer, audience } });
     const oldToken = await before.tokens.issue({ sub: "bob" });
     const newToken = await after.tokens.issue({ sub: "carol" });
     const [oldResult, newResult] = await Promise.all([
@@ -86,7 +89,12 @@ describe("the JWKS route over HTTP", () => {
     const server = await startTokenServer(unnamedAfter);
     servers.push(server);
     const remote = createAuth({
-      jwt: { algorithms: ["ES256"], jwks: `${server.url}/auth/.well-known/jwks.json`, issuer },
+      jwt: {
+        algorithms: ["ES256"],
+        jwks: `${server.url}/auth/.well-known/jwks.json`,
+        issuer,
+        audience,
+      },
     });
     const result = await remote.tokens.verify(await unnamedBefore.tokens.issue({ sub: "dave" }));
     expect(result.ok && result.principal.id).toBe("dave");
