@@ -76,6 +76,14 @@ export interface RequestView {
     /** Every value of the header `name` (case-insensitive) joined with `", "`, or `null`. */
     get(name: string): string | null;
   };
+  /**
+   * The client's address as the framework reports it (Express `req.ip`, Koa `ctx.ip`, the
+   * peer address on `@hono/node-server`), so it honours the framework's trust-proxy
+   * setting; gatehouse itself never reads `X-Forwarded-For`. Failure budgets are kept per
+   * credential and address, so that failures from one address do not refuse the same
+   * credential from another. Absent when unknown: such callers share one budget.
+   */
+  readonly ip?: string;
 }
 
 /** Who ended a key: see {@link ApiKeyRecord.disabledBy}. */

@@ -2,10 +2,21 @@
  * The one file that imports `@node-rs/argon2`. Always the async API: the sync one holds
  * the event loop for the whole hash (several milliseconds at OWASP parameters), while the
  * async one runs on the libuv thread pool.
+ *
+ * Every hash and verify here passes one process-wide gate, whatever asked for it (key
+ * verification, key creation, a rehash, an application's password check): the thread pool
+ * is one per process, so a bound per caller would not bound it. The gate queues fairly by
+ * subject and client (see `createHashGate`), so a flood of one kind of work, such as
+ * creating hundreds of keys at once, cannot push the others out.
  */
 import { hash, parseOptions, verify } from "@node-rs/argon2";
 import type { Algorithm, Options } from "@node-rs/argon2";
+import { AuthError } from "../errors.js";
+import { createHashGate, defaultHashConcurrency, isGateFull } from "../keys/hash-gate.js";
+import type { HashGate, HashSubject } from "../keys/hash-gate.js";
 import type { SecretHasher } from "../types.js";
+
+export type { HashSubject } from "../keys/hash-gate.js";
 
 /** argon2id cost parameters. Defaults are OWASP's first argon2id recommendation. */
 export interface Argon2Params {
@@ -41,27 +52,99 @@ function toOptions(params: Required<Argon2Params>): Options {
   return { ...params, algorithm: ARGON2ID };
 }
 
-/** Hashes a secret with argon2id into a PHC string (`$argon2id$v=19$m=…`). */
-export function hashSecret(secret: string, params?: Argon2Params): Promise<string> {
-  return hash(secret, toOptions(resolve(params)));
+/** Settings of the process-wide argon2 gate; see {@link configureArgon2Gate}. */
+export interface Argon2GateOptions {
+  /** argon2 computations at once. Default the libuv pool size (`UV_THREADPOOL_SIZE` or 4). */
+  max?: number;
+  /** Computations allowed to wait for a slot. Default 64. */
+  queue?: number;
+}
+
+let gate: HashGate | undefined;
+
+/**
+ * Sizes the process-wide gate that every argon2 hash and verify in this process passes:
+ * at most `max` run at once (more than the libuv pool size only queues inside libuv, where
+ * nothing is fair), `queue` more wait, and past that a call rejects at once with
+ * `AuthError("unavailable")`. Calls already admitted finish under the old sizes. A server
+ * that raises `UV_THREADPOOL_SIZE` picks that up without calling this.
+ */
+export function configureArgon2Gate(options: Argon2GateOptions = {}): void {
+  const max = options.max ?? defaultHashConcurrency();
+  const queue = options.queue ?? 64;
+  if (!Number.isInteger(max) || max < 1 || !Number.isInteger(queue) || queue < 0) {
+    throw new TypeError("gatehouse: the argon2 gate needs an integer max >= 1 and queue >= 0");
+  }
+  gate = createHashGate(max, queue);
+}
+
+async function gated<T>(work: () => Promise<T>, subject: HashSubject): Promise<T> {
+  // Created on first use: the pool size is read once the application has had its say.
+  gate ??= createHashGate(defaultHashConcurrency(), 64);
+  try {
+    return await gate.run(work, subject);
+  } catch (error) {
+    // An AuthError, so that key creation and a verifyUser hook answer 503, not 500.
+    if (!isGateFull(error)) throw error;
+    throw new AuthError("unavailable", {
+      detail: "Too many password or key hashes are waiting; try again shortly.",
+      cause: error,
+    });
+  }
+}
+
+const PASSWORD: HashSubject = Object.freeze({ id: "password" });
+const SECRET: HashSubject = Object.freeze({ id: "secret" });
+
+/**
+ * Hashes a secret with argon2id into a PHC string (`$argon2id$v=19$m=…`). `subject` says
+ * whose work it is to the process-wide argon2 gate, which shares its queue fairly across
+ * subjects and clients. Rejects with `AuthError("unavailable")` when that queue is full.
+ */
+export function hashSecret(
+  secret: string,
+  params?: Argon2Params,
+  subject: HashSubject = SECRET,
+): Promise<string> {
+  const options = toOptions(resolve(params));
+  return gated(() => hash(secret, options), subject);
 }
 
 /**
  * Whether `secret` matches the PHC string `hashed`. The parameters come from the hash
- * itself. Rejects when `hashed` is not an argon2 hash.
+ * itself. Rejects when `hashed` is not an argon2 hash, and with `AuthError("unavailable")`
+ * when the argon2 gate's queue is full (see {@link hashSecret} for `subject`).
  */
-export function verifySecret(hashed: string, secret: string): Promise<boolean> {
-  return verify(hashed, secret);
+export function verifySecret(
+  hashed: string,
+  secret: string,
+  subject: HashSubject = SECRET,
+): Promise<boolean> {
+  return gated(() => verify(hashed, secret), subject);
 }
 
-/** {@link hashSecret} under the name a `verifyUser` hook reads best with. */
-export function hashPassword(password: string, params?: Argon2Params): Promise<string> {
-  return hashSecret(password, params);
+/**
+ * {@link hashSecret} under the name a `verifyUser` hook reads best with. All password work
+ * shares one subject of the argon2 gate unless `subject` names the user and client.
+ */
+export function hashPassword(
+  password: string,
+  params?: Argon2Params,
+  subject: HashSubject = PASSWORD,
+): Promise<string> {
+  return hashSecret(password, params, subject);
 }
 
-/** {@link verifySecret} for user passwords. */
-export function verifyPassword(hashed: string, password: string): Promise<boolean> {
-  return verifySecret(hashed, password);
+/**
+ * {@link verifySecret} for user passwords. Pass `{ id: username, client: ip }` as `subject`
+ * when the hook knows them, so that one address's failed logins queue behind their own.
+ */
+export function verifyPassword(
+  hashed: string,
+  password: string,
+  subject: HashSubject = PASSWORD,
+): Promise<boolean> {
+  return verifySecret(hashed, password, subject);
 }
 
 /** Whether `hashed` was made with other parameters (or another algorithm) than `params`. */
@@ -80,17 +163,24 @@ export function argon2NeedsRehash(hashed: string, params?: Argon2Params): boolea
   }
 }
 
+// Key verifications reach the argon2 gate already bounded, and shared fairly by key id and
+// client, by the verifier's own gate (`apiKeys.hashConcurrency`); here they only need a
+// share apart from key creation and passwords.
+const KEY_HASH: HashSubject = Object.freeze({ id: "api-key:hash" });
+const KEY_VERIFY: HashSubject = Object.freeze({ id: "api-key:verify" });
+
 /**
  * The default {@link SecretHasher}: argon2id, salted, memory-hard. Costly on purpose
  * (milliseconds and 19 MiB per verify at the defaults), which is why the verifier caches
- * good keys and bounds how many verifies run at once.
+ * good keys and bounds how many verifies run at once. Its hashes (key creation, rehashing)
+ * and verifies both pass the process-wide argon2 gate ({@link configureArgon2Gate}).
  */
 export function argon2Hasher(params?: Argon2Params): SecretHasher {
   const resolved = resolve(params);
   return {
     id: "argon2id",
-    hash: (secret) => hashSecret(secret, resolved),
-    verify: (hashed, secret) => verifySecret(hashed, secret),
+    hash: (secret) => hashSecret(secret, resolved, KEY_HASH),
+    verify: (hashed, secret) => verifySecret(hashed, secret, KEY_VERIFY),
     needsRehash: (hashed) => argon2NeedsRehash(hashed, resolved),
   };
 }

@@ -61,20 +61,38 @@ class NodeRequestView<T> implements RequestView {
   readonly method: string;
   readonly headers: RequestView["headers"] = this;
   #url: string | undefined;
+  #ip: string | undefined | null = null;
   readonly #req: IncomingMessage;
   readonly #from: T;
   readonly #urlOf: (from: T) => string;
+  readonly #ipOf: ((from: T) => string | undefined) | undefined;
 
-  constructor(req: IncomingMessage, from: T, urlOf: (from: T) => string) {
+  constructor(
+    req: IncomingMessage,
+    from: T,
+    urlOf: (from: T) => string,
+    ipOf: ((from: T) => string | undefined) | undefined,
+  ) {
     this.#req = req;
     this.#from = from;
     this.#urlOf = urlOf;
+    this.#ipOf = ipOf;
     this.method = req.method ?? "GET";
   }
 
   get url(): string {
     this.#url ??= this.#urlOf(this.#from);
     return this.#url;
+  }
+
+  get ip(): string | undefined {
+    // Computed on first read, like the URL: Express's `req.ip` parses X-Forwarded-For
+    // against the trust-proxy setting each time it is read.
+    if (this.#ip === null) {
+      const ip = this.#ipOf ? this.#ipOf(this.#from) : this.#req.socket?.remoteAddress;
+      this.#ip = ip === "" ? undefined : ip;
+    }
+    return this.#ip;
   }
 
   get(name: string): string | null {
@@ -92,13 +110,17 @@ class NodeRequestView<T> implements RequestView {
  *   proxies and mount points; Node alone does not). A function, because building it costs
  *   more than most requests need: it is computed on first read only. Pass a function made
  *   once, not a closure per request: that would be one more allocation on every request.
+ * @param ipOf - the client address as the framework reports it, honouring its trust-proxy
+ *   setting (Express `req.ip`, Koa `ctx.ip`); read only when a verification needs it.
+ *   Default the socket's peer address. Made once, like `urlOf`.
  */
 export function nodeRequestView<T>(
   req: IncomingMessage,
   from: T,
   urlOf: (from: T) => string,
+  ipOf?: (from: T) => string | undefined,
 ): RequestView {
-  return new NodeRequestView(req, from, urlOf);
+  return new NodeRequestView(req, from, urlOf, ipOf);
 }
 
 /** The body of a Node request for {@link readBody}, or no body when there is none. */

@@ -4,6 +4,10 @@
  * timeout → hash verify behind a bounded gate → enabled / expiry → principal → rate limit
  * → last-used note. It never throws: every outcome is an {@link AuthResult}.
  *
+ * The caller's address, when the adapter knows it, keys both the failure budget and the
+ * gate's fair share, so a flood from one address, for one id or for a hundred, spends that
+ * address's budget and queue share and not the real key holder's.
+ *
  * The secret is verified before `enabled` and `expiresAt` are looked at, so that only the
  * holder of a key learns that it is disabled or expired; anyone else gets `invalid_api_key`.
  */
@@ -18,7 +22,7 @@ import type {
   SecretHasher,
 } from "../types.js";
 import type { FailureThrottle } from "./failure-throttle.js";
-import { GateFullError } from "./hash-gate.js";
+import { isGateFull } from "./hash-gate.js";
 import type { HashGate } from "./hash-gate.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { TouchWriter } from "./touch-writer.js";
@@ -37,6 +41,7 @@ export interface VerifierContext {
   parse: (raw: string) => KeyParts | null;
   cache: VerifyCache;
   cacheTtl: Milliseconds;
+  /** Bounds this verifier's hash verifications; each entry names its key id and client. */
   gate: HashGate;
   throttle: FailureThrottle;
   rateLimiter: RateLimiter;
@@ -61,9 +66,11 @@ const MAX_CACHED_LENGTH = 256;
 export interface KeyVerifier {
   /**
    * Never throws or rejects. Synchronous when the cache decides (a known key without a rate
-   * limit, a known failure, a malformed value); a promise otherwise.
+   * limit, a known failure, a malformed value); a promise otherwise. `client` is the
+   * caller's address as the framework reports it (`RequestView.ip`); without it, failures
+   * count against a budget shared by every caller whose address is unknown.
    */
-  verify(raw: unknown): AuthResult | Promise<AuthResult>;
+  verify(raw: unknown, client?: string): AuthResult | Promise<AuthResult>;
   /** Forgets a key: cache entries, and verifications in flight that later requests would join. */
   invalidate(keyId: string): void;
 }
@@ -115,7 +122,11 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       .catch(() => undefined);
   }
 
-  async function lookUp(parts: KeyParts, digest: string): Promise<Outcome> {
+  async function lookUp(
+    parts: KeyParts,
+    digest: string,
+    client: string | undefined,
+  ): Promise<Outcome> {
     const started = ctx.cache.epoch();
     let record: ApiKeyRecord | null;
     try {
@@ -132,9 +143,12 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     let matched: boolean;
     try {
       const { hash } = record;
-      matched = await ctx.gate.run(() => ctx.hasher.verify(hash, parts.secret));
+      matched = await ctx.gate.run(() => ctx.hasher.verify(hash, parts.secret), {
+        id: parts.id,
+        client,
+      });
     } catch (cause) {
-      const reason = cause instanceof GateFullError ? "verify_queue_full" : "hasher_error";
+      const reason = isGateFull(cause) ? "verify_queue_full" : "hasher_error";
       return { kind: "unavailable", reason, cause };
     }
     if (!matched) {
@@ -201,7 +215,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
    * failure), a promise when the store, the hasher or a rate limiter must be asked. A value
    * the cache knows skips the parse: only values that parsed were ever cached.
    */
-  function check(raw: unknown): AuthResult | Promise<AuthResult> {
+  function check(raw: unknown, client: string | undefined): AuthResult | Promise<AuthResult> {
     if (typeof raw !== "string") return fail("invalid_api_key", "malformed");
     const digest = raw.length <= MAX_CACHED_LENGTH ? ctx.cache.digest(raw) : null;
     if (digest !== null) {
@@ -220,30 +234,39 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     }
     const parts = ctx.parse(raw);
     if (!parts) return fail("invalid_api_key", "malformed");
-    return verifyNew(parts, digest ?? ctx.cache.digest(raw));
+    return verifyNew(parts, digest ?? ctx.cache.digest(raw), client);
   }
 
-  async function verifyNew(parts: KeyParts, digest: string): Promise<AuthResult> {
+  async function verifyNew(
+    parts: KeyParts,
+    digest: string,
+    client: string | undefined,
+  ): Promise<AuthResult> {
     // Joining a verification already under way costs nothing, so only a new one is throttled.
     let flight = inflight.get(digest);
     if (!flight) {
-      const blocked = ctx.throttle.blockedFor(parts.id, ctx.now());
+      const blocked = ctx.throttle.blockedFor(parts.id, ctx.now(), client);
       if (blocked > 0) {
         return fail("rate_limited", "too_many_failures", parts.id, Math.ceil(blocked / 1000));
       }
-      // Wrong secrets and unknown ids count as failures; a disabled or expired key
-      // presented with its right secret does not.
+      // Wrong secrets and unknown ids count as failures, and so does a refusal by the full
+      // hash queue: otherwise a flood that keeps the queue full would never spend its
+      // budget and could hold the queue for the whole window. A disabled or expired key
+      // presented with its right secret does not count.
       let failed = false;
-      ctx.throttle.start(parts.id, ctx.now());
+      ctx.throttle.start(parts.id, ctx.now(), client);
       const started: { keyId: string; outcome: Promise<Outcome> } = {
         keyId: parts.id,
-        outcome: lookUp(parts, digest)
+        outcome: lookUp(parts, digest, client)
           .then((outcome) => {
-            failed = outcome.kind === "bad" && outcome.code === "invalid_api_key";
+            failed =
+              outcome.kind === "bad"
+                ? outcome.code === "invalid_api_key"
+                : outcome.kind === "unavailable" && outcome.reason === "verify_queue_full";
             return outcome;
           })
           .finally(() => {
-            ctx.throttle.finish(parts.id, ctx.now(), failed);
+            ctx.throttle.finish(parts.id, ctx.now(), failed, client);
             if (inflight.get(digest) === started) inflight.delete(digest);
           }),
       };
@@ -257,9 +280,10 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   }
 
   return {
-    verify(raw) {
+    verify(raw, client) {
       try {
-        const result = check(raw);
+        // Frameworks report an unknown address as "" as well as undefined.
+        const result = check(raw, client === "" ? undefined : client);
         return result instanceof Promise
           ? result.catch((cause: unknown) => unavailable("internal_error", cause))
           : result;

@@ -385,15 +385,16 @@ describe("the token endpoint", () => {
   });
 
   describe("throttling", () => {
-    it("stops password attempts per username, also for the right password, and not for others", async () => {
+    it("stops password attempts per username and address, also for the right password, and not elsewhere", async () => {
       const endpoint = createTokenEndpoint(auth, { verifyUser, attempts: { perSubject: 3 } });
       const attempt = (username: string, password: string, ip = "198.51.100.7") =>
         endpoint.handle(post("/token", { grant_type: "password", username, password }, { ip }));
       for (let i = 0; i < 3; i++)
         expectOAuthError(await attempt("alice", "guess"), 400, "invalid_grant");
-      const blocked = await attempt("ALICE", "correct horse", "198.51.100.8");
+      const blocked = await attempt("ALICE", "correct horse");
       expectOAuthError(blocked, 429, "rate_limited");
       expect(Number(blocked?.headers["retry-after"])).toBeGreaterThan(0);
+      expect((await attempt("alice", "correct horse", "198.51.100.8"))?.status).toBe(200);
       expectOAuthError(await attempt("bob", "guess"), 400, "invalid_grant");
     });
 
@@ -426,8 +427,9 @@ describe("the token endpoint", () => {
           }),
         );
       await attempt("wrong");
+      const id = serviceKeyId.toLowerCase();
       expect(limiter.failures).toEqual([
-        [`client:${serviceKeyId.toLowerCase()}`, "ip:203.0.113.1"],
+        [`client@203.0.113.1 ${id}`, `client:${id}`, "ip:203.0.113.1"],
       ]);
       limiter.blocked = true;
       const blocked = await attempt(serviceKey);
