@@ -131,7 +131,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       enabled: jwt !== null,
       algorithms: Object.freeze([...(jwt?.settings.algorithms ?? [])]),
       issuer: options.jwt?.issuer,
-      audience: options.jwt?.audience,
+      audience: options.jwt?.audience === false ? undefined : options.jwt?.audience,
       ttl: toSeconds(options.jwt?.ttl, "jwt.ttl", 15 * 60),
       typ: jwt?.settings.typ,
     }),

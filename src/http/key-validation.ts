@@ -4,12 +4,12 @@
  * sends `roles` or `ownerId` must learn that it had no effect.
  */
 import type { KeyUpdate } from "../keys/api-keys.js";
+import { isScopeToken } from "../keys/key-input.js";
 import type { PageRequest } from "../types.js";
 import type { FieldProblem } from "./problem.js";
 
 const MAX_NAME = 200;
 const MAX_SCOPES = 100;
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token characters
 
 export interface CreateKeyBody {
   name: string;
@@ -39,11 +39,11 @@ function checkScopes(value: unknown, errors: FieldProblem[]): string[] | undefin
   if (
     !Array.isArray(value) ||
     value.length > MAX_SCOPES ||
-    !value.every((s): s is string => typeof s === "string" && SCOPE_TOKEN.test(s))
+    !value.every((s): s is string => isScopeToken(s))
   ) {
     errors.push({
       field: "scopes",
-      message: `must be an array of at most ${MAX_SCOPES} scope strings without spaces`,
+      message: `must be an array of at most ${MAX_SCOPES} scope strings (1-128 characters, no spaces)`,
     });
     return undefined;
   }

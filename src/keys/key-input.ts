@@ -6,8 +6,18 @@ import type { ApiKeyRecord, KeyRateLimit, OwnerType, PublicApiKeyRecord } from "
 
 /** Every owner type a key may have. */
 export const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
-/** Scope and role names are single tokens: they travel space-separated in JWT `scope`. */
-const TOKEN = /^[\x21-\x7e]{1,128}$/;
+/**
+ * The one syntax of scope and role names, for the manager, the key routes, the token issuer
+ * and the CLI: an RFC 6749 §3.3 scope-token (printable ASCII without space, `"` or `\`),
+ * since scopes travel space-separated in a token's `scope` claim, and at most 128
+ * characters.
+ */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
+
+/** Whether `value` is a scope or role name gatehouse accepts (see {@link SCOPE_TOKEN}). */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === "string" && SCOPE_TOKEN.test(value);
+}
 const MAX_ITEMS = 100;
 
 function fail(field: string, rule: string): never {
@@ -33,8 +43,8 @@ export function checkTokens(value: unknown, field: "scopes" | "roles"): string[]
     fail(field, `must be an array of at most ${MAX_ITEMS} strings`);
   }
   for (const item of value as unknown[]) {
-    if (typeof item !== "string" || !TOKEN.test(item)) {
-      fail(field, "must hold printable ASCII strings without spaces (1-128 characters)");
+    if (!isScopeToken(item)) {
+      fail(field, 'must hold printable ASCII strings without spaces, " or \\ (1-128 characters)');
     }
   }
   return [...new Set(value as string[])];
