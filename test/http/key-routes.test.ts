@@ -74,6 +74,24 @@ describe("createKeyRoutes", () => {
     }
   });
 
+  it("answers 409 with a problem past apiKeys.maxKeysPerOwner", async () => {
+    const auth = createAuth({
+      apiKeys: { store: memoryKeyStore(), maxKeysPerOwner: 1, hasher: cheapArgon2() },
+    });
+    try {
+      const routes = createKeyRoutes(auth);
+      expect((await routes.handle(request("POST", "/", alice, { name: "one" })))?.status).toBe(201);
+      const refused = await routes.handle(request("POST", "/", alice, { name: "two" }));
+      expect(refused?.status).toBe(409);
+      expect(refused?.body).toMatchObject({
+        code: "conflict",
+        detail: expect.stringMatching(/1 keys/),
+      });
+    } finally {
+      await auth.close();
+    }
+  });
+
   it("answers HEAD like GET", async () => {
     const routes = createKeyRoutes(fx.auth);
     expect((await routes.handle(request("HEAD", `/${fx.ids.alice}`, alice)))?.status).toBe(200);

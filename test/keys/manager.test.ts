@@ -24,6 +24,22 @@ function actor(scopes: string[], roles: string[] = [], via: Principal["via"] = "
 }
 
 describe("create", () => {
+  it("refuses more than apiKeys.maxKeysPerOwner keys per owner, even when created at once", async () => {
+    const { keys } = make({ maxKeysPerOwner: 3 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => keys.manager.create({ ownerId: "alice", name: `k${i}` })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(refused).toHaveLength(3);
+    for (const r of refused) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ name: "KeyConflictError" });
+    }
+    // Another owner has room of their own.
+    await expect(keys.manager.create({ ownerId: "bob", name: "b" })).resolves.toBeTruthy();
+    expect(() => make({ maxKeysPerOwner: 0 })).toThrow(TypeError);
+  });
+
   it("returns the plaintext once and stores only a hash", async () => {
     const store = memoryKeyStore();
     const { keys } = make({ store });
