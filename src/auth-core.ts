@@ -263,7 +263,10 @@ export function createAuthWith<TUser extends Principal = Principal>(
   }
 
   /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */
-  function verifyKey(raw: string): AuthResult<TUser> | Promise<AuthResult<TUser>> {
+  function verifyKey(
+    raw: string,
+    client: string | undefined,
+  ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
     if (apiKeys === null) {
       return {
         ok: false,
@@ -271,7 +274,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       };
     }
     // The key module reports its own events (it was given `emit`).
-    return apiKeys.check(raw) as AuthResult<TUser> | Promise<AuthResult<TUser>>;
+    return apiKeys.check(raw, client) as AuthResult<TUser> | Promise<AuthResult<TUser>>;
   }
 
   /** No credential, or one too malformed to verify. */
@@ -300,7 +303,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       case "invalid":
         return unusable(picked);
       case "apiKey":
-        return verifyKey(picked.raw);
+        return verifyKey(picked.raw, view.ip);
       case "jwt": {
         if (picked.slot === "cookie") {
           const refused = checkCsrf(view, csrf);
@@ -362,7 +365,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
     tokens,
     keys: apiKeys?.manager ?? unconfiguredKeys(),
     authenticate: (request) => Promise.resolve(authenticateNow(request)),
-    verifyApiKey: (raw) => guarded("apiKey", () => verifyKey(raw)),
+    verifyApiKey: (raw, client) => guarded("apiKey", () => verifyKey(raw, client)),
     close() {
       closed ??= (async () => {
         jwt?.clearCache();

@@ -122,7 +122,7 @@ export interface Auth<TUser extends Principal = Principal> {
   /** Decides who is calling. Never throws: bad input and outages resolve to `{ ok: false }`. */
   authenticate(request: Request | RequestView): Promise<AuthResult<TUser>>;
   /** Verifies a raw API key (the token endpoint's refresh/client-credentials grants). */
-  verifyApiKey(raw: string): Promise<AuthResult<TUser>>;
+  verifyApiKey(raw: string, client?: string): Promise<AuthResult<TUser>>;
   /** The key manager; without `apiKeys` its methods reject with a `TypeError`. */
   readonly keys: KeyManager;
   /** Issues and verifies access tokens. Issuing needs `jwt.secret` or `jwt.privateKey`; without one it rejects with a `TypeError`. */

@@ -28,13 +28,15 @@ export type {
 } from "./keys/rate-limiter.js";
 export {
   argon2Hasher,
+  configureArgon2Gate,
   hashPassword,
   hashSecret,
   OWASP_ARGON2ID,
   verifyPassword,
   verifySecret,
 } from "./crypto/argon2.js";
-export type { Argon2Params } from "./crypto/argon2.js";
+export type { Argon2GateOptions, Argon2Params } from "./crypto/argon2.js";
+export type { HashSubject } from "./keys/hash-gate.js";
 export { hmacSha256Hasher } from "./crypto/hmac-hasher.js";
 export type { HmacHasherOptions } from "./crypto/hmac-hasher.js";
 export { createAuth } from "./create-auth.js";

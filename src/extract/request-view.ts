@@ -14,10 +14,11 @@ export function toRequestView(input: Request | RequestView): RequestView | null 
   // build it lazily (building it on every request measured as a third of an authenticated
   // route's cost, docs/benchmarks.md).
   if (typeof method === "string" && method === method.toUpperCase()) return input;
-  const { url } = input as Partial<RequestView>;
+  const { url, ip } = input as Partial<RequestView>;
   return {
     method: typeof method === "string" ? method.toUpperCase() : "GET",
     url: typeof url === "string" ? url : "/",
     headers,
+    ...(typeof ip === "string" ? { ip } : {}),
   };
 }

@@ -118,9 +118,13 @@ export interface ApiKeyOptions {
   /** Last-used writes: at most one per key per interval, in ms. Default 60 000. */
   touchInterval?: Milliseconds;
   /**
-   * Hash verifications running at once (`max`, default the libuv pool size,
-   * `UV_THREADPOOL_SIZE` or 4) and waiting (`queue`, default 64). Past the queue a request
-   * answers `unavailable` at once instead of joining an unbounded backlog.
+   * This auth's hash verifications at once (`max`, default the libuv pool size) and waiting
+   * (`queue`, default 64); past the queue, `unavailable` at once. The queue is shared by
+   * client address, then key id, served in turn; when full, a newcomer holding fewer
+   * entries displaces the newest entry of the biggest holder, and that id's failure budget
+   * is charged. With argon2id, every argon2 computation in the process also passes one
+   * process-wide gate sized to the libuv pool (`configureArgon2Gate`), so `max` above the
+   * pool size only queues there.
    */
   hashConcurrency?: {
     /** Hash verifications at once. Default the libuv pool size (`UV_THREADPOOL_SIZE` or 4). */
@@ -129,9 +133,11 @@ export interface ApiKeyOptions {
     queue?: number;
   };
   /**
-   * Failed verifications allowed per key id before that id is refused (`rate_limited`)
-   * without a store read or hash, for the rest of the window. Default 20 per 60 000 ms;
-   * `false` turns it off. Keys already in the cache are not affected.
+   * Failed verifications (wrong secret, unknown id, refused by the full queue) allowed per
+   * key id and client address (`max`, default 20 per `window` of 60 000 ms), and per key id
+   * from all addresses (`maxPerId`, default 10 × `max`, past which the id is refused to
+   * everyone for the rest of the window). Callers without an address share one per-address
+   * budget. `false` turns it off; cached keys are unaffected.
    */
   failureThrottle?: FailureThrottleOptions | false;
   /**
@@ -154,13 +160,13 @@ export interface ApiKeys {
   /** Cheap, no I/O: whether `raw` has this deployment's key format (prefix and checksum). */
   matches(raw: string): boolean;
   /** Never throws: resolves to a principal or an AuthError result. */
-  verify(raw: string): Promise<AuthResult>;
+  verify(raw: string, client?: string): Promise<AuthResult>;
   /**
    * {@link verify} without the promise when the cache decides: the answer itself for a known
    * key or a known failure, a promise when the store or the hasher must be asked. Never
    * throws or rejects.
    */
-  check(raw: string): AuthResult | Promise<AuthResult>;
+  check(raw: string, client?: string): AuthResult | Promise<AuthResult>;
   /**
    * Whether the key a token was minted from still stands (see `key-state.ts`): synchronous
    * when remembered, dropped with the key's other cache entries on any change.
@@ -329,8 +335,8 @@ export function createApiKeys(
     headers,
     acceptBearer: options.acceptBearer ?? false,
     matches: (raw) => parseApiKey(raw, { prefix }) !== null,
-    verify: (raw) => Promise.resolve(verifier.verify(raw)),
-    check: (raw) => verifier.verify(raw),
+    verify: (raw, client) => Promise.resolve(verifier.verify(raw, client)),
+    check: (raw, client) => verifier.verify(raw, client),
     standing: (keyId) => states.standing(keyId),
     manager,
     invalidate,

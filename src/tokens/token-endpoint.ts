@@ -56,7 +56,8 @@ export interface TokenRouteOptions {
   /**
    * The throttle of failed password and client-secret attempts (and failed refresh tokens,
    * per IP). Default: {@link memoryAttemptLimiter} with its defaults (10 failures per user
-   * or client, 100 per IP, per 15 minutes). Pass options to tune it, your own
+   * or client from one address, 100 per user or client from all addresses, 100 per IP, per
+   * 15 minutes). Pass options to tune it, your own
    * {@link AttemptLimiter} to share counts across instances, or `false` to turn it off.
    */
   attempts?: AttemptLimiter | MemoryAttemptLimiterOptions | false;
