@@ -28,8 +28,13 @@ const alice = {
   scopes: ["reports:read"],
   roles: ["admin"],
 };
+// Unknown names are checked against a hash too, so a login costs the same either way and
+// its timing does not tell which usernames exist.
+const dummyHash = await hashPassword(crypto.randomUUID());
 async function verifyUser(username, password) {
-  if (username !== alice.id || !(await verifyPassword(alice.hash, password))) return null;
+  const known = username === alice.id;
+  const ok = await verifyPassword(known ? alice.hash : dummyHash, password);
+  if (!known || !ok) return null;
   return { id: alice.id, scopes: alice.scopes, roles: alice.roles };
 }
 

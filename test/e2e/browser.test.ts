@@ -137,6 +137,10 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     const rotated = (await shown.textContent())!;
     expect((await callWithKey(page, rotated)).status).toBe(200);
     expect((await callWithKey(page, key)).status).toBe(401);
+    // The replaced key is shown as rotated, with nothing that would bring it back.
+    await expect.poll(() => row.getByTestId("key-status").textContent()).toBe("rotated");
+    expect(await row.getByTestId("enable").count()).toBe(0);
+    expect(await row.getByTestId("rotate").count()).toBe(0);
   });
 
   it("shows an admin the other users' keys", async () => {

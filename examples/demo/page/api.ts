@@ -19,6 +19,10 @@ export interface KeyView {
   ownerId: string;
   scopes: string[];
   enabled: boolean;
+  /** Computed by the server: the one rule for a key's state. */
+  status: "active" | "disabled" | "expired" | "rotated";
+  /** Who ended the key: its owner, an admin, or a rotation (for good). */
+  disabledBy: "owner" | "admin" | "rotation" | null;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;

@@ -27,12 +27,6 @@ function act(work: () => Promise<void>): void {
   });
 }
 
-function statusOf(key: KeyView): "active" | "disabled" | "expired" {
-  if (!key.enabled) return "disabled";
-  if (key.expiresAt !== null && new Date(key.expiresAt).getTime() <= Date.now()) return "expired";
-  return "active";
-}
-
 function showCreated(created: Created, note: string): void {
   byId("created-key").textContent = created.key;
   byId("created").hidden = false;
@@ -47,6 +41,8 @@ interface KeyCalls {
   rotate?: (id: string) => Promise<Created>;
   /** Redraws the table after a change. */
   reload: () => Promise<void>;
+  /** Whether these are the admin routes (which may undo an admin's disable). */
+  admin?: boolean;
 }
 
 /** The columns of both key tables, in the order {@link keyRow} fills them. */
@@ -59,7 +55,11 @@ function field(form: FormData, name: string): string {
 }
 
 function keyRow(key: KeyView, calls: KeyCalls): HTMLTableRowElement {
-  const status = statusOf(key);
+  const { status } = key;
+  // A rotated key was replaced for good, and an admin's disable is undone only by an admin:
+  // offer no button the server would refuse.
+  const canToggle =
+    status !== "rotated" && !(key.disabledBy === "admin" && !calls.admin && !key.enabled);
   const nameCell = el("td", { text: key.name, testId: "key-name" });
   const actionsCell = el("td", { className: "actions" });
   /** Runs a change, then redraws the table. */
@@ -106,9 +106,10 @@ function keyRow(key: KeyView, calls: KeyCalls): HTMLTableRowElement {
     },
     "delete",
   );
-  actionsCell.append(rename, toggle);
+  actionsCell.append(rename);
+  if (canToggle) actionsCell.append(toggle);
   const { rotate } = calls;
-  if (rotate) {
+  if (rotate && status !== "rotated") {
     const rotateButton = button(
       "Rotate",
       () =>
@@ -134,7 +135,11 @@ function keyRow(key: KeyView, calls: KeyCalls): HTMLTableRowElement {
     el("td", { text: when(key.createdAt) }),
     el("td", { text: when(key.lastUsedAt) }),
     el("td", { text: when(key.expiresAt) }),
-    el("td", { text: status, className: `status-${status}`, testId: "key-status" }),
+    el("td", {
+      text: key.disabledBy === "admin" && !key.enabled ? "disabled by admin" : status,
+      className: `status-${status}`,
+      testId: "key-status",
+    }),
     actionsCell,
   );
   row.dataset.keyId = key.id;
@@ -164,6 +169,7 @@ async function refreshAdmin(): Promise<void> {
     update: (id, patch) => api.updateOf(userId, id, patch),
     remove: (id) => api.removeOf(userId, id),
     reload: () => refreshAdmin(),
+    admin: true,
   };
   byId("admin-keys").replaceChildren(...items.map((key) => keyRow(key, calls)));
 }
