@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqliteKeyStore } from "../../src/stores/sqlite.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { KeyStore } from "../../src/types.js";
+import { send, wrongSecret } from "../keys/throttle-fixture.js";
 import { makeFixture, type Fixture } from "./fixture.js";
 import { servers, type Running } from "./servers.js";
 
@@ -263,6 +264,39 @@ const attacks: Attack[] = [
       expect(own.status).toBe(200);
       expect(own.headers.get("set-cookie")).toMatch(/^access_token=/);
       expect((await call(ctx, "POST", "/auth/logout", { origin: ctx.url })).status).toBe(204);
+    },
+  },
+  {
+    name: "wrong secrets for a public key id from another address do not lock the real key out",
+    async run(ctx) {
+      const key = await newKey(ctx, "alice", ["reports:read"]);
+      // The default budget is 20 failures a minute per (key id, address): spend it twice over.
+      for (let n = 0; n < 40; n++) {
+        const reply = await send(ctx.url, "127.0.0.2", {
+          path: "/me",
+          headers: { "x-api-key": wrongSecret(key.key, n) },
+        });
+        expect([401, 429]).toContain(reply.status);
+      }
+      const flooder = await send(ctx.url, "127.0.0.2", {
+        path: "/me",
+        headers: { "x-api-key": wrongSecret(key.key, 99) },
+      });
+      expect(flooder.status).toBe(429);
+      expect((await call(ctx, "GET", "/me", { "x-api-key": key.key })).status).toBe(200);
+      // The token endpoint names the key id as client_id: the same rule holds there.
+      const service = await ctx.fx.auth.keys.create({
+        ownerId: "billing-app",
+        ownerType: "service",
+        name: "billing",
+      });
+      for (let n = 0; n < 30; n++) {
+        await send(ctx.url, "127.0.0.3", {
+          path: "/auth/token",
+          form: `grant_type=client_credentials&client_id=${service.record.id}&client_secret=${wrongSecret(service.key, n)}`,
+        });
+      }
+      await clientCredentials(ctx, service.record.id, service.key);
     },
   },
   {
