@@ -3,9 +3,10 @@
  * nothing looser: a lenient parser here would let two layers disagree about which token a
  * request carries.
  *
- * Anyone can send this header, so the parse is a few forward scans with no regular
- * expression: every character is looked at a bounded number of times whatever the input
- * (splitting on the backtracking pattern ` *, *` costs time quadratic in a run of spaces).
+ * Anyone can send this header, so every character is looked at a bounded number of times
+ * whatever the input (splitting on the backtracking pattern ` *, *` cost time quadratic in
+ * a run of spaces). The parse is forward scans, plus one regular expression for the common
+ * case, of a shape that cannot backtrack more than once per character.
  */
 
 /** What the `Authorization` header contributes to credential selection. */
@@ -13,6 +14,10 @@ export type AuthorizationHeader =
   { kind: "absent" } | { kind: "bearer"; token: string } | { kind: "invalid"; detail: string };
 
 const ABSENT: AuthorizationHeader = { kind: "absent" };
+// The form nearly every client sends: the scheme, one space, a b64token. Linear: anchored,
+// and each repeated set ends where the next one (or the end) begins, as they share no
+// character. Irregexp runs it about twice as fast as a charCodeAt loop, on the hot path.
+const CANONICAL = /^bearer [A-Za-z0-9\-._~+/]+=*$/i;
 const SPACE = 0x20;
 const EQUALS = 0x3d;
 
@@ -135,13 +140,7 @@ export function parseAuthorization(value: string | null): AuthorizationHeader {
   // Fast path, same answer: a b64token has no comma and no space, so a value that is the
   // scheme, one space and a b64token is exactly one Bearer credential. Anything else takes
   // the full parse below.
-  if (
-    hasBearerAt(value, 0, value.length) &&
-    value.charCodeAt(6) === SPACE &&
-    isB64token(value, 7, value.length)
-  ) {
-    return { kind: "bearer", token: value.slice(7) };
-  }
+  if (CANONICAL.test(value)) return { kind: "bearer", token: value.slice(7) };
   const trimmed = value.trim();
   if (trimmed.length === 0) return ABSENT;
   if (trimmed.includes(",")) return parseElements(trimmed);

@@ -7,8 +7,8 @@
  * length for every input.
  *
  * What a RegExp costs inside V8 cannot be seen from here (a backtracking pattern is one
- * call however long it takes), so regular expressions are counted apart: the parsers that
- * must be linear on any input run none, and the others are checked against a reference.
+ * call however long it takes), so the patterns that ran are listed instead: a test allows
+ * only patterns it has argued to be linear, and compares the parser with a reference.
  * Primitive `===` on strings is not a call either; the parsers compare disjoint slices or a
  * fixed name, whose cost the slices already count.
  */
@@ -20,6 +20,8 @@ export interface Steps {
   steps: number;
   /** Calls into a RegExp; those it makes itself (`test` and `split` call `exec`) are not. */
   regexCalls: number;
+  /** The patterns those calls ran, as `/source/flags`, each once. */
+  patterns: string[];
 }
 
 const lengthOf = (value: unknown): number =>
@@ -95,7 +97,8 @@ type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Runs `fn` with the built-ins counted; returns its result and the counts. */
 export function countSteps<T>(fn: () => T): { result: T } & Steps {
-  const counts: Steps = { steps: 0, regexCalls: 0 };
+  const counts: Steps = { steps: 0, regexCalls: 0, patterns: [] };
+  const patterns = new Set<string>();
   // Only calls made by `fn` count, not the wrapping and unwrapping around it.
   let armed = false;
   let inside = 0;
@@ -109,7 +112,10 @@ export function countSteps<T>(fn: () => T): { result: T } & Steps {
       if (!armed) return original.apply(this, args);
       inside++;
       try {
-        if (cost === null && inRegex++ === 0) counts.regexCalls++;
+        if (cost === null && inRegex++ === 0) {
+          counts.regexCalls++;
+          if (this instanceof RegExp) patterns.add(`/${this.source}/${this.flags}`);
+        }
         const result = original.apply(this, args);
         // Nested calls (a built-in calling another) are part of the outer call's cost.
         if (inside === 1) {
@@ -138,7 +144,7 @@ export function countSteps<T>(fn: () => T): { result: T } & Steps {
     armed = true;
     const result = fn();
     armed = false;
-    return { result, ...counts };
+    return { result, ...counts, patterns: [...patterns] };
   } finally {
     armed = false;
     for (let i = restore.length - 1; i >= 0; i--) restore[i]!();
