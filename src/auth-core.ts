@@ -21,6 +21,7 @@ import { createApiKeys, type ApiKeys, type KeyManager } from "./keys/api-keys.js
 import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
 import { claimsToPrincipal, keyDerivedPrincipal, type ToPrincipal } from "./principal.js";
 import type { KeyStanding } from "./keys/key-state.js";
+import type { ClientAddress } from "./keys/key-verifier.js";
 import { createLazyIssuer } from "./tokens-facade.js";
 import type { AuthEvent, AuthResult, CredentialSource, Principal, RequestView } from "./types.js";
 
@@ -265,7 +266,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
   /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */
   function verifyKey(
     raw: string,
-    client: string | undefined,
+    client: ClientAddress | undefined,
   ): AuthResult<TUser> | Promise<AuthResult<TUser>> {
     if (apiKeys === null) {
       return {
@@ -303,7 +304,9 @@ export function createAuthWith<TUser extends Principal = Principal>(
       case "invalid":
         return unusable(picked);
       case "apiKey":
-        return verifyKey(picked.raw, view.ip);
+        // The view, not its address: `ip` is read only if the key is not cached (Express
+        // computes req.ip from the proxy settings on every read).
+        return verifyKey(picked.raw, view);
       case "jwt": {
         if (picked.slot === "cookie") {
           const refused = checkCsrf(view, csrf);

@@ -20,7 +20,7 @@ import { KEYS_WRITE_SCOPE } from "./grant-rules.js";
 import { createKeyManager } from "./key-manager.js";
 import type { KeyManager } from "./key-manager-api.js";
 import { createKeyVerifier } from "./key-verifier.js";
-import type { KeyParts } from "./key-verifier.js";
+import type { ClientAddress, KeyParts } from "./key-verifier.js";
 import { memoryRateLimiter } from "./rate-limiter.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { createTouchWriter } from "./touch-writer.js";
@@ -166,7 +166,7 @@ export interface ApiKeys {
    * key or a known failure, a promise when the store or the hasher must be asked. Never
    * throws or rejects.
    */
-  check(raw: string, client?: string): AuthResult | Promise<AuthResult>;
+  check(raw: string, client?: ClientAddress): AuthResult | Promise<AuthResult>;
   /**
    * Whether the key a token was minted from still stands (see `key-state.ts`): synchronous
    * when remembered, dropped with the key's other cache entries on any change.

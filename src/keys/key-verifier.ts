@@ -63,14 +63,19 @@ type Outcome =
 /** Longer values are never cached (no key format allows them), so they skip the digest. */
 const MAX_CACHED_LENGTH = 256;
 
+/** The caller's address, or an object whose `ip` is read only when it is needed. */
+export type ClientAddress = string | { readonly ip?: string | undefined };
+
 export interface KeyVerifier {
   /**
    * Never throws or rejects. Synchronous when the cache decides (a known key without a rate
    * limit, a known failure, a malformed value); a promise otherwise. `client` is the
    * caller's address as the framework reports it (`RequestView.ip`); without it, failures
-   * count against a budget shared by every caller whose address is unknown.
+   * count against a budget shared by every caller whose address is unknown. It may be given
+   * as the request view, whose `ip` is read only when the store must be asked: a cache hit
+   * never pays for it.
    */
-  verify(raw: unknown, client?: string): AuthResult | Promise<AuthResult>;
+  verify(raw: unknown, client?: ClientAddress): AuthResult | Promise<AuthResult>;
   /** Forgets a key: cache entries, and verifications in flight that later requests would join. */
   invalidate(keyId: string): void;
 }
@@ -215,7 +220,10 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
    * failure), a promise when the store, the hasher or a rate limiter must be asked. A value
    * the cache knows skips the parse: only values that parsed were ever cached.
    */
-  function check(raw: unknown, client: string | undefined): AuthResult | Promise<AuthResult> {
+  function check(
+    raw: unknown,
+    client: ClientAddress | undefined,
+  ): AuthResult | Promise<AuthResult> {
     if (typeof raw !== "string") return fail("invalid_api_key", "malformed");
     const digest = raw.length <= MAX_CACHED_LENGTH ? ctx.cache.digest(raw) : null;
     if (digest !== null) {
@@ -234,7 +242,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     }
     const parts = ctx.parse(raw);
     if (!parts) return fail("invalid_api_key", "malformed");
-    return verifyNew(parts, digest ?? ctx.cache.digest(raw), client);
+    const address = typeof client === "object" ? client.ip : client;
+    // Frameworks report an unknown address as "" as well as undefined.
+    return verifyNew(parts, digest ?? ctx.cache.digest(raw), address === "" ? undefined : address);
   }
 
   async function verifyNew(
@@ -282,8 +292,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   return {
     verify(raw, client) {
       try {
-        // Frameworks report an unknown address as "" as well as undefined.
-        const result = check(raw, client === "" ? undefined : client);
+        const result = check(raw, client);
         return result instanceof Promise
           ? result.catch((cause: unknown) => unavailable("internal_error", cause))
           : result;
