@@ -2,7 +2,8 @@
  * Issuing access tokens: `createAuth` builds one issuer from `options.jwt` and exposes it as
  * `auth.tokens` beside the core's verifier. jose's `SignJWT` is called here and nowhere
  * else. Tokens follow RFC 9068 (`typ: at+jwt`) so that the verifier can tell an access token
- * from any other JWT signed with the same key.
+ * from any other JWT signed with the same key, and every one carries the claims §2.2 makes
+ * required: `iss exp aud sub client_id iat jti`.
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
@@ -24,7 +25,13 @@ export interface IssueInput {
   ttl?: string | Seconds;
   /** Extra claims. They never override the registered ones or those listed above. */
   claims?: Record<string, unknown>;
-  /** Becomes the `client_id` claim (RFC 9068): the application the token was minted for. */
+  /**
+   * Becomes the `client_id` claim (RFC 9068 §2.2): the client the token was minted for.
+   * Default: {@link keyId} when given (the key is the client that asked), else
+   * `"gatehouse:app"`, the application itself; a default equal to {@link sub} is a
+   * `TypeError`. Equal to `sub`, it marks a token with no separate resource owner, which the
+   * default `toPrincipal` reads as a `service`.
+   */
   clientId?: string;
   /** Becomes the `key_id` claim: the API key the token was exchanged for. */
   keyId?: string;
@@ -60,6 +67,15 @@ export interface TokenIssuer {
   /** The signing algorithm. */
   readonly alg: string;
 }
+
+/**
+ * The `client_id` of a token the application mints itself (`auth.tokens.issue` without
+ * `clientId` or `keyId`). RFC 9068 wants a client in every token; here the client is the
+ * application. Its shape (a colon, a `gatehouse` prefix) is meant never to be a user id:
+ * `client_id === sub` reads as a service token, and issuing with this default for a `sub`
+ * equal to it is a `TypeError`.
+ */
+export const DIRECT_CLIENT_ID = "gatehouse:app";
 
 const DEFAULT_TTL: Seconds = 15 * 60;
 /** The verifier's default `maxLifetime`: a longer token would be issued and then refused. */
@@ -103,6 +119,42 @@ function positiveSeconds(
   return seconds;
 }
 
+function nonEmpty(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
+}
+
+/**
+ * `iss` is the first accepted issuer. There is no default: the issuer identifies this
+ * authorization server to every verifier, and a made-up value would be the same for every
+ * deployment. Without one no conformant token can be minted, so issuing is refused.
+ */
+function issuerClaim(jwt: JwtOptions): string {
+  const first = Array.isArray(jwt.issuer) ? (jwt.issuer as unknown[])[0] : jwt.issuer;
+  if (!nonEmpty(first)) {
+    throw new TypeError(
+      'gatehouse: issuing tokens needs jwt.issuer (e.g. "https://api.example.com"): ' +
+        "RFC 9068 access tokens always name their issuer in iss",
+    );
+  }
+  return first;
+}
+
+/**
+ * `aud` is `jwt.audience` when set; otherwise (unset or `false`) the issuer itself: a token
+ * this server mints without a named audience is meant for the API the issuer serves.
+ */
+function audienceClaim(jwt: JwtOptions, issuer: string): string | string[] {
+  const { audience } = jwt;
+  if (audience === undefined || audience === false) return issuer;
+  const list: unknown[] = Array.isArray(audience) ? audience : [audience];
+  if (list.length === 0 || !list.every(nonEmpty)) {
+    throw new TypeError(
+      "gatehouse: jwt.audience must be a non-empty string, a non-empty list of them, or false",
+    );
+  }
+  return audience;
+}
+
 /** Builds the issuer from the `jwt` option; throws a `TypeError` naming a bad option. */
 export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
   const signing = resolveSigningKey(jwt);
@@ -111,8 +163,8 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
   if (ttl > maxLifetime) {
     throw new TypeError("gatehouse: jwt.ttl exceeds jwt.maxLifetime; the verifier would refuse");
   }
-  const issuer = Array.isArray(jwt.issuer) ? jwt.issuer[0] : jwt.issuer;
-  const audience = jwt.audience === false ? undefined : jwt.audience;
+  const issuer = issuerClaim(jwt);
+  const audience = audienceClaim(jwt, issuer);
 
   // The thumbprint is async in jose; derive it once and share the promise.
   let kid: Promise<string | undefined> | undefined;
@@ -131,6 +183,18 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
     if (lifetime > maxLifetime) {
       throw new TypeError("gatehouse: ttl exceeds jwt.maxLifetime; the verifier would refuse");
     }
+    for (const name of ["clientId", "keyId"] as const) {
+      if (input[name] !== undefined && !nonEmpty(input[name])) {
+        throw new TypeError(`gatehouse: tokens.issue ${name} must be a non-empty string`);
+      }
+    }
+    const clientId = input.clientId ?? input.keyId ?? DIRECT_CLIENT_ID;
+    if (input.clientId === undefined && clientId === input.sub) {
+      throw new TypeError(
+        `gatehouse: tokens.issue for sub ${JSON.stringify(input.sub)} needs an explicit ` +
+          "clientId: the default client_id equals the sub, which reads as a service token",
+      );
+    }
     const scope = scopeString(input.scopes ?? []);
     const jti = randomUUID();
     const iat = Math.floor(Date.now() / 1000);
@@ -142,7 +206,7 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
     }
     payload.scope = scope;
     payload.roles = [...new Set(input.roles ?? [])];
-    if (input.clientId !== undefined) payload.client_id = input.clientId;
+    payload.client_id = clientId;
     if (input.keyId !== undefined) payload.key_id = input.keyId;
 
     const keyId = await resolveKid();
@@ -151,9 +215,9 @@ export function createTokenIssuer(jwt: JwtOptions): TokenIssuer {
       .setSubject(input.sub)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
-      .setJti(jti);
-    if (issuer !== undefined) builder.setIssuer(issuer);
-    if (audience !== undefined) builder.setAudience(audience);
+      .setJti(jti)
+      .setIssuer(issuer)
+      .setAudience(audience);
     const token = await builder.sign(signing.key);
     return { token, expiresIn: lifetime, expiresAt: new Date(exp * 1000), scope, jti };
   }
