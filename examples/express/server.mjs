@@ -1,5 +1,6 @@
 // A small Express server guarded by gatehouse (memory key store; keys vanish on restart).
 // Start: npm run build && node examples/express/server.mjs   (Express 4 or 5)
+import { randomUUID } from "node:crypto";
 import express from "express";
 import { createAuth, hashPassword, memoryKeyStore, verifyPassword } from "gatehouse";
 import {
@@ -29,7 +30,7 @@ const alice = {
 };
 // Unknown names are checked against a hash too, so a login costs the same either way and
 // its timing does not tell which usernames exist.
-const dummyHash = await hashPassword(crypto.randomUUID());
+const dummyHash = await hashPassword(randomUUID());
 async function verifyUser(username, password) {
   const known = username === alice.id;
   const ok = await verifyPassword(known ? alice.hash : dummyHash, password);

@@ -1,5 +1,6 @@
 // A small Hono server (on @hono/node-server) guarded by gatehouse (memory key store).
 // Start: npm run build && node examples/hono/server.mjs
+import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { createAuth, hashPassword, memoryKeyStore, verifyPassword } from "gatehouse";
@@ -30,7 +31,7 @@ const alice = {
 };
 // Unknown names are checked against a hash too, so a login costs the same either way and
 // its timing does not tell which usernames exist.
-const dummyHash = await hashPassword(crypto.randomUUID());
+const dummyHash = await hashPassword(randomUUID());
 async function verifyUser(username, password) {
   const known = username === alice.id;
   const ok = await verifyPassword(known ? alice.hash : dummyHash, password);

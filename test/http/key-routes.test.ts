@@ -83,10 +83,8 @@ describe("createKeyRoutes", () => {
       expect((await routes.handle(request("POST", "/", alice, { name: "one" })))?.status).toBe(201);
       const refused = await routes.handle(request("POST", "/", alice, { name: "two" }));
       expect(refused?.status).toBe(409);
-      expect(refused?.body).toMatchObject({
-        code: "conflict",
-        detail: expect.stringMatching(/1 keys/),
-      });
+      expect(refused?.body).toMatchObject({ code: "conflict" });
+      expect((refused?.body as { detail: string }).detail).toMatch(/1 keys/);
     } finally {
       await auth.close();
     }

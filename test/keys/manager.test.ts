@@ -33,7 +33,7 @@ describe("create", () => {
     const refused = results.filter((r) => r.status === "rejected");
     expect(refused).toHaveLength(3);
     for (const r of refused) {
-      expect((r as PromiseRejectedResult).reason).toMatchObject({ name: "KeyConflictError" });
+      expect(r.status === "rejected" && r.reason).toMatchObject({ name: "KeyConflictError" });
     }
     // Another owner has room of their own.
     await expect(keys.manager.create({ ownerId: "bob", name: "b" })).resolves.toBeTruthy();
