@@ -76,7 +76,7 @@ export interface AttemptLimiter {
   fail(subjects: readonly string[]): void | Promise<void>;
   /**
    * Forgets a subject's failures after a success: called with the pair subject of the user
-   * or client and the address that succeeded ({@link pairSubject}), never with the name
+   * or client and the address that succeeded (`pairSubject`), never with the name
    * from anywhere nor the IP, so that one success cannot wipe a distributed attacker's count.
    */
   reset?(subject: string): void | Promise<void>;
