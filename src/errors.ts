@@ -19,14 +19,36 @@ export type AuthErrorCode =
   | "rate_limited"
   | "unavailable";
 
+/**
+ * The authentication scheme a `WWW-Authenticate` challenge names: RFC 6750's `Bearer` for
+ * access tokens (and anything sent as `Authorization: Bearer`), `ApiKey` for an API key sent
+ * in its own header (`X-API-Key`). A key is not a Bearer token, so answering a bad key with a
+ * Bearer `invalid_token` would send the client after the wrong credential.
+ */
+export type ChallengeScheme = "Bearer" | "ApiKey";
+
+type ChallengeError = "invalid_request" | "invalid_token" | "insufficient_scope";
+
 interface CodeInfo {
   status: number;
   title: string;
   /** The RFC 6750 `error` attribute, when the challenge carries one. */
-  bearerError?: "invalid_request" | "invalid_token" | "insufficient_scope";
-  /** Whether a `WWW-Authenticate: Bearer` challenge goes with the answer at all. */
+  bearerError?: ChallengeError;
+  /** Whether a `WWW-Authenticate` challenge goes with the answer at all. */
   challenge: boolean;
+  /** The scheme when the error does not name one: `ApiKey` for the codes only keys produce. */
+  scheme?: ChallengeScheme;
 }
+
+/**
+ * The `error` attribute of an `ApiKey` challenge, named after RFC 6750's so that a client
+ * handles both alike; `invalid_key` stands where Bearer says `invalid_token`.
+ */
+const API_KEY_ERROR: Readonly<Record<ChallengeError, string>> = {
+  invalid_request: "invalid_request",
+  invalid_token: "invalid_key",
+  insufficient_scope: "insufficient_scope",
+};
 
 const CODES: Readonly<Record<AuthErrorCode, CodeInfo>> = {
   missing_credentials: { status: 401, title: "Authentication required", challenge: true },
@@ -53,18 +75,21 @@ const CODES: Readonly<Record<AuthErrorCode, CodeInfo>> = {
     title: "Invalid API key",
     bearerError: "invalid_token",
     challenge: true,
+    scheme: "ApiKey",
   },
   key_disabled: {
     status: 401,
     title: "API key disabled",
     bearerError: "invalid_token",
     challenge: true,
+    scheme: "ApiKey",
   },
   key_expired: {
     status: 401,
     title: "API key expired",
     bearerError: "invalid_token",
     challenge: true,
+    scheme: "ApiKey",
   },
   insufficient_scope: {
     status: 403,
@@ -119,6 +144,12 @@ export interface AuthErrorOptions {
   retryAfter?: number;
   /** The underlying error (a store or hasher failure), kept as the standard `cause`. */
   cause?: unknown;
+  /**
+   * The scheme the refused credential was presented with, named by the challenge. Default
+   * `ApiKey` for `invalid_api_key`, `key_disabled` and `key_expired`, `Bearer` otherwise.
+   * Pass `Bearer` for a key that was sent as `Authorization: Bearer`.
+   */
+  scheme?: ChallengeScheme;
 }
 
 /** Strips characters that would break a quoted-string in a challenge header. */
@@ -156,6 +187,12 @@ export class AuthError extends Error {
    * and `unavailable`; `undefined` for other codes unless given.
    */
   readonly retryAfter: number | undefined;
+  /**
+   * The scheme {@link challenge} names: `Bearer` (RFC 6750) or `ApiKey`, whose challenge
+   * reads `ApiKey realm="api", error="invalid_key", error_description="…"` (`error` is
+   * `invalid_request`, `invalid_key` or `insufficient_scope`, as Bearer's would be).
+   */
+  readonly scheme: ChallengeScheme;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     const detail = options.detail ?? DEFAULT_DETAIL[code];
@@ -172,6 +209,7 @@ export class AuthError extends Error {
     this.scope = options.scope;
     this.retryAfter =
       options.retryAfter ?? (code === "unavailable" || code === "rate_limited" ? 1 : undefined);
+    this.scheme = options.scheme ?? CODES[code].scheme ?? "Bearer";
   }
 
   /** The `WWW-Authenticate` value for this error, or `undefined` when none goes with it. */
@@ -180,14 +218,15 @@ export class AuthError extends Error {
     if (!info.challenge) return undefined;
     const parts = [`realm=${quote(realm)}`];
     if (info.bearerError) {
-      parts.push(`error=${quote(info.bearerError)}`);
+      const error = this.scheme === "ApiKey" ? API_KEY_ERROR[info.bearerError] : info.bearerError;
+      parts.push(`error=${quote(error)}`);
       if (info.bearerError === "insufficient_scope") {
         if (this.scope) parts.push(`scope=${quote(this.scope)}`);
       } else {
         parts.push(`error_description=${quote(this.detail)}`);
       }
     }
-    return `Bearer ${parts.join(", ")}`;
+    return `${this.scheme} ${parts.join(", ")}`;
   }
 
   /** Every header the HTTP answer to this error needs. */
@@ -219,6 +258,22 @@ export class AuthError extends Error {
   static is(value: unknown): value is AuthError {
     return value instanceof AuthError;
   }
+}
+
+/**
+ * `error` as answered for a credential presented with `scheme`: the same error when it
+ * already names that scheme, else a copy that does. The key verifier cannot know how the key
+ * arrived; the caller that picked the credential can.
+ */
+export function presentedAs(error: AuthError, scheme: ChallengeScheme): AuthError {
+  if (error.scheme === scheme) return error;
+  return new AuthError(error.code, {
+    detail: error.detail,
+    ...(error.scope === undefined ? {} : { scope: error.scope }),
+    ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    scheme,
+  });
 }
 
 /** The HTTP status of a code without building an error. */

@@ -46,6 +46,8 @@ const cookie = (token: string) => ({ cookie: `access_token=${token}` });
 
 const CHALLENGE_ONLY = 'Bearer realm="api"';
 const INVALID_TOKEN = /^Bearer realm="api", error="invalid_token", error_description="/;
+/** A key in X-API-Key is not a Bearer token: its refusal names the ApiKey scheme. */
+const INVALID_KEY = /^ApiKey realm="api", error="invalid_key", error_description="/;
 const PROBLEM = "application/problem+json";
 
 function problem(status: number, code: string, challenge: string | RegExp | null): RowExpect {
@@ -110,7 +112,7 @@ export const precedenceRows: Row[] = [
       path: "/optional",
       headers: { ...apiKey(fx.keys.unknown), ...cookie(fx.tokens.alice) },
     }),
-    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+    expect: () => problem(401, "invalid_api_key", INVALID_KEY),
   },
   {
     name: "cookie only → 200 via cookie",
@@ -156,22 +158,22 @@ export const errorRows: Row[] = [
   {
     name: "invalid_api_key: unknown key",
     request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.unknown) }),
-    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+    expect: () => problem(401, "invalid_api_key", INVALID_KEY),
   },
   {
     name: "invalid_api_key: malformed key",
     request: () => ({ path: "/required", headers: apiKey("gh_not-a-key") }),
-    expect: () => problem(401, "invalid_api_key", INVALID_TOKEN),
+    expect: () => problem(401, "invalid_api_key", INVALID_KEY),
   },
   {
     name: "key_disabled",
     request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.disabled) }),
-    expect: () => problem(401, "key_disabled", INVALID_TOKEN),
+    expect: () => problem(401, "key_disabled", INVALID_KEY),
   },
   {
     name: "key_expired",
     request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.expired) }),
-    expect: () => problem(401, "key_expired", INVALID_TOKEN),
+    expect: () => problem(401, "key_expired", INVALID_KEY),
   },
   {
     name: "insufficient_scope with the scope in the challenge",
