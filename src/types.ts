@@ -177,13 +177,26 @@ export interface TouchEntry {
   lastUsedAt: Date;
 }
 
-/** A change announced to {@link KeyStore.subscribe} listeners, so instances drop cached copies. */
-export type KeyStoreChange = {
-  /** Whether the key was updated or deleted. */
-  type: "update" | "delete";
-  /** The id of the changed key. */
-  id: string;
-};
+/**
+ * A change announced to {@link KeyStore.subscribe} listeners, so instances drop cached copies:
+ * one key updated or deleted, or `reset` when keys changed in a way no single id describes
+ * (a `TRUNCATE`, a bulk load): listeners then drop everything they cached. `id` is `""` on
+ * a reset, so that a listener written before resets existed (`drop(change.id)`) still
+ * type-checks and merely misses the reset.
+ */
+export type KeyStoreChange =
+  | {
+      /** Whether the key was updated or deleted. */
+      type: "update" | "delete";
+      /** The id of the changed key. */
+      id: string;
+    }
+  | {
+      /** Any key may have changed. */
+      type: "reset";
+      /** Always `""`. */
+      id: "";
+    };
 
 /**
  * Where API keys live. Only `get` is needed to verify keys; the key manager and key routes
@@ -208,8 +221,22 @@ export interface KeyStore {
   /**
    * Cross-instance invalidation: calls `onChange` when any instance updates or deletes a
    * key. Returns the unsubscribe function.
+   *
+   * A store whose feed can be lost (it listens over a connection) also reports the feed's
+   * health to `onStatus`: `up` while changes are heard, `down` while they may be missed
+   * (changes made then are not replayed). It reports once before the returned promise settles (or before `subscribe`
+   * returns, when it is synchronous), saying whether the feed is in place at that point,
+   * and then on every change, `down` as soon as announcements may be missed and `up` once
+   * they are heard again. While the feed is down or not yet reported, the verifier checks
+   * cached keys against the store on every use, and on `up` it drops what it cached before.
+   * A store that never calls `onStatus` is taken to have a feed that cannot be lost (one
+   * process, like the memory store): its announcements are trusted once `subscribe` has
+   * settled, and a change it fails to announce reaches the cache only after `cache.ttl`.
    */
-  subscribe?(onChange: (change: KeyStoreChange) => void): Promise<() => void> | (() => void);
+  subscribe?(
+    onChange: (change: KeyStoreChange) => void,
+    onStatus?: (status: "up" | "down") => void,
+  ): Promise<() => void> | (() => void);
   /** Releases connections and listeners; called once by `auth.close()` after pending last-used writes. */
   close?(): Promise<void>;
 }

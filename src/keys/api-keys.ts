@@ -88,12 +88,16 @@ export interface ApiKeyOptions {
    */
   storeTimeout?: Milliseconds;
   /**
-   * What a key already in the cache gets while this process sees its store failing (from a
-   * store read that threw or timed out, until the next one that succeeds):
+   * What a key already in the cache gets while this process cannot confirm it: while it sees
+   * its store failing (from a store read that threw or timed out, until the next one that
+   * succeeds), and while the store's change feed is down (`subscribe` reported it lost, or
+   * has not reported it up yet) and the store read that re-checks the cached key fails.
    * `"serve-cached"` (default) keeps answering from the cache for at most `cache.ttl`, so a
    * store outage does not take every caller down; `"fail-closed"` answers `unavailable` for
    * cached keys too, so a key revoked during the outage cannot be used at all. Keys that are
-   * not cached answer `unavailable` either way: an outage never lets a new key in.
+   * not cached answer `unavailable` either way: an outage never lets a new key in. While
+   * only the feed is down and the store answers, both re-read cached keys on every use and
+   * answer from what the store says (docs/scaling.md).
    */
   whenStoreDown?: "serve-cached" | "fail-closed";
   /**
@@ -273,12 +277,15 @@ export function createApiKeys(
     onTouchError,
   );
   const failClosed = whenStoreDown(options.whenStoreDown) === "fail-closed";
+  // Set by the subscription below; a store without `subscribe` only has the cache TTL.
+  const feed = { trusted: typeof store.subscribe !== "function" };
   const states = createKeyStates({
     store,
     storeTimeout,
     ttl: cacheTtl,
     ...(options.cache?.max === undefined ? {} : { max: options.cache.max }),
     failClosed,
+    feed,
   });
   const verifier = createKeyVerifier({
     store,
@@ -295,6 +302,7 @@ export function createApiKeys(
     touch,
     storeTimeout,
     failClosed,
+    feed,
     rehash: options.rehash ?? true,
     now,
     onEvent: context.onEvent,
@@ -319,16 +327,52 @@ export function createApiKeys(
     invalidate,
   });
 
-  // Changes made by other instances reach us through the store, when it can tell.
+  // Changes made by other instances reach us through the store, when it can tell. A change
+  // made while its feed is down is never announced, so until the feed says it is up, cache
+  // hits are read again from the store; once it is up, whatever was cached before may
+  // predate an unheard change and is dropped.
   let unsubscribe: (() => void) | undefined;
   let closed = false;
-  const onChange = (change: KeyStoreChange): void => invalidate(change.id);
+  let reported = false;
+  function trust(): void {
+    if (feed.trusted) return;
+    cache.reset();
+    states.reset();
+    feed.trusted = true;
+  }
+  const onChange = (change: KeyStoreChange): void => {
+    if (closed) return;
+    if (change.type === "reset") {
+      cache.reset();
+      states.reset();
+    } else invalidate(change.id);
+  };
+  const onStatus = (status: "up" | "down"): void => {
+    if (closed) return;
+    reported = true;
+    if (status === "up") return trust();
+    feed.trusted = false;
+    cache.fence();
+    states.fence();
+  };
   const subscribed = Promise.resolve()
-    .then(() => store.subscribe?.(onChange))
-    .then((off) => {
-      if (closed) off?.();
-      else unsubscribe = off;
-    })
+    .then(() => store.subscribe?.(onChange, onStatus))
+    .then(
+      (off) => {
+        if (closed) off?.();
+        else unsubscribe = off;
+        // A store that never speaks of its feed has one it cannot lose (the memory store).
+        if (!reported && !closed) trust();
+      },
+      (error: unknown) => {
+        if (closed || reported) return;
+        process.emitWarning(
+          `gatehouse: the key store's subscribe failed (${String(error)}); cached keys are read again from the store on every use`,
+          { code: "GATEHOUSE_STORE_SUBSCRIBE" },
+        );
+      },
+    )
+    // An unsubscribe that throws while closing must not surface as an unhandled rejection.
     .catch(() => undefined);
 
   return {

@@ -7,13 +7,24 @@
  *
  * Every entry remembers its key id, so that a change to a key (local, or announced by the
  * store) drops all of that key's entries at once. An epoch per id stops a verification that
- * was already running when the key changed from caching its now-stale answer.
+ * was already running when the key changed from caching its now-stale answer, and tells it
+ * to read the key again before it answers. A reset (the store's feed came back after a
+ * gap, or announced that any key may have changed) moves one epoch for every id at once.
  */
 import { randomBytes } from "node:crypto";
 import { sha256 } from "../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
 import type { AuthErrorCode } from "../errors.js";
 import type { AuthResult, KeyRateLimit, Milliseconds, Principal } from "../types.js";
+
+/**
+ * Whether the store's change feed can be relied on to drop a cached key when it changes:
+ * `false` while the feed is down or has not reported yet, and then caches re-read the store
+ * on every hit instead of answering from memory. Owned by whoever subscribes to the store.
+ */
+export interface FeedHealth {
+  readonly trusted: boolean;
+}
 
 export interface GoodEntry {
   keyId: string;
@@ -22,6 +33,12 @@ export interface GoodEntry {
   result: AuthResult;
   expiresAt: number | null;
   rateLimit: KeyRateLimit | null;
+  /**
+   * The stored hash the secret was verified against: a record read later with the same
+   * hash needs no second hash verification to answer for the same secret. Absent: the
+   * entry cannot be re-checked without one.
+   */
+  hash?: string;
 }
 
 export interface BadEntry {
@@ -48,6 +65,7 @@ export class VerifyCache {
   readonly #byId = new Map<string, Set<string>>();
   readonly #epochs: LRUCache<string, number>;
   #epoch = 0;
+  #resetAt = -1;
 
   constructor(options: VerifyCacheOptions = {}) {
     const forget = (value: { keyId: string }, digest: string, reason: string): void => {
@@ -105,14 +123,14 @@ export class VerifyCache {
   }
 
   setGood(digest: string, entry: GoodEntry, startedAt: number, ttl?: Milliseconds): void {
-    if (this.#changedSince(entry.keyId, startedAt)) return;
+    if (this.changedSince(entry.keyId, startedAt)) return;
     this.#bad?.delete(digest);
     this.#good.set(digest, entry, ttl === undefined ? undefined : { ttl });
     this.#index(entry.keyId, digest);
   }
 
   setBad(digest: string, entry: BadEntry, startedAt: number): void {
-    if (!this.#bad || this.#changedSince(entry.keyId, startedAt)) return;
+    if (!this.#bad || this.changedSince(entry.keyId, startedAt)) return;
     this.#good.delete(digest);
     this.#bad.set(digest, entry);
     this.#index(entry.keyId, digest);
@@ -130,6 +148,28 @@ export class VerifyCache {
     this.#byId.delete(keyId);
   }
 
+  /**
+   * Whether key `keyId` may have changed since {@link epoch} returned `startedAt`: a
+   * verification that read the key before that must read it again before it answers.
+   */
+  changedSince(keyId: string, startedAt: number): boolean {
+    return this.#resetAt > startedAt || (this.#epochs.get(keyId) ?? -1) > startedAt;
+  }
+
+  /**
+   * Counts every key as changed for the verifications under way, keeping the entries: for
+   * the moment the change feed is lost, when a change may already have gone unheard.
+   */
+  fence(): void {
+    this.#resetAt = ++this.#epoch;
+  }
+
+  /** Drops everything, now and for verifications under way. */
+  reset(): void {
+    this.fence();
+    this.clear();
+  }
+
   clear(): void {
     this.#good.clear();
     this.#bad?.clear();
@@ -138,10 +178,6 @@ export class VerifyCache {
 
   get size(): number {
     return this.#good.size + (this.#bad?.size ?? 0);
-  }
-
-  #changedSince(keyId: string, startedAt: number): boolean {
-    return (this.#epochs.get(keyId) ?? -1) > startedAt;
   }
 
   #index(keyId: string, digest: string): void {

@@ -1,20 +1,30 @@
 /**
  * One dedicated PostgreSQL connection that LISTENs on the store's channel. When the
  * connection drops (server restart, `pg_terminate_backend`, network), it reconnects with a
- * capped backoff and LISTENs again; changes made in the gap are not replayed, so until
- * then the verifier's cache TTL bounds how long a revoked key may still pass.
+ * capped backoff and LISTENs again. Changes made in the gap are not replayed, so the feed
+ * reports `down` the moment the connection is lost and `up` only once the LISTEN is back:
+ * subscribers stop trusting their caches in between.
+ *
+ * A connection that dies without a word (a network partition, a host that vanished) never
+ * errors by itself, so a probe runs on it every few seconds, and a probe that fails or does
+ * not answer in time counts as a drop.
  */
 import type { Pool, PoolClient } from "pg";
 import { ChangeListeners } from "./change-listeners.js";
 
 const MIN_BACKOFF = 100;
 const MAX_BACKOFF = 5000;
+const PROBE_INTERVAL = 5000;
+const PROBE_TIMEOUT = 2000;
 
 export interface PgListener {
   readonly listeners: ChangeListeners;
   /** Whether the LISTEN is in place right now. */
   readonly listening: boolean;
-  /** Connects and LISTENs if not done yet; resolves after the first attempt either way. */
+  /**
+   * Connects and LISTENs if not done yet; resolves after the first attempt either way, with
+   * the feed's status reported to the listeners by then.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -31,19 +41,27 @@ export function createPgListener(
   let started: Promise<void> | null = null;
   let backoff = MIN_BACKOFF;
   let retry: ReturnType<typeof setTimeout> | null = null;
+  let probe: ReturnType<typeof setInterval> | null = null;
 
   function onNotification(message: { channel: string; payload?: string }): void {
     if (message.channel === channel) listeners.deliver(message.payload);
+  }
+
+  function stopProbe(): void {
+    if (probe) clearInterval(probe);
+    probe = null;
   }
 
   function drop(current: PoolClient, error: Error): void {
     if (client !== current) return;
     client = null;
     listening = false;
+    stopProbe();
     current.removeListener("notification", onNotification);
     // `true`: the pool must destroy this connection, not hand it to someone else.
     current.release(true);
     if (stopped) return;
+    listeners.report("down");
     onError(error);
     schedule();
   }
@@ -59,11 +77,38 @@ export function createPgListener(
     backoff = Math.min(backoff * 2, MAX_BACKOFF);
   }
 
+  function startProbe(current: PoolClient): void {
+    stopProbe();
+    let busy = false;
+    probe = setInterval(() => {
+      if (busy || client !== current) return;
+      busy = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the LISTEN connection did not answer in ${PROBE_TIMEOUT} ms`)),
+          PROBE_TIMEOUT,
+        );
+      });
+      // LISTEN again as the probe: a no-op on a live session, a repair if it ever lost the
+      // registration, and pg_stat_activity keeps naming the connection for what it is.
+      Promise.race([current.query(`LISTEN "${channel}"`), late])
+        .catch((error: unknown) => drop(current, error as Error))
+        .finally(() => {
+          clearTimeout(timer);
+          busy = false;
+        });
+    }, PROBE_INTERVAL);
+    probe.unref();
+  }
+
   async function connect(): Promise<void> {
     let current: PoolClient;
     try {
       current = await pool.connect();
     } catch (error) {
+      if (stopped) return;
+      listeners.report("down");
       onError(error as Error);
       schedule();
       return;
@@ -79,11 +124,16 @@ export function createPgListener(
     try {
       // The channel is a hex digest made by the store, never user text.
       await current.query(`LISTEN "${channel}"`);
-      listening = true;
-      backoff = MIN_BACKOFF;
     } catch (error) {
       drop(current, error as Error);
+      return;
     }
+    // Dropped (or stopped) while the LISTEN was on its way: that drop has been reported.
+    if (client !== current) return;
+    listening = true;
+    backoff = MIN_BACKOFF;
+    startProbe(current);
+    listeners.report("up");
   }
 
   return {
@@ -100,6 +150,7 @@ export function createPgListener(
       listeners.clear();
       if (retry) clearTimeout(retry);
       retry = null;
+      stopProbe();
       const current = client;
       client = null;
       listening = false;

@@ -1,9 +1,10 @@
 /**
  * `gatehouse/stores/postgres`: keys in a PostgreSQL table through `pg`. The SQL lives in
  * sql-key-store.ts; this file says how PostgreSQL spells types and placeholders, creates
- * the schema, and announces changes: a trigger NOTIFYs on every update and delete (so a
- * change made by hand in psql is announced too), and `subscribe` LISTENs on a dedicated
- * connection that comes back by itself after a drop.
+ * the schema, and announces changes: a trigger NOTIFYs on every update and delete, and a
+ * statement trigger announces a TRUNCATE as a reset (so a change made by hand in psql is
+ * announced too), and `subscribe` LISTENs on a dedicated connection that comes back by
+ * itself after a drop and reports to `onStatus` whether it is listening.
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
@@ -26,8 +27,9 @@ interface PostgresCommonOptions {
   table?: string;
   /**
    * Called with errors of the background LISTEN connection (a drop, a failed reconnect).
-   * Default: a `process.emitWarning` with code `GATEHOUSE_STORE_LISTEN`. Requests are not
-   * affected by these errors; only announcements pause until the reconnect.
+   * Default: a `process.emitWarning` with code `GATEHOUSE_STORE_LISTEN`. Announcements
+   * pause until the reconnect; meanwhile the verifier checks every cached key against the
+   * store (see `KeyStore.subscribe`).
    */
   onError?: (error: Error) => void;
 }
@@ -59,8 +61,8 @@ export type PostgresKeyStoreOptions = PostgresCommonOptions &
   );
 
 /**
- * A full {@link KeyStore} on PostgreSQL, with `subscribe`: a trigger announces every update
- * and delete (not last-used writes) to every instance.
+ * A full {@link KeyStore} on PostgreSQL, with `subscribe`: triggers announce every update,
+ * delete and TRUNCATE (not last-used writes) to every instance.
  */
 export interface PostgresKeyStore extends Required<KeyStore> {
   /** The pool the store queries through (yours, or the one it opened). */
@@ -91,14 +93,18 @@ const dialect: SqlDialect = {
   encodeBool: (value) => value,
 };
 
-/** Every column but last_used_at: touch must not announce, or each use would evict caches. */
+/**
+ * Every column but last_used_at: touch must not announce, or each use would evict caches.
+ * `id` is among them, so that a key renamed by hand is announced under its old id too.
+ */
 const ANNOUNCED_COLUMNS =
-  "owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit, disabled_by, disabled_at";
+  "id, owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit, disabled_by, disabled_at";
 
 function schemaStatements(schema: string, table: string, channel: string): string[] {
   const qualified = `${quote(schema)}.${quote(table)}`;
   const notify = `${quote(schema)}.${quote(`${table}_notify`)}`;
   const trigger = `${table}_changes`;
+  const truncate = `${table}_truncate`;
   return [
     `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
     ...tableDefinition(qualified, quote(`${table}_owner_idx`), dialect),
@@ -108,18 +114,38 @@ function schemaStatements(schema: string, table: string, channel: string): strin
     ),
     `CREATE OR REPLACE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
+       IF TG_OP = 'TRUNCATE' THEN
+         PERFORM pg_notify('${channel}', json_build_object('type', 'reset')::text);
+         RETURN NULL;
+       END IF;
        IF TG_OP = 'DELETE' THEN
          PERFORM pg_notify('${channel}', json_build_object('type', 'delete', 'id', OLD.id)::text);
          RETURN OLD;
        END IF;
+       IF OLD.id IS DISTINCT FROM NEW.id THEN
+         PERFORM pg_notify('${channel}', json_build_object('type', 'delete', 'id', OLD.id)::text);
+       END IF;
        PERFORM pg_notify('${channel}', json_build_object('type', 'update', 'id', NEW.id)::text);
        RETURN NEW;
      END $$`,
+    // A trigger made by an older version does not watch id; it is replaced once, in the
+    // same transaction, so that no write goes unannounced in between.
     `DO $$ BEGIN
-       IF NOT EXISTS (SELECT 1 FROM pg_trigger
-                      WHERE tgrelid = '${qualified}'::regclass AND tgname = '${trigger}') THEN
+       IF NOT EXISTS (SELECT 1 FROM pg_trigger t
+                      WHERE t.tgrelid = '${qualified}'::regclass AND t.tgname = '${trigger}'
+                        AND (SELECT a.attnum FROM pg_attribute a
+                             WHERE a.attrelid = t.tgrelid AND a.attname = 'id')
+                            = ANY (t.tgattr::int2[])) THEN
+         DROP TRIGGER IF EXISTS ${quote(trigger)} ON ${qualified};
          CREATE TRIGGER ${quote(trigger)} AFTER UPDATE OF ${ANNOUNCED_COLUMNS} OR DELETE
            ON ${qualified} FOR EACH ROW EXECUTE FUNCTION ${notify}();
+       END IF;
+     END $$`,
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                      WHERE tgrelid = '${qualified}'::regclass AND tgname = '${truncate}') THEN
+         CREATE TRIGGER ${quote(truncate)} AFTER TRUNCATE
+           ON ${qualified} FOR EACH STATEMENT EXECUTE FUNCTION ${notify}();
        END IF;
      END $$`,
   ];
@@ -218,8 +244,11 @@ export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyS
     get listening() {
       return listener.listening;
     },
-    async subscribe(onChange: (change: KeyStoreChange) => void) {
-      const unsubscribe = listener.listeners.add(onChange);
+    async subscribe(
+      onChange: (change: KeyStoreChange) => void,
+      onStatus?: (status: "up" | "down") => void,
+    ) {
+      const unsubscribe = listener.listeners.add(onChange, onStatus);
       await listener.start();
       return unsubscribe;
     },

@@ -3,7 +3,9 @@
  * (`<prefix>key:<id>`), one sorted set per owner (`<prefix>owner:<ownerId>`) for listing,
  * and every write that changes a key publishes on `<prefix>changes` from inside its Lua
  * script, so a write and its announcement cannot come apart. `subscribe` listens on a
- * duplicated connection that subscribes again on every reconnect.
+ * duplicated connection that subscribes again on every reconnect, and reports to
+ * `onStatus` whether it is subscribed. Writes made around the store announce themselves
+ * through {@link publishKeyChange}.
  *
  * Also exports {@link redisRateLimiter}, so that per-key limits hold across instances.
  */
@@ -35,7 +37,8 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
   prefix?: string;
   /**
    * Called with errors of the subscriber connection. Default: none (it reconnects and
-   * subscribes again by itself; until then the verifier's cache TTL bounds revocation).
+   * subscribes again by itself; until then the feed reports `down` and the verifier checks
+   * every cached key against the store).
    */
   onError?: (error: Error) => void;
 }
@@ -50,6 +53,73 @@ export interface RedisKeyStore extends Required<KeyStore> {
 
 /** Keys per TOUCH script call; the calls of one batch go out in one pipeline. */
 const TOUCH_CHUNK = 500;
+
+const PROBE_INTERVAL = 5000;
+const PROBE_TIMEOUT = 2000;
+
+/**
+ * A subscriber connection that dies without a word (a network partition, a host that
+ * vanished) never closes by itself, and would miss every change while still counting as
+ * up; a PING every few seconds that fails or does not answer in time gives it away.
+ */
+function createProbe(connection: Redis, onDead: (error: Error) => void) {
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let busy = false;
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  };
+  return {
+    start() {
+      stop();
+      timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        let late: ReturnType<typeof setTimeout> | undefined;
+        Promise.race([
+          connection.ping(),
+          new Promise<never>((_, reject) => {
+            late = setTimeout(
+              () => reject(new Error(`the subscriber did not answer in ${PROBE_TIMEOUT} ms`)),
+              PROBE_TIMEOUT,
+            );
+          }),
+        ])
+          .catch((error: unknown) => {
+            if (timer) onDead(error as Error);
+          })
+          .finally(() => {
+            clearTimeout(late);
+            busy = false;
+          });
+      }, PROBE_INTERVAL);
+      // The probe must not keep the process alive on its own.
+      timer.unref();
+    },
+    stop,
+  };
+}
+
+/**
+ * Announces a change to every instance listening on the store with this `prefix` (the
+ * store's own default is `"gatehouse:"`), in the store's wire format. For writes made
+ * around the store: an HSET or DEL on a key's hash by hand or by a script of your own is
+ * not announced, so instances keep serving their cached copy for up to `cache.ttl` unless
+ * you publish `{ type: "update", id }` (or `"delete"`) after it, or `{ type: "reset",
+ * id: "" }` after a FLUSHDB, a restore or a bulk load. Resolves to the number of
+ * connections that received it.
+ */
+export function publishKeyChange(
+  client: Redis,
+  prefix: string,
+  change: KeyStoreChange,
+): Promise<number> {
+  if (typeof prefix !== "string") throw new TypeError("gatehouse: prefix must be a string");
+  if (change.type !== "reset" && (typeof change.id !== "string" || change.id === "")) {
+    throw new TypeError("gatehouse: an update or delete change needs the key's id");
+  }
+  return client.publish(`${prefix}changes`, encodeChange(change));
+}
 
 /**
  * Creates the store on your `client` or on one opened from `url`. Throws a `TypeError`
@@ -71,7 +141,9 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
   /**
    * SUBSCRIBEs on every (re)connect of the dedicated connection, so that a store created
    * while Redis was down starts hearing changes once it is back. Resolves after the first
-   * attempt either way; until it succeeds, the cache TTL bounds revocation.
+   * attempt either way, with the feed's status reported by then: `down` from the moment
+   * the connection closes until a SUBSCRIBE succeeds again, since nothing published in
+   * between is replayed.
    */
   function openSubscriber(): Promise<void> {
     if (firstAttempt) return firstAttempt;
@@ -86,16 +158,29 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
         .subscribe(channel)
         .then(
           () => {
+            if (closed || connection.status !== "ready") return;
             listening = true;
+            listeners.report("up");
+            probe.start();
           },
-          (error: Error) => options.onError?.(error),
+          (error: Error) => {
+            if (!closed) listeners.report("down");
+            options.onError?.(error);
+          },
         )
         .finally(() => {
           pending = null;
         }));
+    const probe = createProbe(connection, (error) => {
+      options.onError?.(error);
+      // A connection that stopped answering is dropped; ioredis then reconnects it.
+      connection.disconnect(true);
+    });
     connection.on("error", (error: Error) => options.onError?.(error));
     connection.on("close", () => {
       listening = false;
+      probe.stop();
+      if (!closed) listeners.report("down");
     });
     connection.on("ready", () => void attempt());
     connection.on("message", (from: string, message: string) => {
@@ -200,8 +285,8 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
       for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     },
 
-    async subscribe(onChange) {
-      const unsubscribe = listeners.add(onChange);
+    async subscribe(onChange, onStatus) {
+      const unsubscribe = listeners.add(onChange, onStatus);
       await openSubscriber();
       return unsubscribe;
     },
