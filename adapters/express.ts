@@ -7,13 +7,12 @@ import type { NextFunction, Request, Response } from "express";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf } from "../src/http/adapter-auth.js";
-import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import {
   createIdentifier,
-  identify,
   isThenable,
   PREFLIGHT_OUTCOME,
   type Identified,
@@ -23,6 +22,8 @@ import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText, errorAnswer } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
+import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
+import { hostRoutes, targetPath, targetQuery } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
@@ -168,57 +169,34 @@ export function getCurrentUser<TUser extends Principal = RegisteredUser>(
   return (state.get(req)?.principal as TUser | null | undefined) ?? null;
 }
 
-type RouteHandler = (
-  req: RouteRequest & { principal: Principal | null },
-) => Promise<HttpAnswer | null>;
+// A body parser that ran has consumed the stream and left its result on `req.body`.
+const parsedAlready = (req: Request): boolean =>
+  req.readableEnded || (req as { _body?: boolean })._body === true;
 
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const reads: HostReads<Request> = {
+  principal: (req) => state.get(req)?.principal,
+  view: viewOf,
+  body: (req) =>
+    parsedAlready(req)
+      ? Promise.resolve({ ok: true, body: req.body as unknown })
+      : readBody(nodeBodySource(req)),
+  // Below the mount point, `req.url` is the rest of the target, as Express routed it.
+  query: (req) => targetQuery(req.url),
+};
 
-/**
- * Mounts a core route handler as middleware. The body comes from a body parser when one
- * ran (it has consumed the stream), else it is read here.
- */
+/** Mounts a core route handler as middleware; requests that are not its own go on at once. */
 function routeMiddleware(
-  auth: AdapterAuth | null,
+  routes: HostedRoutes,
+  identifyWith: AdapterAuth | null,
   realm: string,
-  handle: RouteHandler,
   name: string,
 ): Middleware {
-  async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let principal: Principal | null;
-    const stored = state.get(req);
-    if (stored !== undefined || auth === null) {
-      principal = stored?.principal ?? null;
-    } else {
-      // Mounted without authenticate() in front: identify here, anonymous allowed so that
-      // the handler decides (key routes answer 401, the token endpoint needs no caller).
-      const outcome = await identify(auth, viewOf(req), true);
-      if (!outcome.ok) return send(res, errorAnswer(outcome.error, realm));
-      principal = outcome.principal;
-    }
-    let body: unknown = req.body;
-    const parsed = req.readableEnded || (req as { _body?: boolean })._body === true;
-    if (BODY_METHODS.has(req.method) && !parsed) {
-      const read = await readBody(nodeBodySource(req));
-      if (!read.ok) return send(res, read.answer);
-      body = read.body;
-    }
-    const url = new URL(req.url, "http://local");
-    const answer = await handle({
-      method: req.method,
-      path: url.pathname,
-      query: url.searchParams,
-      headers: viewOf(req).headers,
-      body,
-      ip: req.ip,
-      principal,
-    });
-    if (answer === null) return next();
-    send(res, answer);
-  }
+  const host = hostRoutes(routes, reads, identifyWith, realm);
   const named = {
     [name](req: Request, res: Response, next: NextFunction): void {
-      run(req, res, next).catch(next);
+      const pending = host.serve(req, req.method, targetPath(req.url));
+      if (pending === null) return next();
+      pending.then((answer) => (answer === null ? next() : send(res, answer))).catch(next);
     },
   };
   return named[name]!;
@@ -229,8 +207,7 @@ function routeMiddleware(
  * Works on Express 4 and 5 alike (it is a plain middleware, not a Router of one version).
  */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Middleware {
-  const routes = createKeyRoutes(auth, options);
-  return routeMiddleware(auth, realmOf(auth), (req) => routes.handle(req), "keyRoutes");
+  return routeMiddleware(createKeyRoutes(auth, options), auth, realmOf(auth), "keyRoutes");
 }
 
 /**
@@ -239,7 +216,6 @@ export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Mi
  * `GET /auth/.well-known/jwks.json`. Form and JSON bodies are both read.
  */
 export function tokenRoutes(auth: TokenEndpointAuth, options: TokenRouteOptions = {}): Middleware {
-  const endpoint = createTokenEndpoint(auth, options);
-  // The token endpoint needs no caller, so no identification is run for it here.
-  return routeMiddleware(null, realmOf(auth), (req) => endpoint.handle(req), "tokenRoutes");
+  // The token endpoint needs no caller, so no identification is run for it.
+  return routeMiddleware(createTokenEndpoint(auth, options), null, realmOf(auth), "tokenRoutes");
 }

@@ -12,13 +12,12 @@ import { HTTPException } from "hono/http-exception";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf } from "../src/http/adapter-auth.js";
-import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import {
   createIdentifier,
-  identify,
   isThenable,
   PREFLIGHT_OUTCOME,
   type Identified,
@@ -29,6 +28,8 @@ import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
 import { answerText, errorAnswer, problemAnswer } from "../src/http/problem.js";
 import type { BodyResult, BodySource } from "../src/http/read-body.js";
 import { parseBodyText, readBody } from "../src/http/read-body.js";
+import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
+import { hostRoutes, pathBelowPattern } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
@@ -158,12 +159,6 @@ export function getCurrentUser<TUser extends Principal = Principal>(c: {
   return c.var.principal ?? null;
 }
 
-type RouteHandler = (
-  req: RouteRequest & { principal: Principal | null },
-) => Promise<HttpAnswer | null>;
-
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-
 async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
   const reader = stream.getReader();
   try {
@@ -218,48 +213,28 @@ function remoteAddress(c: Context): string | undefined {
   }
 }
 
-/**
- * The path below the mount point. `routePath` is the pattern this handler was registered
- * under after `app.route()` (e.g. `/orgs/:org/keys/*`), so its segment count, less the
- * wildcard, is the depth of the mount point, parameters included.
- */
-function pathBelowMount(c: Context): string {
-  const depth = c.req.routePath.split("/").filter((s) => s !== "" && s !== "*").length;
-  const segments = c.req.path.split("/").filter((s) => s !== "");
-  return `/${segments.slice(depth).join("/")}`;
-}
+const reads: HostReads<Context> = {
+  principal: (c) => (c.var as Partial<Variables>).principal,
+  view: viewOf,
+  body: readRequestBody,
+  query: (c) => new URL(c.req.url).searchParams,
+};
 
+/**
+ * A core route handler as a Hono app for `app.route(path, …)`; requests that are not its
+ * own go on at once. `routePath` is the pattern this handler matched after `app.route()`
+ * (e.g. `/orgs/:org/keys/*`), which places the mount point, parameters included.
+ */
 function routeApp(
-  auth: AdapterAuth | null,
+  hosted: HostedRoutes,
+  identifyWith: AdapterAuth | null,
   realm: string,
-  handle: RouteHandler,
 ): Hono<Env<Principal>> {
+  const host = hostRoutes(hosted, reads, identifyWith, realm);
   const app = new Hono<Env<Principal>>();
   app.all("*", async function routes(c, next) {
-    const request = c.req.raw;
-    const known = (c.var as Partial<Variables>).principal;
-    let principal = known ?? null;
-    if (known === undefined && auth !== null) {
-      // Mounted without authenticate() in front: the handler decides what anonymous gets.
-      const outcome = await identify(auth, viewOf(c), true);
-      if (!outcome.ok) return toResponse(errorAnswer(outcome.error, realm));
-      principal = outcome.principal;
-    }
-    let body: unknown;
-    if (BODY_METHODS.has(request.method)) {
-      const read = await readRequestBody(c);
-      if (!read.ok) return toResponse(read.answer);
-      body = read.body;
-    }
-    const answer = await handle({
-      method: request.method,
-      path: pathBelowMount(c),
-      query: new URL(request.url).searchParams,
-      headers: request.headers,
-      body,
-      ip: remoteAddress(c),
-      principal,
-    });
+    const pending = host.serve(c, c.req.method, pathBelowPattern(c.req.routePath, c.req.path));
+    const answer = pending === null ? null : await pending;
     if (answer === null) return next();
     return toResponse(answer);
   });
@@ -268,8 +243,7 @@ function routeApp(
 
 /** The key-management routes as a Hono app: `app.route("/users/keys", keyRoutes(auth))`. */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Hono<Env<Principal>> {
-  const routes = createKeyRoutes(auth, options);
-  return routeApp(auth, realmOf(auth), (req) => routes.handle(req));
+  return routeApp(createKeyRoutes(auth, options), auth, realmOf(auth));
 }
 
 /**
@@ -281,7 +255,6 @@ export function tokenRoutes(
   auth: TokenEndpointAuth,
   options: TokenRouteOptions = {},
 ): Hono<Env<Principal>> {
-  const endpoint = createTokenEndpoint(auth, options);
-  // The token endpoint needs no caller, so no identification is run for it here.
-  return routeApp(null, realmOf(auth), (req) => endpoint.handle(req));
+  // The token endpoint needs no caller, so no identification is run for it.
+  return routeApp(createTokenEndpoint(auth, options), null, realmOf(auth));
 }

@@ -7,13 +7,12 @@ import type { Context, Next, ParameterizedContext } from "koa";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf } from "../src/http/adapter-auth.js";
-import type { HttpAnswer, RouteRequest } from "../src/http/answer.js";
+import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import {
   createIdentifier,
-  identify,
   isThenable,
   PREFLIGHT_OUTCOME,
   type Identified,
@@ -23,6 +22,8 @@ import { createKeyRoutes } from "../src/http/key-routes.js";
 import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText, errorAnswer } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
+import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
+import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
@@ -152,63 +153,32 @@ export interface MountOptions {
   prefix?: string;
 }
 
-type RouteHandler = (
-  req: RouteRequest & { principal: Principal | null },
-) => Promise<HttpAnswer | null>;
+const reads: HostReads<ParameterizedContext<State>> = {
+  principal: (ctx) => ctx.state.principal,
+  view: viewOf,
+  body: (ctx) => {
+    // A body parser (koa-bodyparser, @koa/bodyparser) leaves its result here.
+    const parsed = (ctx.request as { body?: unknown }).body;
+    if (parsed !== undefined) return Promise.resolve({ ok: true, body: parsed });
+    return readBody(nodeBodySource(ctx.req));
+  },
+  query: (ctx) => new URLSearchParams(ctx.querystring),
+};
 
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-
-/** The path below `prefix`, or null when the request is not under it. */
-function below(prefix: string, path: string): string | null {
-  if (prefix === "") return path;
-  if (path === prefix) return "/";
-  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : null;
-}
-
-function normalisePrefix(prefix: string): string {
-  if (prefix !== "" && !prefix.startsWith("/")) {
-    throw new TypeError(`gatehouse: prefix must start with "/" (got ${JSON.stringify(prefix)})`);
-  }
-  return prefix.replace(/\/+$/, "");
-}
-
+/** A core route handler under `prefix`; requests that are not its own go on at once. */
 function routeMiddleware(
-  auth: AdapterAuth | null,
+  routes: HostedRoutes,
+  identifyWith: AdapterAuth | null,
   realm: string,
-  handle: RouteHandler,
   prefix: string,
   name: string,
 ): Middleware {
+  const host = hostRoutes(routes, reads, identifyWith, realm);
   const named = {
     async [name](ctx: ParameterizedContext<State>, next: Next): Promise<void> {
-      const path = below(prefix, ctx.path);
-      if (path === null) {
-        await next();
-        return;
-      }
-      let principal = ctx.state.principal ?? null;
-      if (ctx.state.principal === undefined && auth !== null) {
-        // Mounted without authenticate() in front: the handler decides what anonymous gets.
-        const outcome = await identify(auth, viewOf(ctx), true);
-        if (!outcome.ok) return send(ctx, errorAnswer(outcome.error, realm));
-        principal = outcome.principal;
-      }
-      // A body parser (koa-bodyparser, @koa/bodyparser) leaves its result here.
-      let body = (ctx.request as { body?: unknown }).body;
-      if (body === undefined && BODY_METHODS.has(ctx.method)) {
-        const read = await readBody(nodeBodySource(ctx.req));
-        if (!read.ok) return send(ctx, read.answer);
-        body = read.body;
-      }
-      const answer = await handle({
-        method: ctx.method,
-        path,
-        query: new URLSearchParams(ctx.querystring),
-        headers: viewOf(ctx).headers,
-        body,
-        ip: ctx.ip,
-        principal,
-      });
+      const path = pathBelow(prefix, ctx.path);
+      const pending = path === null ? null : host.serve(ctx, ctx.method, path);
+      const answer = pending === null ? null : await pending;
       if (answer === null) {
         await next();
         return;
@@ -225,8 +195,8 @@ export function keyRoutes(
   options: KeyRoutesOptions & MountOptions = {},
 ): Middleware {
   const routes = createKeyRoutes(auth, options);
-  const prefix = normalisePrefix(options.prefix ?? "/keys");
-  return routeMiddleware(auth, realmOf(auth), (req) => routes.handle(req), prefix, "keyRoutes");
+  const prefix = mountPrefix(options.prefix ?? "/keys");
+  return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
 }
 
 /**
@@ -238,7 +208,7 @@ export function tokenRoutes(
   options: TokenRouteOptions & MountOptions = {},
 ): Middleware {
   const endpoint = createTokenEndpoint(auth, options);
-  const prefix = normalisePrefix(options.prefix ?? "");
-  // The token endpoint needs no caller, so no identification is run for it here.
-  return routeMiddleware(null, realmOf(auth), (req) => endpoint.handle(req), prefix, "tokenRoutes");
+  const prefix = mountPrefix(options.prefix ?? "");
+  // The token endpoint needs no caller, so no identification is run for it.
+  return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
 }

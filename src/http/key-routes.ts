@@ -35,6 +35,8 @@ export interface KeyRoutesOptions {
 export type KeyRouteRequest = RouteRequest & { principal: Principal | null };
 
 export interface KeyRoutes {
+  /** Whether {@link handle} may answer: a cheap synchronous check that reads no body. */
+  matches(method: string, path: string): boolean;
   /** The answer for a key route, or `null` when the path is not one of them. */
   handle(req: KeyRouteRequest): Promise<HttpAnswer | null>;
 }
@@ -178,6 +180,9 @@ export function createKeyRoutes(
   }
 
   return {
+    matches(method, path) {
+      return method !== "OPTIONS" && matchRoute(path) !== null;
+    },
     async handle(incoming) {
       const route = matchRoute(incoming.path);
       if (route === null) return null;

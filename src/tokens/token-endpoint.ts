@@ -92,6 +92,8 @@ export type TokenRouteRequest = RouteRequest & {
 
 /** The framework-neutral token routes that adapters mount. */
 export interface TokenEndpoint {
+  /** Whether {@link handle} may answer: a cheap synchronous check that reads no body. */
+  matches(method: string, path: string): boolean;
   /** The answer for a token route, or `null` when the path or method is not one of them. */
   handle(req: TokenRouteRequest): Promise<HttpAnswer | null>;
 }
@@ -233,6 +235,12 @@ export function createTokenEndpoint(
   }
 
   return {
+    matches(method, path) {
+      const route = normalise(path);
+      const verb = method.toUpperCase();
+      if (route === tokenPath || route === logoutPath) return verb !== "OPTIONS";
+      return route === jwksPath && (verb === "GET" || verb === "HEAD");
+    },
     async handle(req) {
       const path = normalise(req.path);
       const method = req.method.toUpperCase();

@@ -1,0 +1,214 @@
+/**
+ * The key and token routes share their mount points with the app's own routes: a request
+ * that is not one of theirs must reach the routes after them as it came, its body unread and
+ * no credential verified for it, on every adapter and framework major.
+ *
+ *   /auth            tokenRoutes
+ *   POST /auth/other the app's own route, with its own body parser
+ *   /auth/v1         tokenRoutes again, mounted deeper
+ *   /keys            keyRoutes (no authenticate in front: the routes identify the caller)
+ *   POST /keys/a/b/c/d  the app's own route, with its own body parser
+ *   /keys/v2         keyRoutes again, mounted deeper
+ */
+import type { IncomingMessage, RequestListener } from "node:http";
+import express5 from "express";
+import express4 from "express4";
+import Koa3 from "koa";
+import Koa2 from "koa2";
+import Router from "@koa/router";
+import { Hono } from "hono";
+import { getRequestListener } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as ex from "../../adapters/express.js";
+import * as ko from "../../adapters/koa.js";
+import * as ho from "../../adapters/hono.js";
+import { createAuth } from "../../src/create-auth.js";
+import type { Auth } from "../../src/auth-options.js";
+import type { AdapterAuth } from "../../src/http/adapter-auth.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
+import { cheapArgon2 } from "../keys/helpers.js";
+import { SECRET } from "./fixture.js";
+import { withServer } from "./with-server.js";
+
+let auth: Auth;
+/** The auth behind the key routes, counting the identifications they run. */
+let counted: AdapterAuth;
+let identifications = 0;
+
+const verifyUser = (username: string, password: string) =>
+  Promise.resolve(
+    username === "alice" && password === "wonderland"
+      ? { id: "alice", scopes: ["reports:read"], roles: [] }
+      : null,
+  );
+const tokenOptions = { verifyUser, attempts: false as const };
+
+beforeAll(() => {
+  auth = createAuth({
+    jwt: { secret: SECRET, algorithms: ["HS256"], issuer: "https://api.example.test", ttl: "15m" },
+    apiKeys: { store: memoryKeyStore(), header: "x-api-key", prefix: "gh", hasher: cheapArgon2() },
+  });
+  counted = {
+    authenticate: (request) => {
+      identifications++;
+      return auth.authenticate(request);
+    },
+    keys: auth.keys,
+    config: auth.config,
+  };
+});
+afterAll(async () => {
+  await auth.close();
+});
+
+/** The raw body, as a route of the app would read it with a parser of its own. */
+async function rawText(req: IncomingMessage): Promise<string> {
+  let text = "";
+  req.setEncoding("utf8");
+  for await (const chunk of req) text += chunk as string;
+  return text;
+}
+
+function expressApp(express: typeof express5): RequestListener {
+  const app = express();
+  const echo = (req: express5.Request, res: express5.Response) => {
+    res.json({ body: (req.body as unknown) ?? null });
+  };
+  app.use("/auth", ex.tokenRoutes(auth, tokenOptions));
+  app.post("/auth/other", express.json(), echo);
+  app.use("/auth/v1", ex.tokenRoutes(auth, tokenOptions));
+  app.use("/keys", ex.keyRoutes(counted));
+  app.post("/keys/a/b/c/d", express.json(), echo);
+  app.use("/keys/v2", ex.keyRoutes(counted));
+  return app;
+}
+
+function koaApp(KoaClass: typeof Koa3): RequestListener {
+  const app = new KoaClass<ko.State>();
+  const router = new Router<ko.State>();
+  const echo = async (ctx: { req: IncomingMessage; body: unknown }) => {
+    const text = await rawText(ctx.req);
+    ctx.body = { body: text === "" ? null : (JSON.parse(text) as unknown) };
+  };
+  app.use(ko.tokenRoutes(auth, { prefix: "/auth", ...tokenOptions }));
+  app.use(ko.tokenRoutes(auth, { prefix: "/auth/v1", ...tokenOptions }));
+  app.use(ko.keyRoutes(counted, { prefix: "/keys" }));
+  app.use(ko.keyRoutes(counted, { prefix: "/keys/v2" }));
+  router.post("/auth/other", echo);
+  router.post("/keys/a/b/c/d", echo);
+  app.use(router.routes());
+  const handle = app.callback();
+  return (req, res) => void handle(req, res);
+}
+
+function honoApp(): RequestListener {
+  const app = new Hono<{ Variables: ho.Variables }>();
+  app.route("/auth", ho.tokenRoutes(auth, tokenOptions));
+  app.post("/auth/other", async (c) => c.json({ body: await c.req.json<unknown>() }));
+  app.route("/auth/v1", ho.tokenRoutes(auth, tokenOptions));
+  app.route("/keys", ho.keyRoutes(counted));
+  app.post("/keys/a/b/c/d", async (c) => c.json({ body: await c.req.json<unknown>() }));
+  app.route("/keys/v2", ho.keyRoutes(counted));
+  const listener = getRequestListener(app.fetch);
+  return (req, res) => void listener(req, res);
+}
+
+const apps: Record<string, () => RequestListener> = {
+  "express 5": () => expressApp(express5),
+  "express 4": () => expressApp(express4),
+  "koa 3": () => koaApp(Koa3),
+  "koa 2": () => koaApp(Koa2),
+  "hono 4": honoApp,
+};
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown> | null;
+}
+
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  method = "POST",
+): Promise<Reply> {
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: text === "" ? null : (JSON.parse(text) as Record<string, unknown>),
+  };
+}
+
+const json = { "content-type": "application/json" };
+const form = { "content-type": "application/x-www-form-urlencoded" };
+const login = "grant_type=password&username=alice&password=wonderland";
+
+describe.each(Object.keys(apps))("%s", (name) => {
+  const app = apps[name]!;
+
+  it("a route of the app under the token routes' mount point gets its body", async () => {
+    await withServer(app(), async (url) => {
+      const other = await post(`${url}/auth/other`, JSON.stringify({ hello: "world" }), json);
+      expect(other).toEqual({ status: 200, body: { body: { hello: "world" } } });
+    });
+  });
+
+  it("token routes mounted below other token routes read their own body", async () => {
+    await withServer(app(), async (url) => {
+      for (const prefix of ["/auth", "/auth/v1"]) {
+        const viaForm = await post(`${url}${prefix}/token`, login, form);
+        expect(viaForm.status, `${prefix} form`).toBe(200);
+        expect(viaForm.body).toMatchObject({ token_type: "Bearer", scope: "reports:read" });
+        const viaJson = await post(
+          `${url}${prefix}/token`,
+          JSON.stringify({ grant_type: "password", username: "alice", password: "wonderland" }),
+          json,
+        );
+        expect(viaJson.status, `${prefix} json`).toBe(200);
+        expect(typeof viaJson.body?.access_token).toBe("string");
+      }
+      const refused = await post(`${url}/auth/v1/token`, "grant_type=magic", form);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: "unsupported_grant_type" });
+    });
+  });
+
+  it("a route of the app under the key routes' mount point: its body, and no identification", async () => {
+    const token = await auth.tokens.issue({ sub: "alice", scopes: [], roles: [] });
+    await withServer(app(), async (url) => {
+      const before = identifications;
+      const other = await post(`${url}/keys/a/b/c/d`, JSON.stringify({ n: 1 }), {
+        ...json,
+        authorization: `Bearer ${token}`,
+      });
+      expect(other).toEqual({ status: 200, body: { body: { n: 1 } } });
+      expect(identifications - before).toBe(0);
+    });
+  });
+
+  it("key routes mounted below other key routes get the request, its body and one identification", async () => {
+    const { record } = await auth.keys.create({ ownerId: `alice-${name}`, name: "before" });
+    const token = await auth.tokens.issue({
+      sub: `alice-${name}`,
+      scopes: ["keys:write"],
+      roles: [],
+    });
+    await withServer(app(), async (url) => {
+      const before = identifications;
+      const renamed = await post(
+        `${url}/keys/v2/${record.id}`,
+        JSON.stringify({ name: "after" }),
+        { ...json, authorization: `Bearer ${token}` },
+        "PATCH",
+      );
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toMatchObject({ id: record.id, name: "after" });
+      // The outer key routes did not claim the request, so only the inner ones identified.
+      expect(identifications - before).toBe(1);
+      const listed = await fetch(`${url}/keys`, { headers: { authorization: `Bearer ${token}` } });
+      expect(listed.status).toBe(200);
+      expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(1);
+    });
+  });
+});
