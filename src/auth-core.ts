@@ -5,7 +5,7 @@
  * Not exported from the package.
  */
 import type { Auth, AuthConfig, AuthOptions, AuthTokens } from "./auth-options.js";
-import { CACHED_AUTHENTICATE, type CachedAuthenticate } from "./cached-authenticate.js";
+import { withCachedAuthenticate, type CachedAuthenticate } from "./cached-authenticate.js";
 import { checkCsrf, resolveCsrf } from "./csrf.js";
 import { AuthError } from "./errors.js";
 import {
@@ -367,7 +367,10 @@ export function createAuthWith<TUser extends Principal = Principal>(
     config,
     tokens,
     keys: apiKeys?.manager ?? unconfiguredKeys(),
-    authenticate: (request) => Promise.resolve(authenticateNow(request)),
+    authenticate: withCachedAuthenticate(
+      (request: Request | RequestView) => Promise.resolve(authenticateNow(request)),
+      authenticateNow,
+    ),
     verifyApiKey: (raw, client) => guarded("apiKey", () => verifyKey(raw, client)),
     close() {
       closed ??= (async () => {
@@ -377,7 +380,5 @@ export function createAuthWith<TUser extends Principal = Principal>(
       return closed;
     },
   };
-  // Non-enumerable: the adapters find it; spreading or logging the auth does not.
-  Object.defineProperty(auth, CACHED_AUTHENTICATE, { value: authenticateNow });
   return auth;
 }

@@ -119,7 +119,11 @@ export interface AuthConfig {
 
 /** What `createAuth` returns: the core that adapters wrap, plus key and token management. */
 export interface Auth<TUser extends Principal = Principal> {
-  /** Decides who is calling. Never throws: bad input and outages resolve to `{ ok: false }`. */
+  /**
+   * Decides who is calling. Never throws: bad input and outages resolve to `{ ok: false }`.
+   * The adapters call whatever this holds when a request arrives, so a replacement or a
+   * wrapper (to trace it, say) sees every request.
+   */
   authenticate(request: Request | RequestView): Promise<AuthResult<TUser>>;
   /** Verifies a raw API key (the token endpoint's refresh/client-credentials grants). */
   verifyApiKey(raw: string, client?: string): Promise<AuthResult<TUser>>;

@@ -51,16 +51,26 @@ export type Identifier<TUser extends Principal> = (
   view: RequestView,
 ) => Identified<TUser> | Promise<Identified<TUser>>;
 
+/** The function itself, not a call: compared by identity, then called with `auth` as `this`. */
+const authenticateOf = <TUser extends Principal>(auth: AdapterAuth<TUser>) =>
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with auth as this
+  auth.authenticate;
+
 export function createIdentifier<TUser extends Principal>(
   auth: AdapterAuth<TUser>,
   optional: boolean,
 ): Identifier<TUser> {
-  // An auth made some other way than createAuth (a wrapper, a test double) has no
-  // promise-free path and always answers with a promise.
-  const run = cachedAuthenticateOf<TUser>(auth) ?? ((view) => auth.authenticate(view));
   const toOutcome = (result: AuthResult<TUser>) => outcomeOf(result, optional);
+  const original = authenticateOf(auth);
+  // An authenticate made some other way than createAuth (a wrapper, a replacement, a test
+  // double) has no promise-free twin and always answers with a promise.
+  const cached = cachedAuthenticateOf<TUser>(original);
   return (view) => {
-    const result = run(view);
+    // Read on every request, so that authenticate replaced after the middleware was made
+    // is called from then on: the twin stands in only for the function it belongs to.
+    const current = authenticateOf(auth);
+    const result =
+      cached !== undefined && current === original ? cached(view) : current.call(auth, view);
     // A wrapper's authenticate may hand back any thenable, not only a native promise.
     return isThenable(result) ? Promise.resolve(result).then(toOutcome) : toOutcome(result);
   };
