@@ -22,6 +22,7 @@ import { KEYS_WRITE_SCOPE } from "./keys/grant-rules.js";
 import { claimsToPrincipal, keyDerivedPrincipal, type ToPrincipal } from "./principal.js";
 import type { KeyStanding } from "./keys/key-state.js";
 import type { ClientAddress } from "./keys/key-verifier.js";
+import { resolveCookieOption } from "./tokens/token-cookie.js";
 import { createLazyIssuer } from "./tokens-facade.js";
 import type { AuthEvent, AuthResult, CredentialSource, Principal, RequestView } from "./types.js";
 
@@ -68,23 +69,6 @@ function checkOptions(options: AuthOptions<Principal>): void {
   }
 }
 
-function resolveCookie(options: AuthOptions<Principal>): AuthConfig["cookie"] {
-  const cookie =
-    typeof options.cookie === "object" && options.cookie !== null ? options.cookie : {};
-  const name = cookie.name ?? "access_token";
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new TypeError(`gatehouse: cookie.name is not a valid cookie name: ${name}`);
-  }
-  return Object.freeze({
-    enabled: options.cookie !== undefined && options.cookie !== false,
-    name,
-    secure: cookie.secure ?? true,
-    sameSite: cookie.sameSite ?? "Lax",
-    path: cookie.path ?? "/",
-    domain: cookie.domain,
-  });
-}
-
 export function createAuthWith<TUser extends Principal = Principal>(
   options: AuthOptions<TUser>,
   parts: AuthParts = {},
@@ -112,7 +96,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       ? null
       : createApiKeys(options.apiKeys, onEvent === undefined ? {} : { onEvent: emit }));
   const acceptBearer = apiKeys?.acceptBearer === true;
-  const cookie = resolveCookie(options);
+  const cookie = resolveCookieOption(options.cookie);
   const csrf = resolveCsrf(options.csrf, cookie.enabled);
   const apiKeyHeaders = Object.freeze((apiKeys?.headers ?? []).map((name) => name.toLowerCase()));
   const extractConfig = {

@@ -27,6 +27,10 @@ interface CommonAuthOptions {
    * Read the access token from a cookie (precedence step 3). `true` uses the defaults
    * (`access_token`, Secure, SameSite=Lax, Path=/). Default: off — a server that never set a
    * cookie should not honour one. Requires `jwt`; unsafe methods then pass {@link csrf}.
+   * Attributes a browser would drop or that weaken the cookie (SameSite=None without
+   * Secure; a path or domain with `;`, `,`, whitespace or control characters; a `__Host-`
+   * name without Secure, with a Domain or off `Path=/`; a `__Secure-` name without Secure)
+   * are refused with a `TypeError` naming the option.
    */
   cookie?: CookieOptions | boolean;
   /**
