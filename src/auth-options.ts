@@ -68,7 +68,7 @@ export type AuthOptions<TUser extends Principal = Principal> = CommonAuthOptions
       }
   );
 
-/** `auth.tokens`: the issuer (issue 5) plus the core's verifier. */
+/** `auth.tokens`: the token issuer plus the core's verifier. */
 export interface AuthTokens<TUser extends Principal = Principal> extends TokenIssuer {
   /** Verifies a compact access token exactly as a Bearer header would be. Never throws. */
   verify(token: string): Promise<AuthResult<TUser>>;
