@@ -11,6 +11,7 @@
 import { afterEach, describe } from "vitest";
 import type { ApiKeyRecord, KeyStore, Milliseconds } from "../types.js";
 import { capabilityTests } from "./conformance-capabilities.js";
+import { idTests } from "./conformance-ids.js";
 import { listingTests } from "./conformance-listing.js";
 import { recordTests } from "./conformance-records.js";
 
@@ -69,6 +70,7 @@ export function keyStoreConformance(
 
     const context = { open, setup, changeTimeout };
     recordTests(context);
+    idTests(context);
     listingTests(context);
     capabilityTests(context);
   });
