@@ -5,7 +5,6 @@
  * `HTTPException` that carries the ready response and the {@link AuthError} as `cause`.
  */
 import type { IncomingMessage } from "node:http";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -200,17 +199,14 @@ async function readRequestBody(c: Context): Promise<BodyResult> {
 }
 
 /**
- * The peer address for throttling, from `@hono/node-server`'s own helper (which also finds
- * the Node request when the bindings are nested). Hono has no runtime-neutral way to get
- * it: elsewhere the helper throws, the address is unknown, and failures count against the
- * budgets of callers whose address is unknown.
+ * The peer address as `@hono/node-server`'s `getConnInfo` reports it (the socket of the
+ * incoming request), read here without importing that package, so that this entry reaches
+ * no Node built-in and runs on other runtimes too, where the address is unknown. Hono has no
+ * trust-proxy setting; behind a proxy every client shares the proxy's address.
  */
 function remoteAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address || undefined;
-  } catch {
-    return undefined;
-  }
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress || undefined;
 }
 
 const reads: HostReads<Context> = {

@@ -5,7 +5,7 @@
  * which browsers set and pages cannot forge, or by a double-submit token when configured.
  * Bearer and API-key requests are not affected: a browser never adds those on its own.
  */
-import { timingSafeEqual } from "node:crypto";
+import { sameString } from "./crypto/same-string.js";
 import { AuthError } from "./errors.js";
 import { cookieValues } from "./extract/cookies.js";
 import type { CsrfOptions } from "./jwt/jwt-options.js";
@@ -91,12 +91,6 @@ function ownOrigins(view: RequestView): string[] {
   return origins;
 }
 
-function sameBytes(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 function doubleSubmitPasses(
   view: RequestView,
   config: NonNullable<ResolvedCsrf["doubleSubmit"]>,
@@ -106,7 +100,7 @@ function doubleSubmitPasses(
   const cookie = cookies[0];
   if (header === null || header.length === 0 || cookie === undefined) return false;
   if (cookies.some((value) => value !== cookie)) return false;
-  return sameBytes(header, cookie);
+  return sameString(header, cookie);
 }
 
 /** `csrf_failed` when a cookie-authenticated unsafe request fails the rule, else `null`. */

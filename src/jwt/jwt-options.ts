@@ -1,6 +1,6 @@
 /**
- * SEAM: the `jwt` option of `createAuth`, shared by verification (issue 2, src/jwt/) and
- * issuing (issue 5, src/tokens/). Verification owns validation of these options.
+ * The `jwt` option of `createAuth`, shared by verification (src/jwt/) and issuing
+ * (src/tokens/). Verification owns validation of these options.
  */
 import type { KeyObject } from "node:crypto";
 import type { JWK } from "jose";

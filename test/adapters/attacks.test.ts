@@ -1,5 +1,5 @@
 /**
- * The attacks a security review made over real HTTP, one row each, against every adapter
+ * Known attacks over real HTTP, one row each, against every adapter
  * and framework major, over a memory store and over SQLite. Each row makes the keys it
  * needs, so rows cannot lean on each other, and asserts the safe answer.
  */
