@@ -9,6 +9,7 @@ const auth = createAuth({
   jwt: {
     secret: "a-client-test-secret-that-is-32-bytes-or-more",
     algorithms: ["HS256"],
+    issuer: "https://api.test",
     ttl: "15m",
   },
   apiKeys: { store: memoryKeyStore() },

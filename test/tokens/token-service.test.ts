@@ -76,7 +76,11 @@ describe("createTokenIssuer with an HMAC secret", () => {
 
   it("signs with the first secret of a rotation array", async () => {
     const next = "the-next-secret-also-at-least-32-bytes-long";
-    const rotating = createTokenIssuer({ algorithms: ["HS256"], secret: [next, SECRET] });
+    const rotating = createTokenIssuer({
+      issuer: "https://api.example.com",
+      algorithms: ["HS256"],
+      secret: [next, SECRET],
+    });
     const token = await rotating.issue({ sub: "bob" });
     await expect(jwtVerify(token, new TextEncoder().encode(next))).resolves.toBeTruthy();
     await expect(jwtVerify(token, new TextEncoder().encode(SECRET))).rejects.toThrow();
@@ -116,7 +120,12 @@ describe.each([
     ["a PEM string", keys.privateKey.export({ format: "pem", type: "pkcs8" }) as string],
     ["a KeyObject", keys.privateKey],
   ])("signs with %s and a kid that the JWKS serves", async (_label, privateKey) => {
-    const issuer = createTokenIssuer({ algorithms: [alg], privateKey, kid: "k-2026" });
+    const issuer = createTokenIssuer({
+      issuer: "https://api.example.com",
+      algorithms: [alg],
+      privateKey,
+      kid: "k-2026",
+    });
     const token = await issuer.issue({ sub: "svc", scopes: ["x"] });
     expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "at+jwt", kid: "k-2026" });
     const jwks = await issuer.jwks();
@@ -130,10 +139,18 @@ describe.each([
 
   it("takes the kid from a private JWK, or derives the thumbprint", async () => {
     const jwk = { ...(await exportJWK(keys.privateKey)), kid: "from-jwk" };
-    const named = createTokenIssuer({ algorithms: [alg], privateKey: jwk });
+    const named = createTokenIssuer({
+      issuer: "https://api.example.com",
+      algorithms: [alg],
+      privateKey: jwk,
+    });
     expect(decodeProtectedHeader(await named.issue({ sub: "a" })).kid).toBe("from-jwk");
 
-    const unnamed = createTokenIssuer({ algorithms: [alg], privateKey: keys.privateKey });
+    const unnamed = createTokenIssuer({
+      issuer: "https://api.example.com",
+      algorithms: [alg],
+      privateKey: keys.privateKey,
+    });
     const kid = decodeProtectedHeader(await unnamed.issue({ sub: "a" })).kid;
     expect(kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await unnamed.jwks()).keys[0]?.kid).toBe(kid);
@@ -145,6 +162,7 @@ describe("key rotation", () => {
     const previous = pair("ec");
     const current = pair("ec");
     const before = createTokenIssuer({
+      issuer: "https://api.example.com",
       algorithms: ["ES256"],
       privateKey: previous.privateKey,
       kid: "old",
@@ -152,6 +170,7 @@ describe("key rotation", () => {
     const oldToken = await before.issue({ sub: "alice" });
 
     const after = createTokenIssuer({
+      issuer: "https://api.example.com",
       algorithms: ["ES256"],
       privateKey: current.privateKey,
       kid: "new",
@@ -172,6 +191,7 @@ describe("key rotation", () => {
     const current = pair("ed25519");
     const privateJwk = { ...(await exportJWK(previous.privateKey)), kid: "old" };
     const issuer = createTokenIssuer({
+      issuer: "https://api.example.com",
       algorithms: ["EdDSA"],
       privateKey: current.privateKey,
       kid: "new",
