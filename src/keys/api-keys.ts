@@ -330,20 +330,21 @@ export function createApiKeys(
   // Changes made by other instances reach us through the store, when it can tell. A change
   // made while its feed is down is never announced, so until the feed says it is up, cache
   // hits are read again from the store; once it is up, whatever was cached before may
-  // predate an unheard change and is dropped.
+  // predate an unheard change: verified keys are read once more before they answer (a
+  // store read, not a hash verification for every key in use at once), standings dropped.
   let unsubscribe: (() => void) | undefined;
   let closed = false;
   let reported = false;
   function trust(): void {
     if (feed.trusted) return;
-    cache.reset();
+    cache.recheckAll();
     states.reset();
     feed.trusted = true;
   }
   const onChange = (change: KeyStoreChange): void => {
     if (closed) return;
     if (change.type === "reset") {
-      cache.reset();
+      cache.recheckAll();
       states.reset();
     } else invalidate(change.id);
   };

@@ -19,7 +19,7 @@
  * - No blind cache hit while changes may go unheard. While the store's change feed is down
  *   or not yet up, and while the store is failing under `fail-closed`, a cache hit is
  *   re-read from the store (one read shared by concurrent hits, no hash verification)
- *   instead of answered as is. A re-read that fails answers `unavailable` under
+ *   instead of answered as is; so is, once, an entry read before the feed came back. A re-read that fails answers `unavailable` under
  *   `fail-closed`; under `serve-cached` the entry answers, as it would in any outage.
  */
 import { AuthError } from "../errors.js";
@@ -199,6 +199,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       expiresAt,
       rateLimit: record.rateLimit ?? null,
       hash: record.hash,
+      readAt,
     };
     const ttl = expiresAt === null ? ctx.cacheTtl : Math.min(ctx.cacheTtl, expiresAt - now);
     ctx.cache.setGood(digest, entry, readAt, ttl);
@@ -425,7 +426,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
         if (good.expiresAt === null || good.expiresAt > now) {
           // Fail closed: while the store is failing, a cached key is checked against the
           // store (one read; `unavailable` if the store is still down).
-          if (!feed.trusted || (ctx.failClosed && storeFailing)) {
+          if (!feed.trusted || (ctx.failClosed && storeFailing) || ctx.cache.stale(good)) {
             return recheck(good, digest, raw, client);
           }
           return good.rateLimit === null

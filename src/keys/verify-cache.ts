@@ -8,8 +8,9 @@
  * Every entry remembers its key id, so that a change to a key (local, or announced by the
  * store) drops all of that key's entries at once. An epoch per id stops a verification that
  * was already running when the key changed from caching its now-stale answer, and tells it
- * to read the key again before it answers. A reset (the store's feed came back after a
- * gap, or announced that any key may have changed) moves one epoch for every id at once.
+ * to read the key again before it answers. When the store's feed comes back after a gap, or
+ * announces that any key may have changed, every entry is marked for one re-read before it
+ * answers again, and the epoch of every id moves at once.
  */
 import { randomBytes } from "node:crypto";
 import { sha256 } from "../crypto/sha256.js";
@@ -39,6 +40,12 @@ export interface GoodEntry {
    * entry cannot be re-checked without one.
    */
   hash?: string;
+  /**
+   * The {@link VerifyCache.epoch} just before the record behind the entry was read. An
+   * entry read before the last {@link VerifyCache.recheckAll} must be read again before it
+   * answers. Absent: as old as the cache.
+   */
+  readAt?: number;
 }
 
 export interface BadEntry {
@@ -66,6 +73,7 @@ export class VerifyCache {
   readonly #epochs: LRUCache<string, number>;
   #epoch = 0;
   #resetAt = -1;
+  #trustedFrom = -1;
 
   constructor(options: VerifyCacheOptions = {}) {
     const forget = (value: { keyId: string }, digest: string, reason: string): void => {
@@ -164,10 +172,20 @@ export class VerifyCache {
     this.#resetAt = ++this.#epoch;
   }
 
-  /** Drops everything, now and for verifications under way. */
-  reset(): void {
+  /**
+   * Makes every entry read before now {@link stale}, and every verification under way read
+   * again: for when the feed is back after a gap, or announced that any key may have
+   * changed. Entries are kept rather than dropped so that each key in use costs one store
+   * read to confirm, not a second hash verification all at once.
+   */
+  recheckAll(): void {
     this.fence();
-    this.clear();
+    this.#trustedFrom = this.#resetAt;
+  }
+
+  /** Whether `entry` was read before the last {@link recheckAll} and must be read again. */
+  stale(entry: GoodEntry): boolean {
+    return (entry.readAt ?? -1) < this.#trustedFrom;
   }
 
   clear(): void {

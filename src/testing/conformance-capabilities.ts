@@ -1,5 +1,6 @@
 /**
- * Conformance: the optional capabilities (touch, subscribe) and close.
+ * Conformance: the optional capabilities (touch, subscribe and the health of its feed) and
+ * close.
  */
 import { describe, expect, it } from "vitest";
 import type { KeyStoreChange } from "../types.js";
@@ -80,6 +81,23 @@ export function capabilityTests({ open, setup, changeTimeout }: SuiteContext): v
       );
       expect(gone.filter((c) => c.id === record.id)).toEqual([]);
       stopKept();
+    });
+
+    it("reports the feed's health, if at all, before subscribe settles", async ({ skip }) => {
+      const store = await open();
+      if (!store.subscribe) return skip("the store has no subscribe");
+      const statuses: unknown[] = [];
+      const unsubscribe = await store.subscribe(
+        () => {},
+        (status) => statuses.push(status),
+      );
+      const atSettle = statuses.length;
+      // A first report that came only later would leave subscribers trusting a feed that
+      // was not up yet in between; a store that never reports is one that cannot lose it.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, changeTimeout)));
+      if (statuses.length > 0) expect(atSettle).toBeGreaterThan(0);
+      for (const status of statuses) expect(["up", "down"]).toContain(status);
+      unsubscribe();
     });
 
     it("a listener that throws does not stop the write or other listeners", async ({ skip }) => {

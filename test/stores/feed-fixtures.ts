@@ -57,6 +57,8 @@ export interface Refusal {
   after: number;
   /** 200s answered after `since` before that. */
   served: number;
+  /** `unavailable` answers after `since` before that. */
+  unavailable: number;
   /** The refusal's code. */
   code: string;
 }
@@ -71,13 +73,13 @@ export async function untilRefused(
   timeout: number,
 ): Promise<Refusal> {
   let served = 0;
+  let unavailable = 0;
   for (;;) {
     const result = await attempt();
     const at = performance.now();
     if (result.ok) served++;
-    else if (result.error.code !== "unavailable") {
-      return { after: at - since, served, code: result.error.code };
-    }
+    else if (result.error.code === "unavailable") unavailable++;
+    else return { after: at - since, served, unavailable, code: result.error.code };
     if (at - since > timeout) {
       throw new Error(
         `not refused ${Math.round(at - since)} ms after the revoke (${served} answers were 200)`,

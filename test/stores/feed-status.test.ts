@@ -70,8 +70,11 @@ describe("a store that reports its feed", () => {
       expect(hasher.verifies).toBe(verifies);
 
       control.report("up");
-      // Up drops what was cached before: one full verification, then answers from memory.
+      // Up distrusts what was cached before: one more read, then answers from memory.
+      const readsDown = control.reads;
       expect(codeOf(await keys.verify(key))).toBe("ok");
+      expect(control.reads).toBe(readsDown + 1);
+      expect(hasher.verifies).toBe(verifies);
       const readsUp = control.reads;
       const hit = keys.check(key);
       expect(hit instanceof Promise).toBe(false);
@@ -139,18 +142,26 @@ describe("a store that reports its feed", () => {
     }
   });
 
-  it("a reset drops every cached key", async () => {
-    const { store, control } = switchableStore("up");
+  it("after a reset, every cached key is read again once before it answers", async () => {
+    const { store, inner, control } = switchableStore("up");
     const { keys, hasher } = keysOn(store);
     try {
       await settle();
-      const { key } = await keys.manager.create({ ownerId: "alice", name: "k" });
-      expect(codeOf(await keys.verify(key))).toBe("ok");
+      const kept = await keys.manager.create({ ownerId: "alice", name: "kept" });
+      const gone = await keys.manager.create({ ownerId: "alice", name: "gone" });
+      expect(codeOf(await keys.verify(kept.key))).toBe("ok");
+      expect(codeOf(await keys.verify(gone.key))).toBe("ok");
       const verifies = hasher.verifies;
+      // Removed behind the feed's back, then announced as "anything may have changed".
+      control.deaf = true;
+      await inner.delete(gone.record.id);
       control.announce({ type: "reset", id: "" });
-      expect(keys.check(key) instanceof Promise).toBe(true);
-      expect(codeOf(await keys.verify(key))).toBe("ok");
-      expect(hasher.verifies).toBe(verifies + 1);
+      expect(keys.check(kept.key) instanceof Promise).toBe(true);
+      expect(codeOf(await keys.verify(kept.key))).toBe("ok");
+      expect(keys.check(kept.key) instanceof Promise).toBe(false);
+      expect(codeOf(await keys.verify(gone.key))).toBe("invalid_api_key");
+      // Confirmed by a store read each: no second hash verification.
+      expect(hasher.verifies).toBe(verifies);
     } finally {
       await keys.close();
     }
