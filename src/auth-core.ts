@@ -7,7 +7,7 @@
 import type { Auth, AuthConfig, AuthOptions, AuthTokens } from "./auth-options.js";
 import { withCachedAuthenticate, type CachedAuthenticate } from "./cached-authenticate.js";
 import { checkCsrf, resolveCsrf } from "./csrf.js";
-import { AuthError } from "./errors.js";
+import { AuthError, presentedAs } from "./errors.js";
 import {
   pickCredential,
   type CredentialSlot,
@@ -219,7 +219,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       const iat = typeof claims.iat === "number" ? claims.iat * 1000 : -Infinity;
       if (
         (standing.expiresAt !== null && standing.expiresAt <= at) ||
-        (standing.disabledAt !== null && iat < standing.disabledAt) ||
+        (standing.disabledAt !== null && iat <= standing.disabledAt) ||
         claims.sub !== standing.facts.ownerId
       ) {
         return keyGone(via);
@@ -262,6 +262,9 @@ export function createAuthWith<TUser extends Principal = Principal>(
     return apiKeys.check(raw, client) as AuthResult<TUser> | Promise<AuthResult<TUser>>;
   }
 
+  const asBearer = (result: AuthResult<TUser>): AuthResult<TUser> =>
+    result.ok ? result : { ok: false, error: presentedAs(result.error, "Bearer") };
+
   /** No credential, or one too malformed to verify. */
   function unusable(
     picked: Extract<PickedCredential, { kind: "none" | "invalid" }>,
@@ -269,7 +272,10 @@ export function createAuthWith<TUser extends Principal = Principal>(
     if (picked.kind === "none") return { ok: false, error: new AuthError("missing_credentials") };
     return failed(
       SOURCE_OF_SLOT[picked.slot],
-      new AuthError("invalid_request", { detail: picked.detail }),
+      new AuthError("invalid_request", {
+        detail: picked.detail,
+        ...(picked.slot === "api-key-header" ? { scheme: "ApiKey" as const } : {}),
+      }),
     );
   }
 
@@ -290,7 +296,13 @@ export function createAuthWith<TUser extends Principal = Principal>(
       case "apiKey":
         // The view, not its address: `ip` is read only if the key is not cached (Express
         // computes req.ip from the proxy settings on every read).
-        return verifyKey(picked.raw, view);
+        if (picked.slot !== "bearer-key") return verifyKey(picked.raw, view);
+        {
+          // A key sent as a Bearer token is refused with a Bearer challenge: the client
+          // used that scheme, so that is the one it can read.
+          const result = verifyKey(picked.raw, view);
+          return result instanceof Promise ? result.then(asBearer) : asBearer(result);
+        }
       case "jwt": {
         if (picked.slot === "cookie") {
           const refused = checkCsrf(view, csrf);

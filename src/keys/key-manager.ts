@@ -225,7 +225,8 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
   async function rotate(
     record: ApiKeyRecord,
     options: RotateOptions,
-    actor?: Principal,
+    actor: Principal | undefined,
+    asAdmin: boolean,
   ): Promise<CreatedKey> {
     const overlap = options.overlap ?? 0;
     if (!Number.isFinite(overlap) || overlap < 0) {
@@ -234,6 +235,12 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     const update = method("update");
     if (record.disabledBy === "rotation") {
       throw new KeyConflictError("This key was already replaced by a rotation.");
+    }
+    // A rotation hands out a working copy: it must not undo an administrator's disable.
+    if (record.disabledBy === "admin" && !record.enabled && !asAdmin) {
+      throw new AuthError("forbidden", {
+        detail: "An administrator disabled this key; only an administrator can rotate it.",
+      });
     }
     const at = now();
     const keptExpiry =
@@ -290,7 +297,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     },
     async rotate(id, options = {}, actor) {
       const record = await load(id);
-      return record ? rotate(record, options, actor) : null;
+      return record ? rotate(record, options, actor, true) : null;
     },
   };
 
@@ -312,7 +319,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     },
     async rotate(ownerId, id, options = {}, actor) {
       const record = await load(id, checkId(ownerId, "ownerId"));
-      return record ? rotate(record, options, actor) : null;
+      return record ? rotate(record, options, actor, false) : null;
     },
     admin,
   };

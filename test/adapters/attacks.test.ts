@@ -322,6 +322,19 @@ const attacks: Attack[] = [
     },
   },
   {
+    name: "an owner cannot rotate their way around an admin's disable",
+    async run(ctx) {
+      const key = await newKey(ctx, "bob");
+      await ctx.fx.auth.keys.admin.update(key.record.id, { enabled: false });
+      await expect(
+        ctx.fx.auth.keys.rotate("bob", key.record.id, { overlap: 0 }),
+      ).rejects.toMatchObject({
+        code: "forbidden",
+      });
+      expect((await call(ctx, "GET", "/me", { "x-api-key": key.key })).status).toBe(401);
+    },
+  },
+  {
     name: "a key rotated out with overlap 0 can never be enabled again",
     async run(ctx) {
       const key = await newKey(ctx, "alice");
