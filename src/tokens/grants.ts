@@ -55,6 +55,13 @@ export interface TokenEndpointAuth {
      * logout apply it too. Default: the rule with its defaults.
      */
     readonly csrf?: ResolvedCsrf;
+    /** The `jwt` option as resolved: issuing needs `issuer` (RFC 9068 `iss`). */
+    readonly jwt?: {
+      /** Whether a `jwt` option was given at all. */
+      readonly enabled?: boolean;
+      /** The configured issuer(s). */
+      readonly issuer?: string | readonly string[];
+    };
     /** The challenge realm. Default `"api"`. */
     readonly realm?: string;
     /** `enabled: false` means the verifier does not read the cookie (no `cookie` option). */

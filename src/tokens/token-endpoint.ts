@@ -142,6 +142,13 @@ export function createTokenEndpoint(
   options: TokenRouteOptions = {},
 ): TokenEndpoint {
   const realm = auth.config?.realm ?? "api";
+  // Found at mount, not at the first login: issuing needs the jwt option and an issuer.
+  const jwt = auth.config?.jwt;
+  if (jwt !== undefined && (jwt.enabled === false || jwt.issuer === undefined)) {
+    throw new TypeError(
+      "gatehouse: tokenRoutes issues access tokens, which needs createAuth({ jwt: { issuer } })",
+    );
+  }
   const cookie = resolveCookie(auth.config?.cookie, options.cookieOptions);
   const cookieMode = options.cookie ?? false;
   if (cookieMode !== false && auth.config?.cookie?.enabled === false) {
