@@ -220,18 +220,19 @@ export interface KeyStore {
   touch?(batch: TouchEntry[]): Promise<void>;
   /**
    * Cross-instance invalidation: calls `onChange` when any instance updates or deletes a
-   * key. Returns the unsubscribe function.
+   * key, or with a `reset` when any key may have changed. Returns the unsubscribe function.
    *
    * A store whose feed can be lost (it listens over a connection) also reports the feed's
    * health to `onStatus`: `up` while changes are heard, `down` while they may be missed
-   * (changes made then are not replayed). It reports once before the returned promise settles (or before `subscribe`
-   * returns, when it is synchronous), saying whether the feed is in place at that point,
-   * and then on every change, `down` as soon as announcements may be missed and `up` once
-   * they are heard again. While the feed is down or not yet reported, the verifier checks
-   * cached keys against the store on every use, and on `up` it drops what it cached before.
-   * A store that never calls `onStatus` is taken to have a feed that cannot be lost (one
-   * process, like the memory store): its announcements are trusted once `subscribe` has
-   * settled, and a change it fails to announce reaches the cache only after `cache.ttl`.
+   * (changes made then are not replayed). It reports once before the returned promise
+   * settles (or before `subscribe` returns, when it is synchronous), saying whether the
+   * feed is in place at that point, and then on every change: `down` as soon as
+   * announcements may be missed, `up` once they are heard again. While the feed is down or
+   * not yet reported, the verifier reads cached keys from the store on every use, and once
+   * it is up it reads each key it cached before once more. A store that never calls
+   * `onStatus` is taken to have a feed that cannot be lost (one process, like the memory
+   * store): its announcements are trusted once `subscribe` has settled, and a change it
+   * fails to announce reaches the cache only after `cache.ttl`.
    */
   subscribe?(
     onChange: (change: KeyStoreChange) => void,

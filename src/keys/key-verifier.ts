@@ -19,8 +19,9 @@
  * - No blind cache hit while changes may go unheard. While the store's change feed is down
  *   or not yet up, and while the store is failing under `fail-closed`, a cache hit is
  *   re-read from the store (one read shared by concurrent hits, no hash verification)
- *   instead of answered as is; so is, once, an entry read before the feed came back. A re-read that fails answers `unavailable` under
- *   `fail-closed`; under `serve-cached` the entry answers, as it would in any outage.
+ *   instead of answered as is; so is, once, an entry read before the feed came back. A
+ *   re-read that fails answers `unavailable` under `fail-closed`; under `serve-cached` the
+ *   entry answers, as it would in any outage.
  */
 import { AuthError } from "../errors.js";
 import type { AuthErrorCode } from "../errors.js";
