@@ -70,7 +70,7 @@ export interface TokenRouteOptions {
   /**
    * The `client_id` claim of password-grant tokens (RFC 9068 puts one in every access
    * token); `refresh_token` and `client_credentials` tokens carry their key's id instead.
-   * Default `"gatehouse"`.
+   * Default `"gatehouse:password"` (a colon keeps it from matching a user id by accident).
    */
   clientId?: string;
   /** The route paths below the mount point. `jwks: false` turns the JWKS route off. */
@@ -165,7 +165,7 @@ export function createTokenEndpoint(
     attempts: limiterFrom(options.attempts),
     verifyUser: options.verifyUser,
     isClient: options.isClient ?? ((p) => p.type === "service"),
-    clientId: options.clientId ?? "gatehouse",
+    clientId: options.clientId ?? "gatehouse:password",
   };
   if (typeof context.clientId !== "string" || context.clientId === "") {
     throw new TypeError("gatehouse: tokenRoutes clientId must be a non-empty string");

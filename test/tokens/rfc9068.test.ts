@@ -128,7 +128,7 @@ describe("RFC 9068: a token of each grant, through the token endpoint", () => {
       () =>
         post("/token", { grant_type: "password", username: "alice", password: "correct horse" }),
       "user-alice",
-      () => "gatehouse",
+      () => "gatehouse:password",
     ],
   ] as const;
 

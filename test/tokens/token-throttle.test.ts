@@ -74,7 +74,7 @@ describe("password grant", () => {
       expect(Number(refused.headers["retry-after"])).toBeGreaterThan(1);
       const ok = await login("127.0.0.3", "correct horse");
       expect(ok.status).toBe(200);
-      expect(claimsOf(ok.body)).toMatchObject({ sub: "user-alice", client_id: "gatehouse" });
+      expect(claimsOf(ok.body)).toMatchObject({ sub: "user-alice", client_id: "gatehouse:password" });
     });
   });
 
@@ -112,7 +112,7 @@ describe("password grant", () => {
   it("refuses a user whose id is the endpoint's client id", async () => {
     const auth = makeAuth();
     cleanups.push(() => auth.close());
-    const clash: VerifyUser = () => Promise.resolve({ id: "gatehouse" });
+    const clash: VerifyUser = () => Promise.resolve({ id: "gatehouse:password" });
     await serve(auth, { verifyUser: clash }, async (post) => {
       const answer = await post("127.0.0.2", {
         grant_type: "password",
