@@ -74,7 +74,10 @@ describe("password grant", () => {
       expect(Number(refused.headers["retry-after"])).toBeGreaterThan(1);
       const ok = await login("127.0.0.3", "correct horse");
       expect(ok.status).toBe(200);
-      expect(claimsOf(ok.body)).toMatchObject({ sub: "user-alice", client_id: "gatehouse:password" });
+      expect(claimsOf(ok.body)).toMatchObject({
+        sub: "user-alice",
+        client_id: "gatehouse:password",
+      });
     });
   });
 
