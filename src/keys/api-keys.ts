@@ -25,6 +25,7 @@ import { memoryRateLimiter } from "./rate-limiter.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { createTouchWriter } from "./touch-writer.js";
 import { VerifyCache } from "./verify-cache.js";
+import { withTimeout } from "./with-timeout.js";
 import { createKeyStates, type KeyStanding } from "./key-state.js";
 import type { VerifyCacheOptions } from "./verify-cache.js";
 
@@ -388,12 +389,23 @@ export function createApiKeys(
     async close() {
       if (closed) return;
       closed = true;
-      await subscribed;
+      // A hung store must not hang shutdown: each step gets `storeTimeout`, then close goes
+      // on (a last-used write lost that way is only a stale "last used" time).
+      const bounded = async (step: string, work: Promise<unknown> | undefined) => {
+        try {
+          await withTimeout(Promise.resolve(work), storeTimeout);
+        } catch (error) {
+          process.emitWarning(`gatehouse: ${step} did not finish on close: ${String(error)}`, {
+            code: "GATEHOUSE_CLOSE_TIMEOUT",
+          });
+        }
+      };
+      await bounded("subscribing to the key store", subscribed);
       unsubscribe?.();
-      await touch.close();
+      await bounded("writing last-used times", touch.close());
       cache.clear();
       states.clear();
-      await store.close?.();
+      await bounded("closing the key store", store.close?.());
     },
   };
 }
