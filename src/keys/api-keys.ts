@@ -85,7 +85,8 @@ export interface ApiKeyOptions {
   cache?: VerifyCacheOptions;
   /**
    * Store reads on the request path slower than this, in ms, answer `unavailable`.
-   * Default 2000. Keep it well under your clients' own timeouts.
+   * Default 2000. Keep it well under your clients' own timeouts. It also bounds each step of
+   * `auth.close()` (the feed, the last-used flush, the store's own close).
    */
   storeTimeout?: Milliseconds;
   /**
