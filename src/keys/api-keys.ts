@@ -80,7 +80,9 @@ export interface ApiKeyOptions {
    * a store read; a change made elsewhere that the store does not announce through
    * `subscribe` takes up to this long to reach this process. `max` default 10 000 keys.
    * `negativeTtl` (ms, default 5 000; 0 off) and `negativeMax` (default 10 000) bound the
-   * cache of failed keys.
+   * cache of failed keys. `revalidateTtl` (ms, default 3 600 000) and `revalidateMax`
+   * (default 4 × `max`) bound the memory of keys that verified, so that one whose entry ran
+   * out is confirmed with a store read instead of a second hash verification.
    */
   cache?: VerifyCacheOptions;
   /**

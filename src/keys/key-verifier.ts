@@ -22,6 +22,11 @@
  *   instead of answered as is; so is, once, an entry read before the feed came back. A
  *   re-read that fails answers `unavailable` under `fail-closed`; under `serve-cached` the
  *   entry answers, as it would in any outage.
+ *
+ * A presented key that verified in this process and whose cache entry ran out is confirmed
+ * by that same re-read, with no hash verification while the stored hash is the one it
+ * verified against: argon2 once per key per process, and one store read per key per
+ * `cache.ttl` after that. A key that was never verified here takes the full path.
  */
 import { AuthError } from "../errors.js";
 import type { AuthErrorCode } from "../errors.js";
@@ -410,6 +415,31 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   }
 
   /**
+   * A key whose entry ran out but which verified against `hash` before: one store read
+   * decides, and only a stored hash that moved costs a hash verification. The failure
+   * throttle is not asked: it guards the hasher, and only the holder of the secret can
+   * present this digest.
+   */
+  async function revalidate(
+    keyId: string,
+    hash: string,
+    digest: string,
+    raw: string,
+    client: ClientAddress | undefined,
+  ): Promise<AuthResult> {
+    const outcome = await reread(keyId, digest, hash);
+    if (outcome === REHASH) {
+      const parts = ctx.parse(raw);
+      if (!parts) return fail("invalid_api_key", "malformed");
+      return verifyNew(parts, digest, raw, client, false);
+    }
+    if (outcome.kind === "good") {
+      return admit(outcome.entry, outcome.readAt, digest, raw, client, false);
+    }
+    return refusal(outcome, keyId);
+  }
+
+  /**
    * Synchronous when the cache decides (a known key without a rate limit, or a known
    * failure), a promise when the store, the hasher or a rate limiter must be asked. A value
    * the cache knows skips the parse: only values that parsed were ever cached.
@@ -438,6 +468,8 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       }
       const bad = ctx.cache.getBad(digest);
       if (bad) return fail(bad.code, "cached_failure", bad.keyId);
+      const known = ctx.cache.getKnown(digest);
+      if (known) return revalidate(known.keyId, known.hash, digest, raw, client);
     }
     const parts = ctx.parse(raw);
     if (!parts) return fail("invalid_api_key", "malformed");

@@ -11,6 +11,12 @@
  * to read the key again before it answers. When the store's feed comes back after a gap, or
  * announces that any key may have changed, every entry is marked for one re-read before it
  * answers again, and the epoch of every id moves at once.
+ *
+ * A third, larger and longer-lived memory outlives the verified entries: which presented
+ * key (by digest) verified against which stored hash. When a verified entry's `ttl` runs
+ * out, the key is confirmed with one store read instead of a second hash verification, as
+ * long as the stored hash is still the one it verified against: argon2 once per key per
+ * process, not once per key per `ttl`. It holds the stored hash, never the secret.
  */
 import { randomBytes } from "node:crypto";
 import { sha256 } from "../crypto/sha256.js";
@@ -53,6 +59,12 @@ export interface BadEntry {
   code: AuthErrorCode;
 }
 
+/** A presented key that verified against `hash`: enough to confirm it with a store read. */
+export interface KnownEntry {
+  keyId: string;
+  hash: string;
+}
+
 export interface VerifyCacheOptions {
   /** How long a verified key is trusted without a store read, in ms. Default 30 000. */
   ttl?: Milliseconds;
@@ -62,6 +74,25 @@ export interface VerifyCacheOptions {
   negativeTtl?: Milliseconds;
   /** How many failed keys are remembered. Default 10 000. */
   negativeMax?: number;
+  /**
+   * How long a key that verified is remembered after its entry's `ttl` ran out, so that it
+   * is confirmed with a store read instead of a second hash verification, in ms. Default
+   * 3 600 000 (an hour).
+   */
+  revalidateTtl?: Milliseconds;
+  /**
+   * How many such keys are remembered. Default 4 × `max`: an entry is two short strings,
+   * and keys used less often than every `ttl` still skip argon2.
+   */
+  revalidateMax?: number;
+}
+
+function bound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`gatehouse: apiKeys.${name} must be a positive integer`);
+  }
+  return value;
 }
 
 export class VerifyCache {
@@ -70,22 +101,30 @@ export class VerifyCache {
   readonly #good: LRUCache<string, GoodEntry>;
   readonly #bad: LRUCache<string, BadEntry> | null;
   readonly #byId = new Map<string, Set<string>>();
+  readonly #known: LRUCache<string, KnownEntry>;
+  // Apart from #byId: a known entry outlives the good entry of the same digest, whose
+  // removal would otherwise take the digest out of the one index.
+  readonly #knownById = new Map<string, Set<string>>();
   readonly #epochs: LRUCache<string, number>;
   #epoch = 0;
   #resetAt = -1;
   #trustedFrom = -1;
 
   constructor(options: VerifyCacheOptions = {}) {
-    const forget = (value: { keyId: string }, digest: string, reason: string): void => {
-      // An overwrite keeps the digest cached; only a real removal leaves the index.
-      if (reason === "set") return;
-      const digests = this.#byId.get(value.keyId);
-      digests?.delete(digest);
-      if (digests?.size === 0) this.#byId.delete(value.keyId);
-    };
+    const forgetIn =
+      (index: Map<string, Set<string>>) =>
+      (value: { keyId: string }, digest: string, reason: string): void => {
+        // An overwrite keeps the digest cached; only a real removal leaves the index.
+        if (reason === "set") return;
+        const digests = index.get(value.keyId);
+        digests?.delete(digest);
+        if (digests?.size === 0) index.delete(value.keyId);
+      };
+    const forget = forgetIn(this.#byId);
+    const max = options.max ?? 10_000;
     // ttlResolution 0 everywhere: no 1 ms "now" timer re-armed under load (see token-cache).
     this.#good = new LRUCache<string, GoodEntry>({
-      max: options.max ?? 10_000,
+      max,
       ttl: options.ttl ?? 30_000,
       ttlResolution: 0,
       dispose: forget,
@@ -100,6 +139,12 @@ export class VerifyCache {
             dispose: forget,
           })
         : null;
+    this.#known = new LRUCache<string, KnownEntry>({
+      max: bound(options.revalidateMax, max * 4, "cache.revalidateMax"),
+      ttl: bound(options.revalidateTtl, 3_600_000, "cache.revalidateTtl"),
+      ttlResolution: 0,
+      dispose: forgetIn(this.#knownById),
+    });
     // Long enough to outlive any verification in flight (store timeout plus a queued hash).
     this.#epochs = new LRUCache({ max: 100_000, ttl: 5 * 60_000, ttlResolution: 0 });
   }
@@ -130,18 +175,29 @@ export class VerifyCache {
     return this.#bad?.get(digest);
   }
 
+  /** The key and stored hash `digest` last verified against, if still remembered. */
+  getKnown(digest: string): KnownEntry | undefined {
+    return this.#known.get(digest);
+  }
+
   setGood(digest: string, entry: GoodEntry, startedAt: number, ttl?: Milliseconds): void {
     if (this.changedSince(entry.keyId, startedAt)) return;
     this.#bad?.delete(digest);
     this.#good.set(digest, entry, ttl === undefined ? undefined : { ttl });
-    this.#index(entry.keyId, digest);
+    this.#index(this.#byId, entry.keyId, digest);
+    if (entry.hash !== undefined) {
+      this.#known.set(digest, { keyId: entry.keyId, hash: entry.hash });
+      this.#index(this.#knownById, entry.keyId, digest);
+    }
   }
 
   setBad(digest: string, entry: BadEntry, startedAt: number): void {
+    // A refused key (gone, disabled, expired) earns a full verification before it is let in.
+    this.#known.delete(digest);
     if (!this.#bad || this.changedSince(entry.keyId, startedAt)) return;
     this.#good.delete(digest);
     this.#bad.set(digest, entry);
-    this.#index(entry.keyId, digest);
+    this.#index(this.#byId, entry.keyId, digest);
   }
 
   delete(digest: string): void {
@@ -154,6 +210,8 @@ export class VerifyCache {
     this.#epochs.set(keyId, ++this.#epoch);
     for (const digest of this.#byId.get(keyId) ?? []) this.delete(digest);
     this.#byId.delete(keyId);
+    for (const digest of this.#knownById.get(keyId) ?? []) this.#known.delete(digest);
+    this.#knownById.delete(keyId);
   }
 
   /**
@@ -192,15 +250,17 @@ export class VerifyCache {
     this.#good.clear();
     this.#bad?.clear();
     this.#byId.clear();
+    this.#known.clear();
+    this.#knownById.clear();
   }
 
   get size(): number {
     return this.#good.size + (this.#bad?.size ?? 0);
   }
 
-  #index(keyId: string, digest: string): void {
-    let digests = this.#byId.get(keyId);
-    if (!digests) this.#byId.set(keyId, (digests = new Set()));
+  #index(index: Map<string, Set<string>>, keyId: string, digest: string): void {
+    let digests = index.get(keyId);
+    if (!digests) index.set(keyId, (digests = new Set()));
     digests.add(digest);
   }
 }
