@@ -199,7 +199,8 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, next.scopes ?? [], next.roles ?? []);
     checkRevival(record, next, actor, asAdmin);
-    if (next.enabled === false && (record.enabled || asAdmin)) {
+    // A rotation's mark is final: no later disable may relabel it into one that can be undone.
+    if (next.enabled === false && record.disabledBy !== "rotation" && (record.enabled || asAdmin)) {
       next.disabledBy = asAdmin ? "admin" : (record.disabledBy ?? "owner");
       if (record.enabled) next.disabledAt = new Date(at);
     } else if (next.enabled === true && !record.enabled) {

@@ -351,6 +351,15 @@ const attacks: Attack[] = [
       });
       expect((await call(ctx, "GET", "/me", { "x-api-key": key.key })).status).toBe(401);
       expect((await call(ctx, "GET", "/me", { "x-api-key": rotated!.key })).status).toBe(200);
+      // An admin's disable does not relabel it into something an admin can undo.
+      const admin = await userToken(ctx, "root", ["admin"]);
+      const adminPath = `/users/keys/by-user/alice/${key.record.id}`;
+      expect((await call(ctx, "PATCH", adminPath, bearer(admin), { enabled: false })).status).toBe(
+        200,
+      );
+      expect((await call(ctx, "PATCH", adminPath, bearer(admin), { enabled: true })).status).toBe(
+        409,
+      );
     },
   },
   {
