@@ -6,21 +6,16 @@
 import type { NextFunction, Request, Response } from "express";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
-import { realmOf } from "../src/http/adapter-auth.js";
+import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
-import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import {
-  createIdentifier,
-  isThenable,
-  PREFLIGHT_OUTCOME,
-  type Identified,
-} from "../src/http/identify.js";
+import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
-import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
-import { answerText, errorAnswer } from "../src/http/problem.js";
+import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
+import { answerText } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
 import { hostRoutes, targetPath, targetQuery } from "../src/http/route-host.js";
@@ -63,15 +58,8 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: "next" | ((error: AuthError, answer: HttpAnswer, req: Request) => HttpAnswer);
 }
 
-interface Settings {
-  realm: string;
-  onError: AuthenticateOptions["onError"];
-}
-
-interface Stored {
-  principal: Principal | null;
-  settings: Settings;
-}
+type Settings = { realm: string; onError: AuthenticateOptions["onError"] };
+type Stored = { principal: Principal | null; settings: Settings };
 
 // A WeakMap, not properties on the request: nothing another middleware sets can collide with
 // it, and the request object keeps its shape. (Two symbol properties on the request measured
@@ -91,9 +79,9 @@ function refuse(
   res: Response,
   next: NextFunction,
 ): void {
-  if (settings.onError === "next") return next(error);
-  const answer = errorAnswer(error, settings.realm);
-  send(res, settings.onError ? settings.onError(error, answer, req) : answer);
+  const { realm, onError } = settings;
+  if (onError === "next") return next(error);
+  send(res, refusalAnswer(error, { realm, onError }, req));
 }
 
 const urlOf = (req: Request): string =>
@@ -120,16 +108,11 @@ export function authenticate<TUser extends Principal>(
     next();
   }
   return function authenticate(req, res, next) {
-    const view = viewOf(req);
-    if (isPreflight(view.method, view.headers)) return settle(req, res, next, PREFLIGHT_OUTCOME);
     // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
-    const outcome = identifier(view);
-    if (!isThenable(outcome)) return settle(req, res, next, outcome);
+    const pending = identifyThen(identifier, viewOf(req), (o) => settle(req, res, next, o));
     // Express 4 ignores promises: every failure, a throwing onError included, must reach
     // next() or it would become an unhandled rejection.
-    Promise.resolve(outcome)
-      .then((ready) => settle(req, res, next, ready))
-      .catch(next);
+    if (pending instanceof Promise) pending.catch(next);
   };
 }
 
@@ -139,7 +122,7 @@ function guardMiddleware(name: string, guard: Guard): Middleware {
     if (stored === undefined) {
       // Failing closed with a developer error: a guard without authenticate() would
       // otherwise have nothing to check.
-      return next(new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`));
+      return next(unauthenticatedGuard(name));
     }
     const error = guard(stored.principal);
     if (error) return refuse(error, stored.settings, req, res, next);
@@ -147,20 +130,13 @@ function guardMiddleware(name: string, guard: Guard): Middleware {
   };
 }
 
+const guards = guardSet(guardMiddleware);
 /** 401 unless a principal was authenticated. */
-export function requireAuth(): Middleware {
-  return guardMiddleware("requireAuth", authGuard());
-}
-
+export const requireAuth = guards.requireAuth;
 /** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
-export function requireScopes(...scopes: string[]): Middleware {
-  return guardMiddleware("requireScopes", scopesGuard(scopes));
-}
-
+export const requireScopes = guards.requireScopes;
 /** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
-export function requireRoles(...roles: string[]): Middleware {
-  return guardMiddleware("requireRoles", rolesGuard(roles));
-}
+export const requireRoles = guards.requireRoles;
 
 /** The authenticated principal, or `null` when anonymous or before `authenticate`. */
 export function getCurrentUser<TUser extends Principal = RegisteredUser>(

@@ -9,24 +9,17 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AuthError } from "../src/errors.js";
-import type { AdapterAuth } from "../src/http/adapter-auth.js";
-import { realmOf } from "../src/http/adapter-auth.js";
+import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
+import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
-import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import {
-  createIdentifier,
-  isThenable,
-  PREFLIGHT_OUTCOME,
-  type Identified,
-} from "../src/http/identify.js";
+import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
-import { isPreflight, nodeRequestView } from "../src/http/node-request.js";
-import { answerText, errorAnswer, problemAnswer } from "../src/http/problem.js";
-import type { BodyResult, BodySource } from "../src/http/read-body.js";
-import { parseBodyText, readBody } from "../src/http/read-body.js";
+import { nodeRequestView } from "../src/http/node-request.js";
+import { readWebBody, webResponse } from "../src/http/web-request.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
 import { hostRoutes, pathBelowPattern } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
@@ -52,10 +45,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, c: Context) => HttpAnswer;
 }
 
-interface Settings {
-  realm: string;
-  onError: AuthenticateOptions["onError"];
-}
+type Settings = RefusalSettings<Context>;
 
 // A context variable under a symbol: the realm and onError reach the guards without a named
 // variable in your app's type. (A WeakMap keyed by the context costs an entry per request,
@@ -70,17 +60,8 @@ interface SymbolVariables {
 const settingsOf = (c: Context): Settings | undefined =>
   (c as unknown as SymbolVariables).get(SETTINGS);
 
-function toResponse(answer: HttpAnswer): Response {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(answer.headers)) {
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-  }
-  return new Response(answerText(answer) ?? null, { status: answer.status, headers });
-}
-
 function refusal(error: AuthError, settings: Settings, c: Context): HTTPException {
-  const answer = errorAnswer(error, settings.realm);
-  const res = toResponse(settings.onError ? settings.onError(error, answer, c) : answer);
+  const res = webResponse(refusalAnswer(error, settings, c));
   return new HTTPException(res.status as 401, { res, cause: error });
 }
 
@@ -115,41 +96,26 @@ export function authenticate<TUser extends Principal>(
     return next();
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return function authenticate(c, next) {
-    const view = viewOf(c);
-    if (isPreflight(view.method, view.headers)) return settle(c, next, PREFLIGHT_OUTCOME);
-    const outcome = identifier(view);
-    if (!isThenable(outcome)) return settle(c, next, outcome);
-    return Promise.resolve(outcome).then((ready) => settle(c, next, ready));
-  };
+  return (c, next) => identifyThen(identifier, viewOf(c), (outcome) => settle(c, next, outcome));
 }
 
 function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {
   return async function guardRoute(c, next) {
     const settings = settingsOf(c);
-    if (settings === undefined) {
-      throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
-    }
+    if (settings === undefined) throw unauthenticatedGuard(name);
     const error = guard(c.var.principal);
     if (error) throw refusal(error, settings, c);
     await next();
   };
 }
 
+const guards = guardSet(guardMiddleware);
 /** 401 unless a principal was authenticated. */
-export function requireAuth(): MiddlewareHandler<Env<Principal>> {
-  return guardMiddleware("requireAuth", authGuard());
-}
-
+export const requireAuth = guards.requireAuth;
 /** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
-export function requireScopes(...scopes: string[]): MiddlewareHandler<Env<Principal>> {
-  return guardMiddleware("requireScopes", scopesGuard(scopes));
-}
-
+export const requireScopes = guards.requireScopes;
 /** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
-export function requireRoles(...roles: string[]): MiddlewareHandler<Env<Principal>> {
-  return guardMiddleware("requireRoles", rolesGuard(roles));
-}
+export const requireRoles = guards.requireRoles;
 
 /** The authenticated principal, or `null` when anonymous or before `authenticate`. */
 export function getCurrentUser<TUser extends Principal = Principal>(c: {
@@ -158,51 +124,9 @@ export function getCurrentUser<TUser extends Principal = Principal>(c: {
   return c.var.principal ?? null;
 }
 
-async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-function bodySource(request: Request): BodySource {
-  return {
-    contentType: request.headers.get("content-type"),
-    contentLength: request.headers.get("content-length"),
-    chunks: request.body === null || request.bodyUsed ? null : chunksOf(request.body),
-  };
-}
-
 /**
- * The body, read once. When a middleware before us already read it through `c.req` (a
- * validator, a logger), the stream is spent but Hono kept a copy, which `c.req.text()`
- * returns.
- */
-async function readRequestBody(c: Context): Promise<BodyResult> {
-  const request = c.req.raw;
-  if (!request.bodyUsed) return readBody(bodySource(request));
-  try {
-    return parseBodyText(await c.req.text(), request.headers.get("content-type"));
-  } catch {
-    const detail = "The body was consumed before this route could read it.";
-    return {
-      ok: false,
-      answer: problemAnswer(400, "invalid_body", "Invalid request body", detail),
-    };
-  }
-}
-
-/**
- * The peer address as `@hono/node-server`'s `getConnInfo` reports it (the socket of the
- * incoming request), read here without importing that package, so that this entry reaches
- * no Node built-in and runs on other runtimes too, where the address is unknown. Hono has no
- * trust-proxy setting; behind a proxy every client shares the proxy's address.
+ * The peer address as `@hono/node-server`'s `getConnInfo` reports it, read without importing
+ * it (this entry reaches no Node built-in). Hono has no trust-proxy setting.
  */
 function remoteAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
@@ -212,7 +136,8 @@ function remoteAddress(c: Context): string | undefined {
 const reads: HostReads<Context> = {
   principal: (c) => (c.var as Partial<Variables>).principal,
   view: viewOf,
-  body: readRequestBody,
+  // Hono keeps a copy of a body something before us read (a validator, a logger).
+  body: (c) => readWebBody(c.req.raw, () => c.req.text()),
   query: (c) => new URL(c.req.url).searchParams,
 };
 
@@ -232,7 +157,7 @@ function routeApp(
     const pending = host.serve(c, c.req.method, pathBelowPattern(c.req.routePath, c.req.path));
     const answer = pending === null ? null : await pending;
     if (answer === null) return next();
-    return toResponse(answer);
+    return webResponse(answer);
   });
   return app;
 }

@@ -5,22 +5,17 @@
  */
 import type { Context, Next, ParameterizedContext } from "koa";
 import type { AuthError } from "../src/errors.js";
-import type { AdapterAuth } from "../src/http/adapter-auth.js";
-import { realmOf } from "../src/http/adapter-auth.js";
+import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
+import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
-import { authGuard, rolesGuard, scopesGuard } from "../src/http/guard.js";
+import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import {
-  createIdentifier,
-  isThenable,
-  PREFLIGHT_OUTCOME,
-  type Identified,
-} from "../src/http/identify.js";
+import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
-import { isPreflight, nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
-import { answerText, errorAnswer } from "../src/http/problem.js";
+import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
+import { answerText } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
 import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
@@ -50,10 +45,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, ctx: Context) => HttpAnswer;
 }
 
-interface Settings {
-  realm: string;
-  onError: AuthenticateOptions["onError"];
-}
+type Settings = RefusalSettings<Context>;
 
 // In ctx.state under a symbol: the realm and onError reach the guards without a second
 // named field, and nothing else is attached to Koa's context. (A WeakMap keyed by the
@@ -70,8 +62,7 @@ function send(ctx: Context, answer: HttpAnswer): void {
 }
 
 function refuse(error: AuthError, settings: Settings, ctx: Context): void {
-  const answer = errorAnswer(error, settings.realm);
-  send(ctx, settings.onError ? settings.onError(error, answer, ctx) : answer);
+  send(ctx, refusalAnswer(error, settings, ctx));
 }
 
 const hrefOf = (ctx: Context): string => ctx.href;
@@ -104,41 +95,27 @@ export function authenticate<TUser extends Principal>(
     return next() as Promise<void>;
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return function authenticate(ctx, next) {
-    const view = viewOf(ctx);
-    if (isPreflight(view.method, view.headers)) return settle(ctx, next, PREFLIGHT_OUTCOME);
-    const outcome = identifier(view);
-    if (!isThenable(outcome)) return settle(ctx, next, outcome);
-    return Promise.resolve(outcome).then((ready) => settle(ctx, next, ready));
-  };
+  return (ctx, next) =>
+    identifyThen(identifier, viewOf(ctx), (outcome) => settle(ctx, next, outcome));
 }
 
 function guardMiddleware(name: string, guard: Guard): Middleware {
   return async function guardRoute(ctx, next) {
     const settings = (ctx.state as WithSettings | undefined)?.[SETTINGS];
-    if (settings === undefined) {
-      throw new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
-    }
+    if (settings === undefined) throw unauthenticatedGuard(name);
     const error = guard(ctx.state.principal);
     if (error) return refuse(error, settings, ctx);
     await next();
   };
 }
 
+const guards = guardSet(guardMiddleware);
 /** 401 unless a principal was authenticated. */
-export function requireAuth(): Middleware {
-  return guardMiddleware("requireAuth", authGuard());
-}
-
+export const requireAuth = guards.requireAuth;
 /** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
-export function requireScopes(...scopes: string[]): Middleware {
-  return guardMiddleware("requireScopes", scopesGuard(scopes));
-}
-
+export const requireScopes = guards.requireScopes;
 /** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
-export function requireRoles(...roles: string[]): Middleware {
-  return guardMiddleware("requireRoles", rolesGuard(roles));
-}
+export const requireRoles = guards.requireRoles;
 
 /** The authenticated principal, or `null` when anonymous or before `authenticate`. */
 export function getCurrentUser<TUser extends Principal = Principal>(ctx: {

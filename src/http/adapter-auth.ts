@@ -3,7 +3,10 @@
  * they depend on these few members only, and `TUser` (from `createAuth<TUser>()`) is read
  * off `authenticate`'s result so that `getCurrentUser` comes back typed.
  */
+import type { AuthError } from "../errors.js";
 import type { KeyManager } from "../keys/api-keys.js";
+import type { HttpAnswer } from "./answer.js";
+import { errorAnswer } from "./problem.js";
 import type { AuthResult, Principal, RequestView } from "../types.js";
 
 export interface AdapterAuth<TUser extends Principal = Principal> {
@@ -18,4 +21,20 @@ export type UserOf<A> = A extends AdapterAuth<infer TUser> ? TUser : Principal;
 /** The realm of challenges, as configured on the auth (default `api`). */
 export function realmOf(auth: { readonly config?: { readonly realm?: string } }): string {
   return auth.config?.realm ?? "api";
+}
+
+/** What an adapter's `authenticate` hands its guards: the realm and the refusal hook. */
+export interface RefusalSettings<C> {
+  realm: string;
+  onError?: ((error: AuthError, answer: HttpAnswer, context: C) => HttpAnswer) | undefined;
+}
+
+/** The answer to a refusal: the core's, reshaped by the app's `onError` when it set one. */
+export function refusalAnswer<C>(
+  error: AuthError,
+  settings: RefusalSettings<C>,
+  context: C,
+): HttpAnswer {
+  const answer = errorAnswer(error, settings.realm);
+  return settings.onError ? settings.onError(error, answer, context) : answer;
 }

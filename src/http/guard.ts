@@ -27,3 +27,30 @@ export function rolesGuard(roles: string[]): Guard {
     return requireRoles(principal, ...roles);
   };
 }
+
+/** The three guard middlewares of an adapter, made from its one way of running a guard. */
+export interface GuardSet<M> {
+  /** 401 unless a principal was authenticated. */
+  readonly requireAuth: () => M;
+  /** 401 when anonymous, 403 `insufficient_scope` unless the principal holds every scope. */
+  readonly requireScopes: (...scopes: string[]) => M;
+  /** 401 when anonymous, 403 `forbidden` unless the principal holds one of the roles. */
+  readonly requireRoles: (...roles: string[]) => M;
+}
+
+/**
+ * Builds {@link GuardSet} from `wrap`, which turns a named guard into the framework's
+ * middleware, so that every adapter exposes the same guards with the same names and errors.
+ */
+export function guardSet<M>(wrap: (name: string, guard: Guard) => M): GuardSet<M> {
+  return {
+    requireAuth: () => wrap("requireAuth", authGuard()),
+    requireScopes: (...scopes) => wrap("requireScopes", scopesGuard(scopes)),
+    requireRoles: (...roles) => wrap("requireRoles", rolesGuard(roles)),
+  };
+}
+
+/** The developer error of a guard mounted without `authenticate()` in front of it. */
+export function unauthenticatedGuard(name: string): TypeError {
+  return new TypeError(`gatehouse: ${name}() needs authenticate() earlier in the chain`);
+}

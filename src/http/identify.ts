@@ -6,6 +6,7 @@ import { cachedAuthenticateOf } from "../cached-authenticate.js";
 import type { AuthError } from "../errors.js";
 import type { AuthResult, Principal, RequestView } from "../types.js";
 import type { AdapterAuth } from "./adapter-auth.js";
+import { isPreflight } from "./node-request.js";
 
 export type Identified<TUser extends Principal> =
   { ok: true; principal: TUser | null } | { ok: false; error: AuthError };
@@ -84,4 +85,22 @@ export interface IdentifyOptions {
    * 401 either way: there is never a silent downgrade to anonymous.
    */
   optional?: boolean;
+}
+
+/**
+ * One `authenticate` step as every adapter runs it: a CORS preflight settles as anonymous,
+ * anything else is identified, and `settle` gets the outcome in this tick when it is ready
+ * (a cache hit), or once the promise resolves.
+ */
+export function identifyThen<TUser extends Principal, R>(
+  identifier: Identifier<TUser>,
+  view: RequestView,
+  settle: (outcome: Identified<TUser>) => R,
+): R | Promise<Awaited<R>> {
+  if (isPreflight(view.method, view.headers)) return settle(PREFLIGHT_OUTCOME);
+  const outcome = identifier(view);
+  // `then` flattens a settle that returns a promise; the type says "R, or a promise of it".
+  return isThenable(outcome)
+    ? (Promise.resolve(outcome).then(settle) as Promise<Awaited<R>>)
+    : settle(outcome);
 }
