@@ -69,6 +69,15 @@ function checkOptions(options: AuthOptions<Principal>): void {
   }
 }
 
+/** The one place a value-or-promise answer is mapped: in this tick when it is ready. */
+function settleWith<T, U>(
+  value: T | Promise<T>,
+  map: (ready: T) => U | Promise<U>,
+): U | Promise<U> {
+  // `then` flattens a map that itself answers with a promise.
+  return value instanceof Promise ? value.then<U>(map) : map(value);
+}
+
 export function createAuthWith<TUser extends Principal = Principal>(
   options: AuthOptions<TUser>,
   parts: AuthParts = {},
@@ -147,7 +156,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
     const settle = (outcome: JwtOutcome): AuthResult<TUser> | Promise<AuthResult<TUser>> =>
       outcome.ok ? admitToken(outcome.claims, outcome.entry, via) : failed(via, outcome.error);
     const outcome = jwt.verify(token);
-    return outcome instanceof Promise ? outcome.then(settle) : settle(outcome);
+    return settleWith(outcome, settle);
   }
 
   /**
@@ -244,7 +253,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       return result;
     };
     const standing = apiKeys.standing(keyId);
-    return standing instanceof Promise ? standing.then(settle) : settle(standing);
+    return settleWith(standing, settle);
   }
 
   /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */
@@ -297,12 +306,9 @@ export function createAuthWith<TUser extends Principal = Principal>(
         // The view, not its address: `ip` is read only if the key is not cached (Express
         // computes req.ip from the proxy settings on every read).
         if (picked.slot !== "bearer-key") return verifyKey(picked.raw, view);
-        {
-          // A key sent as a Bearer token is refused with a Bearer challenge: the client
-          // used that scheme, so that is the one it can read.
-          const result = verifyKey(picked.raw, view);
-          return result instanceof Promise ? result.then(asBearer) : asBearer(result);
-        }
+        // A key sent as a Bearer token is refused with a Bearer challenge: the client used
+        // that scheme, so that is the one it can read.
+        return settleWith(verifyKey(picked.raw, view), asBearer);
       case "jwt": {
         if (picked.slot === "cookie") {
           const refused = checkCsrf(view, csrf);

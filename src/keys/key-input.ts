@@ -12,11 +12,20 @@ export const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
  * since scopes travel space-separated in a token's `scope` claim, and at most 128
  * characters.
  */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const MAX_SCOPE_LENGTH = 128;
 
-/** Whether `value` is a scope or role name gatehouse accepts (see {@link SCOPE_TOKEN}). */
-export function isScopeToken(value: unknown): value is string {
+/**
+ * Whether `value` has RFC 6749 scope-token syntax, whatever its length: what a token may
+ * carry (a `verifyUser` hook's scopes are the application's, not stored by gatehouse).
+ */
+export function hasScopeSyntax(value: unknown): value is string {
   return typeof value === "string" && SCOPE_TOKEN.test(value);
+}
+
+/** Whether `value` is a scope or role name gatehouse stores on a key (syntax and length). */
+export function isScopeToken(value: unknown): value is string {
+  return hasScopeSyntax(value) && value.length <= MAX_SCOPE_LENGTH;
 }
 const MAX_ITEMS = 100;
 

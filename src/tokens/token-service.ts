@@ -10,6 +10,7 @@ import { SignJWT } from "jose";
 import type { Seconds } from "../types.js";
 import type { JwtOptions } from "../jwt/jwt-options.js";
 import { toSeconds } from "../jwt/durations.js";
+import { hasScopeSyntax } from "../keys/key-input.js";
 import { buildPublicJwks, thumbprintOf, type PublicJwk } from "./public-jwks.js";
 import { resolveSigningKey } from "./signing-key.js";
 
@@ -94,12 +95,10 @@ const RESERVED = new Set([
   "client_id",
   "key_id",
 ]);
-/** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 function scopeString(scopes: readonly string[]): string {
   for (const scope of scopes) {
-    if (!SCOPE_TOKEN.test(scope)) {
+    if (!hasScopeSyntax(scope)) {
       throw new TypeError(
         `gatehouse: scope ${JSON.stringify(scope)} is not an RFC 6749 scope-token`,
       );

@@ -4,14 +4,13 @@
  * id refuses the attacker and not the key's holder. Checked on the verifier and over real
  * HTTP through each adapter, whose request view carries the client address.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { RequestListener } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import express from "express";
 import { Hono } from "hono";
 import Koa from "koa";
 import { afterEach, describe, expect, it } from "vitest";
+import { withServer } from "../adapters/with-server.js";
 import * as ex from "../../adapters/express.js";
 import * as ho from "../../adapters/hono.js";
 import * as ko from "../../adapters/koa.js";
@@ -119,23 +118,12 @@ const apps: Record<string, (auth: AdapterAuth) => RequestListener> = {
   },
 };
 
-async function listen(listener: RequestListener, run: (url: string) => Promise<void>) {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
 describe.each(Object.keys(apps))("over HTTP with %s", (name) => {
   it("a wrong-secret flood from one address does not make the key answer 429 elsewhere", async () => {
     const setup = make({ failureThrottle: { max: 20, window: 60_000 } });
     const { key } = await setup.create("alice");
     const seen: Array<string | undefined> = [];
-    await listen(apps[name]!(authOver(setup, seen)), async (url) => {
+    await withServer(apps[name]!(authOver(setup, seen)), async (url) => {
       const from = (address: string, apiKey: string) =>
         send(url, address, { path: "/me", headers: { "x-api-key": apiKey } });
       for (let n = 0; n < 20; n++) {
