@@ -5,8 +5,8 @@
  */
 import { bench, describe } from "vitest";
 import { hmacSha256Hasher } from "../src/crypto/hmac-hasher.js";
-import { createApiKeys } from "../src/keys/api-keys.js";
-import type { ApiKeyOptions } from "../src/keys/api-keys.js";
+import { createApiKeys } from "../src/verify/api-key/api-keys.js";
+import type { ApiKeyOptions } from "../src/verify/api-key/api-keys.js";
 import { memoryKeyStore } from "../src/stores/memory.js";
 
 async function prepared(options: Partial<ApiKeyOptions> = {}) {

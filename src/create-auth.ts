@@ -1,11 +1,29 @@
 /**
  * The entry point: `createAuth(options)` validates every option at construction (a bad key,
  * a weak secret or a missing algorithm list throws a `TypeError` naming the option) and
- * returns the {@link Auth} that adapters and route handlers share.
+ * returns the {@link Auth} that adapters and route handlers share. It only wires parts that
+ * are built and checked in their own modules; the request path itself is decide/.
  */
-import { createAuthWith } from "./auth-core.js";
-import type { Auth, AuthOptions } from "./auth-options.js";
-import type { Principal } from "./types.js";
+import { withCachedAuthenticate } from "./decide/cached-authenticate.js";
+import { createDecision } from "./decide/authenticate.js";
+import { createReporter } from "./decide/report.js";
+import { unconfiguredKeys } from "./manage/unconfigured-keys.js";
+import type { Auth, AuthOptions } from "./options/auth-options.js";
+import { checkOptions } from "./options/check-options.js";
+import { resolveConfig } from "./options/resolve-config.js";
+import { claimsToPrincipal, type ToPrincipal } from "./principal/from-claims.js";
+import { createAuthTokens, createLazyIssuer } from "./tokens/lazy-issuer.js";
+import type { Principal, RequestView } from "./types.js";
+import { createApiKeys, type ApiKeys } from "./verify/api-key/api-keys.js";
+import { createJwtVerifier } from "./verify/jwt/jwt-verifier.js";
+import { createTokenVerifier } from "./verify/verify-token.js";
+
+/** Parts a test may supply instead of the ones built from the options. Not exported from the package. */
+export interface AuthParts {
+  /** Replaces `createApiKeys(options.apiKeys)`. */
+  apiKeys?: ApiKeys;
+  now?: () => number;
+}
 
 /**
  * Creates the verifier. `TUser` is the principal type your `jwt.toPrincipal` returns; it
@@ -17,4 +35,57 @@ export function createAuth<TUser extends Principal = Principal>(
   options: AuthOptions<TUser>,
 ): Auth<TUser> {
   return createAuthWith(options);
+}
+
+/** {@link createAuth} with parts plugged in. Not exported from the package. */
+export function createAuthWith<TUser extends Principal = Principal>(
+  options: AuthOptions<TUser>,
+  parts: AuthParts = {},
+): Auth<TUser> {
+  checkOptions(options);
+  const report = createReporter(options.onEvent);
+  const jwt = options.jwt === undefined ? null : createJwtVerifier(options.jwt, parts.now);
+  const apiKeys =
+    parts.apiKeys ??
+    (options.apiKeys === undefined
+      ? null
+      : createApiKeys(options.apiKeys, report.listening ? { onEvent: report.emit } : {}));
+  const { config, extract } = resolveConfig(options, jwt, apiKeys);
+
+  const verifyToken = createTokenVerifier<TUser>({
+    jwt,
+    apiKeys,
+    // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
+    toPrincipal: (options.jwt?.toPrincipal ?? claimsToPrincipal) as (
+      ...args: Parameters<ToPrincipal>
+    ) => TUser | null,
+    now: parts.now ?? options.apiKeys?.now ?? Date.now,
+    report,
+  });
+  const decision = createDecision<TUser>({
+    extract,
+    csrf: config.csrf,
+    verifyToken,
+    apiKeys,
+    report,
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    tokens: createAuthTokens(createLazyIssuer(options.jwt), config, decision.verifyBearer),
+    keys: apiKeys?.manager ?? unconfiguredKeys(),
+    authenticate: withCachedAuthenticate(
+      (request: Request | RequestView) => Promise.resolve(decision.authenticateNow(request)),
+      decision.authenticateNow,
+    ),
+    verifyApiKey: decision.verifyApiKey,
+    close() {
+      closed ??= (async () => {
+        jwt?.clearCache();
+        await apiKeys?.close();
+      })();
+      return closed;
+    },
+  };
 }

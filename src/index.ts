@@ -3,7 +3,7 @@ export type { AuthErrorCode, AuthErrorOptions, ProblemBody } from "./errors.js";
 export { memoryKeyStore } from "./stores/memory.js";
 export type { MemoryKeyStore } from "./stores/memory.js";
 export type * from "./types.js";
-export { createApiKeys } from "./keys/api-keys.js";
+export { createApiKeys } from "./verify/api-key/api-keys.js";
 export type {
   AdminKeyManager,
   AdminKeyUpdate,
@@ -16,16 +16,21 @@ export type {
   KeyUpdate,
   ManagedKey,
   RotateOptions,
-} from "./keys/api-keys.js";
-export { formatApiKey, generateApiKey, parseApiKey, parseColonKey } from "./keys/key-format.js";
-export type { ParsedApiKey } from "./keys/key-format.js";
-export { memoryRateLimiter } from "./keys/rate-limiter.js";
+} from "./verify/api-key/api-keys.js";
+export {
+  formatApiKey,
+  generateApiKey,
+  parseApiKey,
+  parseColonKey,
+} from "./verify/api-key/key-format.js";
+export type { ParsedApiKey } from "./verify/api-key/key-format.js";
+export { memoryRateLimiter } from "./verify/api-key/rate-limiter.js";
 export type {
   MemoryRateLimiter,
   MemoryRateLimiterOptions,
   RateLimitDecision,
   RateLimiter,
-} from "./keys/rate-limiter.js";
+} from "./verify/api-key/rate-limiter.js";
 export {
   argon2Hasher,
   configureArgon2Gate,
@@ -36,14 +41,20 @@ export {
   verifySecret,
 } from "./crypto/argon2.js";
 export type { Argon2GateOptions, Argon2Params } from "./crypto/argon2.js";
-export type { HashSubject } from "./keys/hash-gate.js";
+export type { HashSubject } from "./verify/api-key/hash-gate.js";
 export { hmacSha256Hasher } from "./crypto/hmac-hasher.js";
 export type { HmacHasherOptions } from "./crypto/hmac-hasher.js";
 export { createAuth } from "./create-auth.js";
-export type { Auth, AuthConfig, AuthJwtOptions, AuthOptions, AuthTokens } from "./auth-options.js";
-export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./jwt/jwt-options.js";
-export type { PrincipalContext, ToPrincipal } from "./principal.js";
-export type { ResolvedCsrf } from "./csrf.js";
+export type {
+  Auth,
+  AuthConfig,
+  AuthJwtOptions,
+  AuthOptions,
+  AuthTokens,
+} from "./options/auth-options.js";
+export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./options/jwt-options.js";
+export type { PrincipalContext, ToPrincipal } from "./principal/from-claims.js";
+export type { ResolvedCsrf } from "./pick/csrf.js";
 export { createTokenEndpoint } from "./tokens/token-endpoint.js";
 export type {
   TokenEndpoint,

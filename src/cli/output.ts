@@ -2,7 +2,7 @@
  * How records look on a terminal. `--json` bypasses all of this: scripts get the record as
  * the library returns it (never a hash: the key manager's public records carry none).
  */
-import type { ManagedKey } from "../keys/key-input.js";
+import type { ManagedKey } from "../manage/key-input.js";
 
 function when(value: Date | null | undefined): string {
   if (value === null || value === undefined) return "-";

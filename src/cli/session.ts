@@ -5,8 +5,8 @@
  */
 import { createAuth } from "../create-auth.js";
 import { hmacSha256Hasher } from "../crypto/hmac-hasher.js";
-import { assertValidPrefix } from "../keys/key-format.js";
-import type { KeyManager } from "../keys/key-manager-api.js";
+import { assertValidPrefix } from "../verify/api-key/key-format.js";
+import type { KeyManager } from "../manage/key-manager-api.js";
 import type { SecretHasher } from "../types.js";
 import type { CliIo } from "./io.js";
 import { openStore } from "./open-store.js";

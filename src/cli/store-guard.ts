@@ -7,7 +7,7 @@
  * cross-instance invalidation, and leaving it out spares a LISTEN / SUBSCRIBE connection.
  * Writes still announce themselves to running servers.
  */
-import { withTimeout } from "../keys/with-timeout.js";
+import { withTimeout } from "../verify/api-key/with-timeout.js";
 import type { KeyStore, Milliseconds } from "../types.js";
 import { oneLine, storeUnavailable } from "./errors.js";
 

@@ -3,7 +3,7 @@
  * same grammar as the `jwt.ttl` option (src/jwt/durations.ts) so one vocabulary serves
  * the library and the CLI.
  */
-import { toSeconds } from "../jwt/durations.js";
+import { toSeconds } from "../options/durations.js";
 import { usageError } from "./errors.js";
 
 const SPAN = /^\d+(?:\.\d+)?\s*[a-z]+$/i;

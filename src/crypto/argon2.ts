@@ -12,11 +12,11 @@
 import { hash, parseOptions, verify } from "@node-rs/argon2";
 import type { Algorithm, Options } from "@node-rs/argon2";
 import { AuthError } from "../errors.js";
-import { createHashGate, defaultHashConcurrency, isGateFull } from "../keys/hash-gate.js";
-import type { HashGate, HashSubject } from "../keys/hash-gate.js";
+import { createHashGate, defaultHashConcurrency, isGateFull } from "../verify/api-key/hash-gate.js";
+import type { HashGate, HashSubject } from "../verify/api-key/hash-gate.js";
 import type { SecretHasher } from "../types.js";
 
-export type { HashSubject } from "../keys/hash-gate.js";
+export type { HashSubject } from "../verify/api-key/hash-gate.js";
 
 /** argon2id cost parameters. Defaults are OWASP's first argon2id recommendation. */
 export interface Argon2Params {

@@ -4,7 +4,7 @@
  * off `authenticate`'s result so that `getCurrentUser` comes back typed.
  */
 import type { AuthError } from "../errors.js";
-import type { KeyManager } from "../keys/api-keys.js";
+import type { KeyManager } from "../verify/api-key/api-keys.js";
 import type { HttpAnswer } from "./answer.js";
 import { errorAnswer } from "./problem.js";
 import type { AuthResult, Principal, RequestView } from "../types.js";

@@ -3,7 +3,7 @@
  * core's refusal or `null`. The decisions themselves live in `src/guards.ts`.
  */
 import type { AuthError } from "../errors.js";
-import { requireAuth, requireRoles, requireScopes } from "../guards.js";
+import { requireAuth, requireRoles, requireScopes } from "../guard/requirements.js";
 import type { Principal } from "../types.js";
 
 export type Guard = (principal: Principal | null) => AuthError | null;

@@ -2,7 +2,7 @@
  * The two questions every adapter asks, answered once: who is calling (with the `optional`
  * rule applied) and does a guard let them through. Adapters only translate the outcome.
  */
-import { cachedAuthenticateOf } from "../cached-authenticate.js";
+import { cachedAuthenticateOf } from "../decide/cached-authenticate.js";
 import type { AuthError } from "../errors.js";
 import type { AuthResult, Principal, RequestView } from "../types.js";
 import type { AdapterAuth } from "./adapter-auth.js";

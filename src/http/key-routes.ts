@@ -15,9 +15,9 @@
  * Another user's key answers 404, never 403, so ids cannot be probed.
  */
 import { AuthError } from "../errors.js";
-import { requireAuth, requireRoles, requireScopes } from "../guards.js";
-import { KeyConflictError, lacksWriteScope } from "../keys/grant-rules.js";
-import type { KeyManager } from "../keys/api-keys.js";
+import { requireAuth, requireRoles, requireScopes } from "../guard/requirements.js";
+import { KeyConflictError, lacksWriteScope } from "../manage/grant-rules.js";
+import type { KeyManager } from "../verify/api-key/api-keys.js";
 import type { Principal, PublicApiKeyRecord } from "../types.js";
 import type { HttpAnswer, RouteRequest } from "./answer.js";
 import { realmOf } from "./adapter-auth.js";

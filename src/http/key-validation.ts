@@ -3,8 +3,8 @@
  * first, and fields the route does not know are refused rather than ignored: a client that
  * sends `roles` or `ownerId` must learn that it had no effect.
  */
-import type { KeyUpdate } from "../keys/api-keys.js";
-import { isScopeToken } from "../keys/key-input.js";
+import type { KeyUpdate } from "../verify/api-key/api-keys.js";
+import { isScopeToken } from "../manage/key-input.js";
 import type { PageRequest } from "../types.js";
 import type { FieldProblem } from "./problem.js";
 

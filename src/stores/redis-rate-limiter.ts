@@ -3,7 +3,7 @@
  * per key, counted and expired atomically in one Lua script on the server's clock. It
  * plugs into `apiKeys` as the {@link RateLimiter} that the verifier asks.
  */
-import type { RateLimiter } from "../keys/rate-limiter.js";
+import type { RateLimiter } from "../verify/api-key/rate-limiter.js";
 import { openRedis, type RedisConnectionOptions } from "./redis-connection.js";
 import { RATE_LIMIT, runScript } from "./redis-scripts.js";
 

@@ -4,9 +4,9 @@
  * out the scopes and roles the token may carry (never more than the credential holds), and
  * issues the token. Failures are RFC 6749 §5.2 answers, never thrown.
  */
-import type { ResolvedCsrf } from "../csrf.js";
+import type { ResolvedCsrf } from "../pick/csrf.js";
 import { AuthError } from "../errors.js";
-import type { CookieOptions } from "../jwt/jwt-options.js";
+import type { CookieOptions } from "../options/jwt-options.js";
 import type { HttpAnswer } from "../http/answer.js";
 import type { AuthResult, Principal } from "../types.js";
 import { attemptSubjects, pairSubject } from "./attempt-limiter.js";

@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, type JWK } from "jose";
-import type { JwtOptions } from "../jwt/jwt-options.js";
+import type { JwtOptions } from "../options/jwt-options.js";
 import { algorithmsFor, isKeyObject, toPublicKey, type SigningKey } from "./signing-key.js";
 
 /** A published public key: only public members (`kty`, `crv`, `x`, `y`, `n`, `e`, `kid`, `alg`, `use`). */

@@ -4,7 +4,7 @@
  * construction, so a bad key is a `TypeError` at startup rather than a 500 on first login.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
-import type { JwtOptions, KeyInput } from "../jwt/jwt-options.js";
+import type { JwtOptions, KeyInput } from "../options/jwt-options.js";
 
 export interface SigningKey {
   alg: string;

@@ -3,8 +3,8 @@
  * token routes, and the `Set-Cookie` values of cookie login and logout. The cookie holds the
  * access token itself, so it is always HttpOnly: page scripts never see it.
  */
-import type { AuthConfig } from "../auth-options.js";
-import type { CookieOptions } from "../jwt/jwt-options.js";
+import type { AuthConfig } from "../options/auth-options.js";
+import type { CookieOptions } from "../options/jwt-options.js";
 import type { Seconds } from "../types.js";
 
 /** The resolved cookie of `auth.config`. */

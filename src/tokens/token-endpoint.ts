@@ -4,9 +4,9 @@
  * into `req.body`, call {@link TokenEndpoint.handle} and send the {@link HttpAnswer} as is;
  * `null` means "not ours", and the adapter passes the request on.
  */
-import { checkCsrf, resolveCsrf } from "../csrf.js";
+import { checkCsrf, resolveCsrf } from "../pick/csrf.js";
 import type { HttpAnswer, RouteRequest } from "../http/answer.js";
-import type { CookieOptions } from "../jwt/jwt-options.js";
+import type { CookieOptions } from "../options/jwt-options.js";
 import type { Principal } from "../types.js";
 import {
   memoryAttemptLimiter,

@@ -8,9 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Seconds } from "../types.js";
-import type { JwtOptions } from "../jwt/jwt-options.js";
-import { toSeconds } from "../jwt/durations.js";
-import { hasScopeSyntax } from "../keys/key-input.js";
+import type { JwtOptions } from "../options/jwt-options.js";
+import { toSeconds } from "../options/durations.js";
+import { hasScopeSyntax } from "../manage/key-input.js";
 import { buildPublicJwks, thumbprintOf, type PublicJwk } from "./public-jwks.js";
 import { resolveSigningKey } from "./signing-key.js";
 
@@ -78,7 +78,8 @@ export interface TokenIssuer {
  */
 export const DIRECT_CLIENT_ID = "gatehouse:app";
 
-const DEFAULT_TTL: Seconds = 15 * 60;
+/** The lifetime of issued access tokens when `jwt.ttl` is not given. */
+export const DEFAULT_TTL: Seconds = 15 * 60;
 /** The verifier's default `maxLifetime`: a longer token would be issued and then refused. */
 const DEFAULT_MAX_LIFETIME: Seconds = 24 * 60 * 60;
 /** Claims the issuer sets itself; `claims` may not replace them. */

@@ -21,7 +21,7 @@ import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth } from "../../src/auth-options.js";
+import type { Auth } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, Principal } from "../../src/types.js";
 import { cheapArgon2 } from "../keys/helpers.js";

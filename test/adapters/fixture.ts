@@ -7,7 +7,7 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth } from "../../src/auth-options.js";
+import type { Auth } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { KeyStore } from "../../src/types.js";
 

@@ -16,11 +16,11 @@ import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth } from "../../src/auth-options.js";
+import type { Auth } from "../../src/options/auth-options.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, RequestView } from "../../src/types.js";
-import { formatApiKey, parseApiKey } from "../../src/keys/key-format.js";
+import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import { withServer } from "./with-server.js";
 

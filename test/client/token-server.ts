@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Auth } from "../../src/auth-options.js";
+import type { Auth } from "../../src/options/auth-options.js";
 import { createTokenEndpoint, type TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
 
 export interface TokenServer {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth, AuthOptions } from "../../src/auth-options.js";
+import type { Auth, AuthOptions } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthEvent, AuthResult, RequestView } from "../../src/types.js";
 import { cheapArgon2 } from "../keys/helpers.js";

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
-import type { JwtOptions } from "../../src/jwt/jwt-options.js";
+import type { JwtOptions } from "../../src/options/jwt-options.js";
 import { SECRET } from "./helpers.js";
 
 const jwt = (options: Partial<JwtOptions>) => () =>

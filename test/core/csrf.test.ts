@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkCsrf, resolveCsrf } from "../../src/csrf.js";
+import { checkCsrf, resolveCsrf } from "../../src/pick/csrf.js";
 import { GOOD_KEY, makeAuth, sign } from "./helpers.js";
 
 async function post(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { requireAuth, requireRoles, requireScopes } from "../../src/guards.js";
-import { claimsToPrincipal } from "../../src/principal.js";
+import { requireAuth, requireRoles, requireScopes } from "../../src/guard/requirements.js";
+import { claimsToPrincipal } from "../../src/principal/from-claims.js";
 import type { Principal } from "../../src/types.js";
 import { makeAuth, req, sign } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { SignJWT, type JWTPayload } from "jose";
-import { createAuthWith } from "../../src/auth-core.js";
-import type { AuthOptions } from "../../src/auth-options.js";
+import { createAuthWith } from "../../src/create-auth.js";
+import type { AuthOptions } from "../../src/options/auth-options.js";
 import { AuthError } from "../../src/errors.js";
-import type { ApiKeys } from "../../src/keys/api-keys.js";
+import type { ApiKeys } from "../../src/verify/api-key/api-keys.js";
 import type { AuthEvent, Principal } from "../../src/types.js";
 
 export const SECRET = "k2J9xQ7mV4pL1sT8wZ3nB6rY0cF5hD2gA9eU7iO4";

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createJwtVerifier } from "../../src/jwt/jwt-verifier.js";
+import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
 
 const a = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const b = generateKeyPairSync("ec", { namedCurve: "P-256" });

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { SignJWT, base64url } from "jose";
 import { describe, expect, it } from "vitest";
-import { createJwtVerifier } from "../../src/jwt/jwt-verifier.js";
+import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
 import { AUDIENCE, ISSUER, SECRET, jwtOptions, makeAuth, now, req, sign } from "./helpers.js";
 
 const enc = (value: unknown): string => base64url.encode(JSON.stringify(value));

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { readApiKeyHeader } from "../../src/extract/api-key-header.js";
 import { parseAuthorization } from "../../src/extract/authorization.js";
 import { readCookie } from "../../src/extract/cookies.js";
-import { checkTokenShape, isCanonicalBase64url } from "../../src/jwt/token-shape.js";
+import { checkTokenShape, isCanonicalBase64url } from "../../src/verify/jwt/token-shape.js";
 import { makeAuth, sign } from "./helpers.js";
 
 const RUNS = { numRuns: 300 };

@@ -1,7 +1,7 @@
 /** Compile-time checks of the public types; the runtime assertions keep vitest honest. */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth, AuthOptions } from "../../src/auth-options.js";
+import type { Auth, AuthOptions } from "../../src/options/auth-options.js";
 import type { AuthResult, Principal } from "../../src/types.js";
 import { jwtOptions } from "./helpers.js";
 

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createAuth } from "../../src/create-auth.js";
-import type { Auth } from "../../src/auth-options.js";
-import type { JwtOptions } from "../../src/jwt/jwt-options.js";
-import { checkTokenShape } from "../../src/jwt/token-shape.js";
+import type { Auth } from "../../src/options/auth-options.js";
+import type { JwtOptions } from "../../src/options/jwt-options.js";
+import { checkTokenShape } from "../../src/verify/jwt/token-shape.js";
 
 const DIR = new URL("../vectors/wycheproof/", import.meta.url);
 type Jwk = Record<string, unknown> & { kty?: string; alg?: string; k?: string };

@@ -10,8 +10,8 @@ import { readApiKeyHeader } from "../../src/extract/api-key-header.js";
 import { parseAuthorization, type AuthorizationHeader } from "../../src/extract/authorization.js";
 import { cookieValues, readCookie } from "../../src/extract/cookies.js";
 import { parseBodyText } from "../../src/http/read-body.js";
-import { checkTokenShape, isCanonicalBase64url } from "../../src/jwt/token-shape.js";
-import { formatApiKey, parseApiKey } from "../../src/keys/key-format.js";
+import { checkTokenShape, isCanonicalBase64url } from "../../src/verify/jwt/token-shape.js";
+import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
 import { readBasicAuth, type BasicResult } from "../../src/tokens/token-params.js";
 import { countSteps } from "./linear-steps.js";
 

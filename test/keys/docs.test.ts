@@ -1,7 +1,7 @@
 /** The API-key docs quote a key and a scanner pattern; keep them true. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { generateApiKey, parseApiKey } from "../../src/keys/key-format.js";
+import { generateApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
 
 const doc = readFileSync(new URL("../../docs/api-keys.md", import.meta.url), "utf8");
 

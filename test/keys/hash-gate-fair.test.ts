@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { AuthError } from "../../src/errors.js";
 import { configureArgon2Gate, hashPassword, hashSecret } from "../../src/crypto/argon2.js";
 import { argon2Hasher } from "../../src/crypto/argon2.js";
-import { createHashGate, GateFullError, isGateFull } from "../../src/keys/hash-gate.js";
-import type { HashGate, HashSubject } from "../../src/keys/hash-gate.js";
+import { createHashGate, GateFullError, isGateFull } from "../../src/verify/api-key/hash-gate.js";
+import type { HashGate, HashSubject } from "../../src/verify/api-key/hash-gate.js";
 
 /** Work that runs until the test lets it finish, in the order it started. */
 function heldWork() {

@@ -1,7 +1,7 @@
 /** Shared set-up for the API-key tests: cheap argon2, a counting hasher, a settable clock. */
 import { argon2Hasher } from "../../src/crypto/argon2.js";
-import { createApiKeys } from "../../src/keys/api-keys.js";
-import type { ApiKeyOptions, ApiKeys } from "../../src/keys/api-keys.js";
+import { createApiKeys } from "../../src/verify/api-key/api-keys.js";
+import type { ApiKeyOptions, ApiKeys } from "../../src/verify/api-key/api-keys.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthEvent, KeyStore, SecretHasher } from "../../src/types.js";
 

@@ -8,7 +8,7 @@ import {
   MAX_KEY_LENGTH,
   parseApiKey,
   parseColonKey,
-} from "../../src/keys/key-format.js";
+} from "../../src/verify/api-key/key-format.js";
 
 /** The pattern docs/api-keys.md gives secret scanners, for the default prefix. */
 const SCANNER = /\bgh_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}\b/;

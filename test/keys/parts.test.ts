@@ -1,11 +1,15 @@
 /** Unit tests of the small parts the verifier is built from. */
 import { describe, expect, it } from "vitest";
-import { createFailureThrottle } from "../../src/keys/failure-throttle.js";
-import { createHashGate, defaultHashConcurrency, GateFullError } from "../../src/keys/hash-gate.js";
-import { memoryRateLimiter } from "../../src/keys/rate-limiter.js";
-import { createTouchWriter } from "../../src/keys/touch-writer.js";
-import { VerifyCache } from "../../src/keys/verify-cache.js";
-import { withTimeout, StoreTimeoutError } from "../../src/keys/with-timeout.js";
+import { createFailureThrottle } from "../../src/verify/api-key/failure-throttle.js";
+import {
+  createHashGate,
+  defaultHashConcurrency,
+  GateFullError,
+} from "../../src/verify/api-key/hash-gate.js";
+import { memoryRateLimiter } from "../../src/verify/api-key/rate-limiter.js";
+import { createTouchWriter } from "../../src/verify/api-key/touch-writer.js";
+import { VerifyCache } from "../../src/verify/api-key/verify-cache.js";
+import { withTimeout, StoreTimeoutError } from "../../src/verify/api-key/with-timeout.js";
 import type { KeyStore, TouchEntry } from "../../src/types.js";
 
 function touchStore() {

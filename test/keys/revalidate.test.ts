@@ -4,7 +4,7 @@
  * sends it back to the full path or refuses it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { formatApiKey, parseApiKey } from "../../src/keys/key-format.js";
+import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, KeyStore } from "../../src/types.js";
 import { setup } from "./helpers.js";

@@ -4,16 +4,16 @@
  * that a server sees requests from distinct clients.
  */
 import { request } from "node:http";
-import { createApiKeys } from "../../src/keys/api-keys.js";
-import { createFailureThrottle } from "../../src/keys/failure-throttle.js";
-import type { FailureThrottleOptions } from "../../src/keys/failure-throttle.js";
-import { createHashGate } from "../../src/keys/hash-gate.js";
-import { formatApiKey, parseApiKey } from "../../src/keys/key-format.js";
-import { createKeyVerifier } from "../../src/keys/key-verifier.js";
-import type { KeyVerifier } from "../../src/keys/key-verifier.js";
-import { memoryRateLimiter } from "../../src/keys/rate-limiter.js";
-import { createTouchWriter } from "../../src/keys/touch-writer.js";
-import { VerifyCache } from "../../src/keys/verify-cache.js";
+import { createApiKeys } from "../../src/verify/api-key/api-keys.js";
+import { createFailureThrottle } from "../../src/verify/api-key/failure-throttle.js";
+import type { FailureThrottleOptions } from "../../src/verify/api-key/failure-throttle.js";
+import { createHashGate } from "../../src/verify/api-key/hash-gate.js";
+import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
+import { createKeyVerifier } from "../../src/verify/api-key/key-verifier.js";
+import type { KeyVerifier } from "../../src/verify/api-key/key-verifier.js";
+import { memoryRateLimiter } from "../../src/verify/api-key/rate-limiter.js";
+import { createTouchWriter } from "../../src/verify/api-key/touch-writer.js";
+import { VerifyCache } from "../../src/verify/api-key/verify-cache.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, OwnerType, SecretHasher } from "../../src/types.js";
 

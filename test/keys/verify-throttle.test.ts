@@ -15,7 +15,7 @@ import * as ex from "../../adapters/express.js";
 import * as ho from "../../adapters/hono.js";
 import * as ko from "../../adapters/koa.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
-import type { KeyManager } from "../../src/keys/api-keys.js";
+import type { KeyManager } from "../../src/verify/api-key/api-keys.js";
 import type { AuthResult, RequestView } from "../../src/types.js";
 import { send, verifierSetup, wrongSecret } from "./throttle-fixture.js";
 import type { VerifierSetup } from "./throttle-fixture.js";

@@ -5,8 +5,8 @@ import {
   generateApiKey,
   parseApiKey,
   parseColonKey,
-} from "../../src/keys/key-format.js";
-import type { RateLimiter } from "../../src/keys/rate-limiter.js";
+} from "../../src/verify/api-key/key-format.js";
+import type { RateLimiter } from "../../src/verify/api-key/rate-limiter.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { ApiKeyRecord, AuthResult, KeyStore } from "../../src/types.js";
 import { cheapArgon2, setup } from "./helpers.js";
@@ -405,7 +405,7 @@ describe("verify: unavailable, never 200 and never a throw", () => {
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     const throwing = setup({ store: current[0]!.store });
     current.push(throwing);
-    const { createApiKeys } = await import("../../src/keys/api-keys.js");
+    const { createApiKeys } = await import("../../src/verify/api-key/api-keys.js");
     const loud = createApiKeys(
       { store: throwing.store, hasher: cheapArgon2() },
       {
@@ -621,7 +621,7 @@ describe("matches / headers / options", () => {
   });
 
   it("refuses bad options with a TypeError naming them", async () => {
-    const { createApiKeys } = await import("../../src/keys/api-keys.js");
+    const { createApiKeys } = await import("../../src/verify/api-key/api-keys.js");
     const store = memoryKeyStore();
     const ctx = { onEvent: () => undefined };
     expect(() => createApiKeys({} as never, ctx)).toThrow(/store/);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { createAuth, createTokenEndpoint } from "../../src/index.js";
-import type { ApiKeyOptions } from "../../src/keys/api-keys.js";
+import type { ApiKeyOptions } from "../../src/verify/api-key/api-keys.js";
 import type { AuthResult, KeyStore } from "../../src/types.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import { eventually } from "./redis-server.js";

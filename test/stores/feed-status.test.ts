@@ -6,7 +6,7 @@
  * behaviour; a reset drops everything.
  */
 import { describe, expect, it, vi } from "vitest";
-import { createApiKeys, type ApiKeyOptions } from "../../src/keys/api-keys.js";
+import { createApiKeys, type ApiKeyOptions } from "../../src/verify/api-key/api-keys.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, KeyStore, KeyStoreChange } from "../../src/types.js";
 import { cheapArgon2, countingHasher } from "../keys/helpers.js";

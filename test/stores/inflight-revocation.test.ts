@@ -8,7 +8,7 @@
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { memoryKeyStore, memoryRateLimiter } from "../../src/index.js";
-import type { RateLimiter } from "../../src/keys/rate-limiter.js";
+import type { RateLimiter } from "../../src/verify/api-key/rate-limiter.js";
 import type { ApiKeyPatch, AuthResult, KeyStore } from "../../src/types.js";
 import { byKey, byToken, instance, mint, type Auth } from "./feed-fixtures.js";
 

@@ -6,7 +6,7 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAuth } from "../../src/index.js";
-import { withTimeout } from "../../src/keys/with-timeout.js";
+import { withTimeout } from "../../src/verify/api-key/with-timeout.js";
 import { postgresKeyStore } from "../../src/stores/postgres.js";
 import { redisKeyStore } from "../../src/stores/redis.js";
 import { randomId, waitUntil } from "../../src/testing/index.js";

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { StoreTimeoutError, withTimeout } from "../../src/keys/with-timeout.js";
+import { StoreTimeoutError, withTimeout } from "../../src/verify/api-key/with-timeout.js";
 import { redisKeyStore, redisRateLimiter } from "../../src/stores/redis.js";
 import {
   keyStoreConformance,

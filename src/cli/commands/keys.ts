@@ -20,7 +20,7 @@ import { notFound, usageError } from "../errors.js";
 import { toJson } from "../io.js";
 import type { CliIo } from "../io.js";
 import { SHOWN_ONCE_WARNING, formatRecord, formatTable } from "../output.js";
-import { OWNER_TYPES, type ManagedKey } from "../../keys/key-input.js";
+import { OWNER_TYPES, type ManagedKey } from "../../manage/key-input.js";
 import { withSession } from "../session.js";
 import { expiryDate, spanMs } from "../time.js";
 import { KEYS_HELP, KEYS_SUBCOMMAND_HELP } from "../help.js";

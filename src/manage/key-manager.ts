@@ -1,0 +1,327 @@
+/**
+ * `auth.keys`: issue, list, change, rotate and delete API keys. Owner-scoped methods take
+ * the owner first and treat another owner's key exactly like a missing one (`null` /
+ * `false`), so callers cannot learn that a key id exists. `admin` acts on any key by id.
+ *
+ * Every change drops the key from the verifier's cache before it resolves, so a disabled,
+ * rotated or deleted key stops working in this process at once.
+ */
+import { AuthError } from "../errors.js";
+import type {
+  ApiKeyPatch,
+  ApiKeyRecord,
+  KeyStore,
+  Milliseconds,
+  Page,
+  PageRequest,
+  Principal,
+  SecretHasher,
+} from "../types.js";
+import { checkGrant, checkIssuer, checkRevival, KeyConflictError } from "./grant-rules.js";
+import { generateApiKey } from "../verify/api-key/key-format.js";
+import {
+  checkEnabled,
+  checkExpiry,
+  checkId,
+  checkKnownFields,
+  checkMetadata,
+  checkName,
+  checkOwnerType,
+  checkRateLimit,
+  checkTokens,
+  toManagedKey,
+} from "./key-input.js";
+import type { ManagedKey } from "./key-input.js";
+import type {
+  AdminKeyManager,
+  AdminKeyUpdate,
+  CreateKeyInput,
+  CreatedKey,
+  KeyManager,
+  RotateOptions,
+} from "./key-manager-api.js";
+import { withTimeout } from "../verify/api-key/with-timeout.js";
+
+export interface KeyManagerContext {
+  store: KeyStore;
+  hasher: SecretHasher;
+  prefix: string;
+  /** The scope an API-key actor needs to issue keys. */
+  writeScope: string;
+  storeTimeout: Milliseconds;
+  /** How many keys one owner may hold; creating one more is a {@link KeyConflictError}. */
+  maxKeysPerOwner: number;
+  now: () => number;
+  /** Drops a key from the verifier's caches. */
+  invalidate: (id: string) => void;
+}
+
+const CREATE_FIELDS = [
+  "ownerId",
+  "ownerType",
+  "name",
+  "scopes",
+  "roles",
+  "expiresAt",
+  "metadata",
+  "rateLimit",
+];
+const UPDATE_FIELDS = ["name", "enabled", "scopes", "expiresAt"];
+const ADMIN_UPDATE_FIELDS = [...UPDATE_FIELDS, "roles", "metadata", "rateLimit"];
+
+type StoreMethod = "create" | "update" | "delete" | "listByOwner";
+
+export function createKeyManager(context: KeyManagerContext): KeyManager {
+  const { store, hasher, prefix, storeTimeout, now, invalidate } = context;
+
+  function method<M extends StoreMethod>(name: M): NonNullable<KeyStore[M]> {
+    const fn = store[name];
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `gatehouse: the key store has no ${name}() method; the key manager needs it ` +
+          `(a store with only get() can verify keys but not manage them)`,
+      );
+    }
+    return fn.bind(store) as NonNullable<KeyStore[M]>;
+  }
+
+  /** Store failures become `unavailable`, as on the verify path; the cause rides along. */
+  async function call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(work(), storeTimeout);
+    } catch (error) {
+      throw new AuthError("unavailable", { detail: "The key store is unavailable.", cause: error });
+    }
+  }
+
+  async function load(id: string, ownerId?: string): Promise<ApiKeyRecord | null> {
+    checkId(id, "id");
+    const record = await call(() => store.get(id));
+    if (!record || (ownerId !== undefined && record.ownerId !== ownerId)) return null;
+    return record;
+  }
+
+  // Creations for one owner run one after the other, so the cap cannot be raced past.
+  const creating = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(ownerId: string, work: () => Promise<T>): Promise<T> {
+    const before = creating.get(ownerId) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    creating.set(ownerId, settled);
+    void settled.then(() => {
+      if (creating.get(ownerId) === settled) creating.delete(ownerId);
+    });
+    return run;
+  }
+
+  async function checkRoom(ownerId: string): Promise<void> {
+    const max = context.maxKeysPerOwner;
+    const list = store.listByOwner?.bind(store);
+    if (!list) return;
+    let held = 0;
+    let cursor: string | null = null;
+    do {
+      const page: Page<ApiKeyRecord> = await call(() =>
+        list(ownerId, { limit: Math.min(500, max + 1), cursor }),
+      );
+      held += page.items.length;
+      cursor = page.next;
+    } while (cursor !== null && held < max);
+    if (held >= max) {
+      throw new KeyConflictError(
+        `This owner holds ${max} keys, the most allowed; delete keys that are no longer used.`,
+      );
+    }
+  }
+
+  async function issue(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey> {
+    if (typeof input !== "object" || input === null)
+      throw new TypeError("gatehouse: input must be an object");
+    checkKnownFields(input, CREATE_FIELDS, "input");
+    const create = method("create");
+    const at = now();
+    const scopes = checkTokens(input.scopes ?? [], "scopes");
+    const roles = checkTokens(input.roles ?? [], "roles");
+    const base = {
+      ownerId: checkId(input.ownerId, "ownerId"),
+      ownerType: checkOwnerType(input.ownerType ?? "user"),
+      name: checkName(input.name),
+      expiresAt: checkExpiry(input.expiresAt ?? null, at),
+      metadata: checkMetadata(input.metadata ?? null),
+      rateLimit: checkRateLimit(input.rateLimit ?? null),
+    };
+    checkIssuer(actor, context.writeScope);
+    checkGrant(actor, scopes, roles);
+    return oneAtATime(base.ownerId, async () => {
+      await checkRoom(base.ownerId);
+      const generated = generateApiKey({ prefix });
+      const record: ApiKeyRecord = {
+        id: generated.id,
+        ...base,
+        prefix,
+        hash: await hasher.hash(generated.secret),
+        scopes,
+        roles,
+        enabled: true,
+        disabledBy: null,
+        disabledAt: null,
+        createdAt: new Date(at),
+        lastUsedAt: null,
+      };
+      await call(() => create(record));
+      return { key: generated.key, record: toManagedKey(record, at) };
+    });
+  }
+
+  async function change(
+    record: ApiKeyRecord,
+    patch: AdminKeyUpdate,
+    allowed: readonly string[],
+    actor: Principal | undefined,
+    asAdmin: boolean,
+  ): Promise<ManagedKey | null> {
+    if (typeof patch !== "object" || patch === null)
+      throw new TypeError("gatehouse: patch must be an object");
+    checkKnownFields(patch, allowed, "patch");
+    const update = method("update");
+    const at = now();
+    const next: ApiKeyPatch = {};
+    if (patch.name !== undefined) next.name = checkName(patch.name);
+    if (patch.enabled !== undefined) next.enabled = checkEnabled(patch.enabled);
+    if (patch.scopes !== undefined) next.scopes = checkTokens(patch.scopes, "scopes");
+    if (patch.roles !== undefined) next.roles = checkTokens(patch.roles, "roles");
+    if (patch.expiresAt !== undefined) next.expiresAt = checkExpiry(patch.expiresAt, at);
+    if (patch.metadata !== undefined) next.metadata = checkMetadata(patch.metadata);
+    if (patch.rateLimit !== undefined) next.rateLimit = checkRateLimit(patch.rateLimit);
+    checkIssuer(actor, context.writeScope);
+    checkGrant(actor, next.scopes ?? [], next.roles ?? []);
+    checkRevival(record, next, actor, asAdmin);
+    // A rotation's mark is final: no later disable may relabel it into one that can be undone.
+    if (next.enabled === false && record.disabledBy !== "rotation" && (record.enabled || asAdmin)) {
+      next.disabledBy = asAdmin ? "admin" : (record.disabledBy ?? "owner");
+      if (record.enabled) next.disabledAt = new Date(at);
+    } else if (next.enabled === true && !record.enabled) {
+      next.disabledBy = null;
+    }
+    // Dropped before and after the write: no request may be served from the old entry
+    // once the caller has been told the change is done.
+    invalidate(record.id);
+    const updated = await call(() => update(record.id, next));
+    invalidate(record.id);
+    return updated ? toManagedKey(updated, at) : null;
+  }
+
+  async function remove(record: ApiKeyRecord, actor?: Principal): Promise<boolean> {
+    checkIssuer(actor, context.writeScope);
+    const del = method("delete");
+    invalidate(record.id);
+    const deleted = await call(() => del(record.id));
+    invalidate(record.id);
+    return deleted;
+  }
+
+  async function rotate(
+    record: ApiKeyRecord,
+    options: RotateOptions,
+    actor: Principal | undefined,
+    asAdmin: boolean,
+  ): Promise<CreatedKey> {
+    const overlap = options.overlap ?? 0;
+    if (!Number.isFinite(overlap) || overlap < 0) {
+      throw new TypeError("gatehouse: overlap must be a non-negative number of milliseconds");
+    }
+    const update = method("update");
+    if (record.disabledBy === "rotation") {
+      throw new KeyConflictError("This key was already replaced by a rotation.");
+    }
+    // A rotation hands out a working copy: it must not undo an administrator's disable.
+    if (record.disabledBy === "admin" && !record.enabled && !asAdmin) {
+      throw new AuthError("forbidden", {
+        detail: "An administrator disabled this key; only an administrator can rotate it.",
+      });
+    }
+    const at = now();
+    const keptExpiry =
+      record.expiresAt && record.expiresAt.getTime() > at ? record.expiresAt : null;
+    const created = await issue(
+      {
+        ownerId: record.ownerId,
+        ownerType: record.ownerType,
+        name: record.name,
+        scopes: record.scopes,
+        roles: record.roles,
+        expiresAt: keptExpiry,
+        metadata: record.metadata ?? null,
+        rateLimit: record.rateLimit ?? null,
+      },
+      actor,
+    );
+    const end = at + overlap;
+    // Superseded for good either way: see checkRevival.
+    const retire: ApiKeyPatch =
+      overlap === 0
+        ? { enabled: false, disabledBy: "rotation", disabledAt: new Date(at) }
+        : {
+            disabledBy: "rotation",
+            expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end),
+          };
+    invalidate(record.id);
+    await call(() => update(record.id, retire));
+    invalidate(record.id);
+    return created;
+  }
+
+  async function listOwned(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>> {
+    checkId(ownerId, "ownerId");
+    const list = method("listByOwner");
+    const result = await call(() => list(ownerId, page));
+    const at = now();
+    return { items: result.items.map((r) => toManagedKey(r, at)), next: result.next };
+  }
+
+  const admin: AdminKeyManager = {
+    async get(id) {
+      const record = await load(id);
+      return record ? toManagedKey(record, now()) : null;
+    },
+    list: listOwned,
+    async update(id, patch, actor) {
+      const record = await load(id);
+      return record ? change(record, patch, ADMIN_UPDATE_FIELDS, actor, true) : null;
+    },
+    async delete(id, actor) {
+      const record = await load(id);
+      return record ? remove(record, actor) : false;
+    },
+    async rotate(id, options = {}, actor) {
+      const record = await load(id);
+      return record ? rotate(record, options, actor, true) : null;
+    },
+  };
+
+  return {
+    writeScope: context.writeScope,
+    create: issue,
+    list: listOwned,
+    async get(ownerId, id) {
+      const record = await load(id, checkId(ownerId, "ownerId"));
+      return record ? toManagedKey(record, now()) : null;
+    },
+    async update(ownerId, id, patch, actor) {
+      const record = await load(id, checkId(ownerId, "ownerId"));
+      return record ? change(record, patch, UPDATE_FIELDS, actor, false) : null;
+    },
+    async delete(ownerId, id, actor) {
+      const record = await load(id, checkId(ownerId, "ownerId"));
+      return record ? remove(record, actor) : false;
+    },
+    async rotate(ownerId, id, options = {}, actor) {
+      const record = await load(id, checkId(ownerId, "ownerId"));
+      return record ? rotate(record, options, actor, false) : null;
+    },
+    admin,
+  };
+}

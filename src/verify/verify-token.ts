@@ -1,0 +1,152 @@
+/**
+ * A compact JWT (from the Bearer header or the cookie) → the answer: the signature and
+ * claims checked by the JWT verifier, the claims mapped to a principal, and a token minted
+ * from an API key (`key_id`) answered only while that key stands, holding at most what the
+ * key holds now.
+ */
+import { AuthError } from "../errors.js";
+import { settleWith, type Ready } from "../decide/settle.js";
+import type { Reporter } from "../decide/report.js";
+import type { ToPrincipal } from "../principal/from-claims.js";
+import { keyDerivedPrincipal } from "../principal/from-key.js";
+import type { AuthResult, Principal } from "../types.js";
+import type { ApiKeys } from "./api-key/api-keys.js";
+import type { KeyStanding } from "./api-key/key-state.js";
+import type { JwtOutcome, JwtVerifier } from "./jwt/jwt-verifier.js";
+import type { CachedToken } from "./jwt/token-cache.js";
+
+/** Where the token came from; the cookie's answers are kept apart from the header's. */
+export type TokenVia = "jwt" | "cookie";
+
+export interface TokenVerifierParts<TUser extends Principal> {
+  /** `null` without the `jwt` option: every token is refused. */
+  jwt: JwtVerifier | null;
+  /** `null` without the `apiKeys` option: a key-derived token cannot be checked, so it is refused. */
+  apiKeys: ApiKeys | null;
+  toPrincipal: (...args: Parameters<ToPrincipal>) => TUser | null;
+  now: () => number;
+  report: Reporter;
+}
+
+/** Synchronous for a cached token (see {@link JwtVerifier.verify}); never rejects except with what `toPrincipal` throws. */
+export type VerifyToken<TUser extends Principal> = (
+  token: string,
+  via: TokenVia,
+) => Ready<AuthResult<TUser>>;
+
+export function createTokenVerifier<TUser extends Principal>(
+  parts: TokenVerifierParts<TUser>,
+): VerifyToken<TUser> {
+  const { jwt, apiKeys, toPrincipal, now, report } = parts;
+
+  function mapClaims(claims: Readonly<Record<string, unknown>>, via: TokenVia): AuthResult<TUser> {
+    const principal = toPrincipal(claims, { via });
+    if (principal === null) {
+      return report.failed(
+        via,
+        new AuthError("invalid_token", { detail: "The token has no subject (sub)." }),
+      );
+    }
+    return Object.freeze({ ok: true as const, principal });
+  }
+
+  /**
+   * The answer is kept in the token's cache entry, so a repeated token is mapped once and
+   * its later requests allocate nothing here.
+   */
+  function admitToken(
+    claims: Readonly<Record<string, unknown>>,
+    entry: CachedToken | undefined,
+    via: TokenVia,
+  ): Ready<AuthResult<TUser>> {
+    const keyId = claims.key_id;
+    if (keyId !== undefined) return admitKeyToken(claims, entry, via, keyId);
+    let result = entry?.results[via] as AuthResult<TUser> | undefined;
+    if (result === undefined) {
+      const mapped = mapClaims(claims, via);
+      if (!mapped.ok) return mapped;
+      result = mapped;
+      if (entry !== undefined) entry.results[via] = result;
+    }
+    if (report.listening && result.ok) {
+      report.emit({ type: "authenticated", source: via, principalId: result.principal.id });
+    }
+    return result;
+  }
+
+  const keyGone = (via: TokenVia): AuthResult<TUser> =>
+    report.failed(
+      via,
+      new AuthError("invalid_token", {
+        detail: "The API key this token was minted from is no longer valid.",
+      }),
+    );
+
+  // Per standing object, so that a changed key (a new standing) maps its tokens anew.
+  const keyTokenResults = new WeakMap<object, WeakMap<CachedToken, AuthResult<TUser>>>();
+
+  function admitKeyToken(
+    claims: Readonly<Record<string, unknown>>,
+    entry: CachedToken | undefined,
+    via: TokenVia,
+    keyId: unknown,
+  ): Ready<AuthResult<TUser>> {
+    if (typeof keyId !== "string" || keyId === "" || apiKeys === null) return keyGone(via);
+    const settle = (standing: KeyStanding): AuthResult<TUser> => {
+      if (!standing.ok) {
+        if (standing.reason !== "unavailable") return keyGone(via);
+        return report.failed(
+          via,
+          new AuthError("unavailable", { retryAfter: 1, cause: standing.cause }),
+        );
+      }
+      const at = now();
+      const iat = typeof claims.iat === "number" ? claims.iat * 1000 : -Infinity;
+      if (
+        (standing.expiresAt !== null && standing.expiresAt <= at) ||
+        (standing.disabledAt !== null && iat <= standing.disabledAt) ||
+        claims.sub !== standing.facts.ownerId
+      ) {
+        return keyGone(via);
+      }
+      let perToken = keyTokenResults.get(standing);
+      let result = entry === undefined ? undefined : perToken?.get(entry);
+      if (result === undefined) {
+        const mapped = mapClaims(claims, via);
+        if (!mapped.ok) return mapped;
+        result = Object.freeze({
+          ok: true as const,
+          principal: keyDerivedPrincipal(mapped.principal, standing.facts),
+        });
+        if (entry !== undefined) {
+          if (perToken === undefined) keyTokenResults.set(standing, (perToken = new WeakMap()));
+          perToken.set(entry, result);
+        }
+      }
+      if (report.listening && result.ok) {
+        report.emit({
+          type: "authenticated",
+          source: via,
+          principalId: result.principal.id,
+          keyId,
+        });
+      }
+      return result;
+    };
+    return settleWith(apiKeys.standing(keyId), settle);
+  }
+
+  return (token, via) => {
+    if (jwt === null) {
+      return report.failed(
+        via,
+        new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
+      );
+    }
+    return settleWith(jwt.verify(token), (outcome: JwtOutcome) =>
+      outcome.ok
+        ? admitToken(outcome.claims, outcome.entry, via)
+        : report.failed(via, outcome.error),
+    );
+  };
+}
