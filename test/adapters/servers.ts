@@ -16,7 +16,6 @@
  *   /auth               tokenRoutes(auth, { verifyUser, cookie: "on-request" })
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import express5 from "express";
 import express4 from "express4";
@@ -29,34 +28,12 @@ import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
 import type { Fixture } from "./fixture.js";
+import { listen, tokenOptions, type Running } from "./server-parts.js";
+import { fastifyServers } from "./servers-fastify.js";
+import { fetchServers } from "./servers-fetch.js";
+import { nestServers } from "./servers-nestjs.js";
 
-export interface Running {
-  url: string;
-  close(): Promise<void>;
-}
-
-function listen(server: Server): Promise<Running> {
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
-const tokenOptions = (fx: Fixture) => ({
-  verifyUser: fx.verifyUser,
-  cookie: "on-request" as const,
-  // Throttling has its own tests; here it would couple rows that fail on purpose.
-  attempts: false as const,
-});
+export type { Running } from "./server-parts.js";
 
 function expressApp(express: typeof express5, fx: Fixture) {
   const app = express();
@@ -146,6 +123,9 @@ function koaServer(app: {
 }
 
 export const servers: Record<string, (fx: Fixture) => Promise<Running>> = {
+  ...fastifyServers,
+  ...fetchServers,
+  ...nestServers,
   "express 5": (fx) => listen(createServer(expressApp(express5, fx))),
   "express 4": (fx) => listen(createServer(expressApp(express4, fx))),
   "koa 3": (fx) => listen(koaServer(koaApp(Koa3, fx))),

@@ -87,7 +87,9 @@ export interface ApiKeyOptions {
   cache?: VerifyCacheOptions;
   /**
    * Store reads on the request path slower than this, in ms, answer `unavailable`.
-   * Default 2000. Keep it well under your clients' own timeouts. It also bounds each step of
+   * Default 500: a healthy store answers a key read in a few milliseconds, and a hung one
+   * should cost each uncached request half a second, not seconds. Keep it well under your
+   * clients' own timeouts. It also bounds each step of
    * `auth.close()` (the feed, the last-used flush, the store's own close).
    */
   storeTimeout?: Milliseconds;
@@ -113,8 +115,9 @@ export interface ApiKeyOptions {
   writeScope?: string;
   /**
    * Store calls of the key manager (create, list, update, rotate, delete) slower than this,
-   * in ms, throw `AuthError("unavailable")`. Default 10 000: these are rare admin calls,
-   * where a slow database should not fail a write that would have succeeded.
+   * in ms, throw `AuthError("unavailable")`. Default 3000: these are rare admin calls,
+   * where a slow database should not fail a write that would have succeeded, but a hung
+   * one should not hold a key route for long.
    */
   managerTimeout?: Milliseconds;
   /**
@@ -241,7 +244,7 @@ export function createApiKeys(
   const headers = headerNames(options.header);
   const hasher = options.hasher ?? argon2Hasher();
   const now = options.now ?? Date.now;
-  const storeTimeout = positive(options.storeTimeout, 2000, "storeTimeout");
+  const storeTimeout = positive(options.storeTimeout, 500, "storeTimeout");
   const cacheTtl = positive(options.cache?.ttl, 30_000, "cache.ttl");
   const { parseKey } = options;
   if (parseKey !== undefined && typeof parseKey !== "function") {
@@ -325,7 +328,7 @@ export function createApiKeys(
     hasher,
     prefix,
     writeScope,
-    storeTimeout: positive(options.managerTimeout, 10_000, "managerTimeout"),
+    storeTimeout: positive(options.managerTimeout, 3000, "managerTimeout"),
     maxKeysPerOwner: count(options.maxKeysPerOwner, 100, "maxKeysPerOwner", 1),
     now,
     invalidate,
