@@ -1,28 +1,49 @@
 /**
  * The key-management routes, framework-neutral: each adapter mounts this handler and
- * translates its answer. User routes act on the caller's own keys only; the `by-user`
- * routes act on anyone's keys and need the admin role.
+ * translates its answer. User routes act on the keys of the caller's owner (the caller
+ * itself, or what the `owner` option resolves it to, such as its organization); the
+ * `by-user` routes act on anyone's keys and need the admin role.
  *
- *   GET    /                       list own keys
- *   POST   /                       create a key (201; the plaintext is shown this once)
- *   GET    /:id                    one own key
- *   PATCH  /:id                    name, enabled, scopes (within the caller's), expiresAt
- *   DELETE /:id                    204
- *   GET    /by-user/:userId        admin: that user's keys
- *   PATCH  /by-user/:userId/:id    admin
- *   DELETE /by-user/:userId/:id    admin
+ *   GET    /                            list the owner's keys
+ *   POST   /                            create a key (201; the plaintext is shown this once)
+ *   GET    /:id                         one of the owner's keys
+ *   PATCH  /:id                         name, enabled, scopes (within the caller's), expiresAt
+ *   DELETE /:id                         204
+ *   POST   /:id/rotate                  a new key in its place (201, shown once); { overlap }
+ *   GET    /by-user/:userId             admin: that owner's keys
+ *   PATCH  /by-user/:userId/:id         admin
+ *   DELETE /by-user/:userId/:id         admin
+ *   POST   /by-user/:userId/:id/rotate  admin
  *
- * Another user's key answers 404, never 403, so ids cannot be probed.
+ * Another owner's key answers 404, never 403, so ids cannot be probed.
  */
 import { AuthError } from "../errors.js";
 import { requireAuth, requireRoles, requireScopes } from "../guard/requirements.js";
 import { KeyConflictError, lacksWriteScope } from "../manage/grant-rules.js";
+import { checkId, checkOwnerType } from "../manage/key-input.js";
+import type { CreatedKey } from "../manage/key-manager-api.js";
 import type { KeyManager } from "../verify/api-key/api-keys.js";
-import type { Principal, PublicApiKeyRecord } from "../types.js";
+import type { OwnerType, Principal, PublicApiKeyRecord, Seconds } from "../types.js";
 import type { HttpAnswer, RouteRequest } from "./answer.js";
 import { realmOf } from "./adapter-auth.js";
-import { checkCreateBody, checkPageQuery, checkUpdateBody } from "./key-validation.js";
+import {
+  checkCreateBody,
+  checkPageQuery,
+  checkRotateBody,
+  checkUpdateBody,
+} from "./key-validation.js";
 import { answerFor, errorAnswer, invalidBodyAnswer, jsonAnswer, problemAnswer } from "./problem.js";
+
+/**
+ * Whose keys a caller of the user routes manages: an owner id (e.g. the organization named
+ * in a token claim), or `null` to refuse the caller (403). Callers resolved to the same id
+ * manage the same keys. It is called after authentication, for every user route, with the
+ * caller and the request (headers, path, query; the body too on writes).
+ */
+export type KeyOwnerResolver = (
+  principal: Principal,
+  request: KeyRouteRequest,
+) => string | null | Promise<string | null>;
 
 export interface KeyRoutesOptions {
   /**
@@ -30,8 +51,31 @@ export interface KeyRoutesOptions {
    * from the principal's `roles`, which come from the token or the key record.
    */
   adminRole?: string;
+  /**
+   * Whose keys the user routes (`/`, `/:id`, `/:id/rotate`) manage. Default: the caller's
+   * own id, so each caller manages their own keys. With a resolver, every caller resolved
+   * to the same id (the members of one organization) lists, creates, changes, rotates and
+   * deletes that owner's keys, and a caller resolved to `null` is refused with 403. Keys
+   * created here get {@link KeyRoutesOptions.ownerType}. The admin `by-user` routes ignore
+   * it. Security: a key created for an owner authenticates as that owner (its `id`), with
+   * at most the scopes of the member who made it; owner ids of different kinds share one
+   * namespace, so give them distinct forms (`org:acme`, never a bare name a user may have).
+   */
+  owner?: KeyOwnerResolver;
+  /**
+   * The `ownerType` recorded on keys created through these routes: `"user"` (default),
+   * `"org"` or `"service"`. Keys of a `service` owner authenticate as `type: "service"`.
+   */
+  ownerType?: OwnerType;
+  /**
+   * The longest `overlap` the rotate routes accept, in seconds: how long a rotated-out key
+   * may keep working beside its replacement. Default 604800 (7 days); a larger `overlap`
+   * answers 400. `0` allows only rotations that end the old key at once.
+   */
+  maxRotateOverlap?: Seconds;
 }
 
+/** A request as the key routes see it: the route request and who is calling, if anyone. */
 export type KeyRouteRequest = RouteRequest & { principal: Principal | null };
 
 export interface KeyRoutes {
@@ -45,7 +89,9 @@ type Route =
   | { kind: "collection" }
   | { kind: "key"; id: string }
   | { kind: "userCollection"; userId: string }
-  | { kind: "userKey"; userId: string; id: string };
+  | { kind: "userKey"; userId: string; id: string }
+  | { kind: "rotate"; id: string }
+  | { kind: "userRotate"; userId: string; id: string };
 
 /** No id the manager accepts is longer; a longer segment names no key. */
 const MAX_SEGMENT = 256;
@@ -54,7 +100,7 @@ const MAX_SEGMENT = 256;
 function matchRoute(path: string): Route | "unknown" | null {
   const segments = path.split("/").filter((s) => s !== "");
   // Percent-encoding at most triples a character, so this bound is checked before decoding.
-  if (segments.length > 3) return null;
+  if (segments.length > 4) return null;
   if (segments.some((segment) => segment.length > 3 * MAX_SEGMENT)) return "unknown";
   let decoded: string[];
   try {
@@ -63,16 +109,22 @@ function matchRoute(path: string): Route | "unknown" | null {
     return null;
   }
   if (decoded.some((segment) => segment.length > MAX_SEGMENT)) return "unknown";
-  const [first, second, third] = decoded;
+  const [first, second, third, fourth] = decoded;
+  const admin = first === "by-user";
   switch (decoded.length) {
     case 0:
       return { kind: "collection" };
     case 1:
-      return first === "by-user" ? null : { kind: "key", id: first! };
+      return admin ? null : { kind: "key", id: first! };
     case 2:
-      return first === "by-user" ? { kind: "userCollection", userId: second! } : null;
+      if (admin) return { kind: "userCollection", userId: second! };
+      return second === "rotate" ? { kind: "rotate", id: first! } : null;
     case 3:
-      return first === "by-user" ? { kind: "userKey", userId: second!, id: third! } : null;
+      return admin ? { kind: "userKey", userId: second!, id: third! } : null;
+    case 4:
+      return admin && fourth === "rotate"
+        ? { kind: "userRotate", userId: second!, id: third! }
+        : null;
     default:
       return null;
   }
@@ -83,7 +135,14 @@ const ALLOWED: Record<Route["kind"], string[]> = {
   key: ["GET", "PATCH", "DELETE"],
   userCollection: ["GET"],
   userKey: ["PATCH", "DELETE"],
+  rotate: ["POST"],
+  userRotate: ["POST"],
 };
+
+const ADMIN_KINDS = new Set<Route["kind"]>(["userCollection", "userKey", "userRotate"]);
+
+/** Seven days: long enough to roll a key out to every deployment, short enough to matter. */
+const DEFAULT_MAX_ROTATE_OVERLAP: Seconds = 7 * 24 * 60 * 60;
 
 const NO_STORE = { "cache-control": "no-store" };
 
@@ -110,11 +169,47 @@ function notFound(): HttpAnswer {
   return problemAnswer(404, "not_found", "Not found", "No such key.");
 }
 
+/** A new key: no-store, because the plaintext is in this body and must land in no cache. */
+function createdAnswer(created: CreatedKey): HttpAnswer {
+  return jsonAnswer(201, { key: created.key, record: publicView(created.record) }, NO_STORE);
+}
+
+function checkMaxOverlap(value: unknown): Seconds {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(
+      "gatehouse: keyRoutes option maxRotateOverlap must be a whole number of seconds, 0 or more",
+    );
+  }
+  return value;
+}
+
+/** The caller's own id: each caller manages the keys issued to it. */
+const ownId: KeyOwnerResolver = (principal) => principal.id;
+
+/**
+ * Who owns the keys a user route acts on, as the resolver says; a value that is not an id
+ * is the application's bug, so it is thrown as one (a 500), never answered as a refusal.
+ */
+async function resolveOwner(
+  resolver: KeyOwnerResolver,
+  req: KeyRouteRequest,
+  principal: Principal,
+): Promise<string | null> {
+  const owner = await resolver(principal, req);
+  return owner === null ? null : checkId(owner, "the id the keyRoutes option owner resolved");
+}
+
 export function createKeyRoutes(
   auth: { readonly keys: KeyManager; readonly config?: { readonly realm?: string } },
   options: KeyRoutesOptions = {},
 ): KeyRoutes {
   const adminRole = options.adminRole ?? "admin";
+  const resolver = options.owner ?? ownId;
+  if (typeof resolver !== "function") {
+    throw new TypeError("gatehouse: keyRoutes option owner must be a function");
+  }
+  const ownerType = checkOwnerType(options.ownerType ?? "user");
+  const maxOverlap = checkMaxOverlap(options.maxRotateOverlap ?? DEFAULT_MAX_ROTATE_OVERLAP);
   // One setting for the manager and the routes: `apiKeys.writeScope`.
   const { writeScope } = auth.keys;
   if (adminRole === "") {
@@ -124,7 +219,7 @@ export function createKeyRoutes(
 
   /** Refusals that do not depend on the route's target. */
   function refusal(principal: Principal | null, route: Route, method: string): AuthError | null {
-    const admin = route.kind === "userCollection" || route.kind === "userKey";
+    const admin = ADMIN_KINDS.has(route.kind);
     const refused = admin ? requireRoles(principal, adminRole) : requireAuth(principal);
     if (refused) return refused;
     // A key (or a token minted from one) may read its owner's keys, but changing them takes
@@ -133,11 +228,9 @@ export function createKeyRoutes(
     return requireScopes(principal, writeScope);
   }
 
-  async function run(req: KeyRouteRequest, route: Route, principal: Principal) {
+  async function run(req: KeyRouteRequest, route: Route, principal: Principal, ownerId: string) {
     const keys = auth.keys;
     const method = req.method;
-    const ownerId =
-      route.kind === "userCollection" || route.kind === "userKey" ? route.userId : principal.id;
 
     if (method === "GET" && (route.kind === "collection" || route.kind === "userCollection")) {
       const page = checkPageQuery(req.query);
@@ -145,16 +238,28 @@ export function createKeyRoutes(
       const result = await keys.list(ownerId, page.value);
       return jsonAnswer(200, { items: result.items.map(publicView), next: result.next }, NO_STORE);
     }
+    if (route.kind === "rotate" || route.kind === "userRotate") {
+      const checked = checkRotateBody(req.body, maxOverlap);
+      if (!checked.ok) return invalidBodyAnswer(checked.errors);
+      const rotation = { overlap: checked.value.overlap * 1000 };
+      // The admin form goes through the admin path, so that it may rotate a key an
+      // administrator disabled; it still answers only for a key of the named owner.
+      const created =
+        route.kind === "userRotate"
+          ? (await keys.get(ownerId, route.id)) &&
+            (await keys.admin.rotate(route.id, rotation, principal))
+          : await keys.rotate(ownerId, route.id, rotation, principal);
+      return created ? createdAnswer(created) : notFound();
+    }
     if (method === "POST") {
       const checked = checkCreateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
       const { name, scopes, expiresAt } = checked.value;
       const created = await keys.create(
-        { ownerId, name, scopes: scopes ?? [], expiresAt: expiresAt ?? null },
+        { ownerId, ownerType, name, scopes: scopes ?? [], expiresAt: expiresAt ?? null },
         principal,
       );
-      // no-store: the plaintext key is in this body and must not land in any cache.
-      return jsonAnswer(201, { key: created.key, record: publicView(created.record) }, NO_STORE);
+      return createdAnswer(created);
     }
     if (route.kind !== "key" && route.kind !== "userKey") return null;
     if (method === "GET") {
@@ -205,8 +310,23 @@ export function createKeyRoutes(
       }
       const refused = refusal(req.principal, route, req.method);
       if (refused) return errorAnswer(refused, realm);
+      const principal = req.principal!;
+      let ownerId: string | null;
+      if ("userId" in route) {
+        ownerId = route.userId;
+      } else {
+        try {
+          ownerId = await resolveOwner(resolver, req, principal);
+        } catch (error) {
+          return answerFor(error, realm);
+        }
+        if (ownerId === null) {
+          const detail = "This caller belongs to no owner whose keys it may manage.";
+          return errorAnswer(new AuthError("forbidden", { detail }), realm);
+        }
+      }
       try {
-        return await run(req, route, req.principal!);
+        return await run(req, route, principal, ownerId);
       } catch (error) {
         if (error instanceof KeyConflictError) {
           return problemAnswer(409, "conflict", "Conflict", error.message);

@@ -5,7 +5,7 @@
  */
 import type { KeyUpdate } from "../verify/api-key/api-keys.js";
 import { isScopeToken } from "../manage/key-input.js";
-import type { PageRequest } from "../types.js";
+import type { PageRequest, Seconds } from "../types.js";
 import type { FieldProblem } from "./problem.js";
 
 const MAX_NAME = 200;
@@ -110,6 +110,32 @@ export function checkUpdateBody(body: unknown, now = new Date()): Checked<KeyUpd
     });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: patch };
+}
+
+/** What the rotate routes take: how long the old key keeps working, in seconds. */
+export interface RotateBody {
+  overlap: Seconds;
+}
+
+/**
+ * The rotate body: `{ overlap }` in whole seconds from 0 to `maxOverlap` (a form body sends
+ * it as a string of digits), or no body at all for an overlap of 0.
+ */
+export function checkRotateBody(body: unknown, maxOverlap: Seconds): Checked<RotateBody> {
+  if (body === undefined) return { ok: true, value: { overlap: 0 } };
+  if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
+  const errors = unknownFields(body, ["overlap"]);
+  const raw = body.overlap;
+  const overlap =
+    typeof raw === "string" && /^\d{1,12}$/.test(raw) ? Number(raw) : raw === undefined ? 0 : raw;
+  if (typeof overlap !== "number" || !Number.isSafeInteger(overlap) || overlap < 0) {
+    errors.push({ field: "overlap", message: "must be a whole number of seconds, 0 or more" });
+  } else if (overlap > maxOverlap) {
+    errors.push({ field: "overlap", message: `must be at most ${maxOverlap} seconds` });
+  }
+  return errors.length > 0
+    ? { ok: false, errors }
+    : { ok: true, value: { overlap: overlap as Seconds } };
 }
 
 export function checkPageQuery(query: URLSearchParams | undefined): Checked<PageRequest> {
