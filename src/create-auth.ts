@@ -15,7 +15,10 @@ import { claimsToPrincipal, type ToPrincipal } from "./principal/from-claims.js"
 import { createAuthTokens, createLazyIssuer } from "./tokens/lazy-issuer.js";
 import type { Principal, RequestView } from "./types.js";
 import { createApiKeys, type ApiKeys } from "./verify/api-key/api-keys.js";
-import { createJwtVerifier } from "./verify/jwt/jwt-verifier.js";
+import { withResourceMetadata } from "./errors.js";
+import { settleWith, type Ready } from "./decide/settle.js";
+import type { AuthResult } from "./types.js";
+import { createJwtIssuers, type JwtIssuers } from "./verify/jwt/jwt-issuers.js";
 import { createTokenVerifier } from "./verify/verify-token.js";
 
 /** Parts a test may supply instead of the ones built from the options. Not exported from the package. */
@@ -44,7 +47,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
 ): Auth<TUser> {
   checkOptions(options);
   const report = createReporter(options.onEvent);
-  const jwt = options.jwt === undefined ? null : createJwtVerifier(options.jwt, parts.now);
+  const jwt = options.jwt === undefined ? null : createJwtIssuers(options.jwt, parts.now);
   const apiKeys =
     parts.apiKeys ??
     (options.apiKeys === undefined
@@ -55,10 +58,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
   const verifyToken = createTokenVerifier<TUser>({
     jwt,
     apiKeys,
-    // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
-    toPrincipal: (options.jwt?.toPrincipal ?? claimsToPrincipal) as (
-      ...args: Parameters<ToPrincipal>
-    ) => TUser | null,
+    toPrincipal: principalMapper<TUser>(jwt),
     now: parts.now ?? options.apiKeys?.now ?? Date.now,
     report,
   });
@@ -70,14 +70,18 @@ export function createAuthWith<TUser extends Principal = Principal>(
     report,
   });
 
+  const authenticateNow = pointAtMetadata(
+    decision.authenticateNow,
+    config.protectedResource?.metadataUrl,
+  );
   let closed: Promise<void> | undefined;
   return {
     config,
     tokens: createAuthTokens(createLazyIssuer(options.jwt), config, decision.verifyBearer),
     keys: apiKeys?.manager ?? unconfiguredKeys(),
     authenticate: withCachedAuthenticate(
-      (request: Request | RequestView) => Promise.resolve(decision.authenticateNow(request)),
-      decision.authenticateNow,
+      (request: Request | RequestView) => Promise.resolve(authenticateNow(request)),
+      authenticateNow,
     ),
     verifyApiKey: decision.verifyApiKey,
     close() {
@@ -88,4 +92,38 @@ export function createAuthWith<TUser extends Principal = Principal>(
       return closed;
     },
   };
+}
+
+type Mapper<TUser> = (...args: Parameters<ToPrincipal>) => TUser | null;
+
+/**
+ * Each entry's `toPrincipal` (the default where it has none), chosen for verified claims by
+ * the same routing by `iss` that chose the entry's keys.
+ */
+function principalMapper<TUser extends Principal>(jwt: JwtIssuers | null): Mapper<TUser> {
+  // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
+  const mappers = (jwt?.entries ?? []).map(
+    (entry) => (entry.options.toPrincipal ?? claimsToPrincipal) as Mapper<TUser>,
+  );
+  if (jwt === null || !jwt.isList) return mappers[0] ?? (claimsToPrincipal as Mapper<TUser>);
+  return (claims, context) => {
+    const iss = typeof claims.iss === "string" ? claims.iss : undefined;
+    const mapper = mappers[jwt.route(iss)];
+    // Unreachable for claims the verifier accepted; refusing is the safe answer regardless.
+    return mapper === undefined ? null : mapper(claims, context);
+  };
+}
+
+/**
+ * With `protectedResource`, every refusal's challenge names the metadata URL (RFC 9728
+ * §5.1); an accepted request is returned as it is, with no copy.
+ */
+function pointAtMetadata<TUser extends Principal, A extends unknown[]>(
+  authenticate: (...args: A) => Ready<AuthResult<TUser>>,
+  url: string | undefined,
+): (...args: A) => Ready<AuthResult<TUser>> {
+  if (url === undefined) return authenticate;
+  const point = (result: AuthResult<TUser>): AuthResult<TUser> =>
+    result.ok ? result : { ok: false, error: withResourceMetadata(result.error, url) };
+  return (...args) => settleWith(authenticate(...args), point);
 }

@@ -150,6 +150,12 @@ export interface AuthErrorOptions {
    * Pass `Bearer` for a key that was sent as `Authorization: Bearer`.
    */
   scheme?: ChallengeScheme;
+  /**
+   * The URL of the protected resource's metadata (RFC 9728), sent as the challenge's
+   * `resource_metadata` parameter (§5.1) so that a client can discover where to get a token.
+   * Default: none; `createAuth` sets it on every refusal when `protectedResource` is given.
+   */
+  resourceMetadata?: string;
 }
 
 /** Strips characters that would break a quoted-string in a challenge header. */
@@ -193,6 +199,8 @@ export class AuthError extends Error {
    * `invalid_request`, `invalid_key` or `insufficient_scope`, as Bearer's would be).
    */
   readonly scheme: ChallengeScheme;
+  /** The RFC 9728 metadata URL the challenge points at (`resource_metadata`), if any. */
+  readonly resourceMetadata: string | undefined;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     const detail = options.detail ?? DEFAULT_DETAIL[code];
@@ -210,6 +218,7 @@ export class AuthError extends Error {
     this.retryAfter =
       options.retryAfter ?? (code === "unavailable" || code === "rate_limited" ? 1 : undefined);
     this.scheme = options.scheme ?? CODES[code].scheme ?? "Bearer";
+    this.resourceMetadata = options.resourceMetadata;
   }
 
   /** The `WWW-Authenticate` value for this error, or `undefined` when none goes with it. */
@@ -225,6 +234,9 @@ export class AuthError extends Error {
       } else {
         parts.push(`error_description=${quote(this.detail)}`);
       }
+    }
+    if (this.resourceMetadata !== undefined) {
+      parts.push(`resource_metadata=${quote(this.resourceMetadata)}`);
     }
     return `${this.scheme} ${parts.join(", ")}`;
   }
@@ -267,12 +279,27 @@ export class AuthError extends Error {
  */
 export function presentedAs(error: AuthError, scheme: ChallengeScheme): AuthError {
   if (error.scheme === scheme) return error;
+  return copyOf(error, { scheme });
+}
+
+/**
+ * `error` with its challenge pointing at the protected resource's metadata (RFC 9728 §5.1):
+ * the same error when it already does, or when `url` is `undefined`.
+ */
+export function withResourceMetadata(error: AuthError, url: string | undefined): AuthError {
+  if (url === undefined || error.resourceMetadata === url) return error;
+  return copyOf(error, { resourceMetadata: url });
+}
+
+function copyOf(error: AuthError, change: AuthErrorOptions): AuthError {
   return new AuthError(error.code, {
     detail: error.detail,
+    scheme: error.scheme,
     ...(error.scope === undefined ? {} : { scope: error.scope }),
     ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
     ...(error.cause === undefined ? {} : { cause: error.cause }),
-    scheme,
+    ...(error.resourceMetadata === undefined ? {} : { resourceMetadata: error.resourceMetadata }),
+    ...change,
   });
 }
 

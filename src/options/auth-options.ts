@@ -22,7 +22,48 @@ export type AuthJwtOptions<TUser extends Principal = Principal> = Omit<
   toPrincipal?: ToPrincipal<TUser>;
 };
 
+/**
+ * The `jwt` option: one issuer, or a list of them. In a list, a token is routed by its `iss`
+ * to the one entry that names it and verified only with that entry's keys and rules (see
+ * docs/issuers.md); at most one entry holds a signing key (`secret` or `privateKey`) and
+ * issues `auth.tokens`, every entry with only foreign keys names its `issuer`, and no two
+ * entries accept the same issuer. Each entry's `toPrincipal` maps that issuer's claims.
+ */
+export type AuthJwtOption<TUser extends Principal = Principal> =
+  AuthJwtOptions<TUser> | readonly AuthJwtOptions<TUser>[];
+
+/**
+ * The `protectedResource` option: this API described as an OAuth 2.0 protected resource
+ * (RFC 9728), as the MCP authorization spec asks of every MCP server. With it, every
+ * `WWW-Authenticate` challenge carries `resource_metadata` (§5.1) and the adapters'
+ * `wellKnownRoutes(auth)` serve the metadata document. Checked at construction: a bad URL is
+ * a `TypeError` naming the member.
+ */
+export interface ProtectedResourceOptions {
+  /**
+   * The resource identifier (RFC 9728 §1.2): the https URL clients call, e.g.
+   * `https://api.example.com/mcp`; http only for localhost; no query, no fragment. Its
+   * metadata URL puts `/.well-known/oauth-protected-resource` between host and path (§3.1).
+   */
+  resource: string;
+  /**
+   * Issuer identifiers (RFC 8414) of the authorization servers whose tokens this resource
+   * accepts, e.g. `["https://tenant.eu.auth0.com/"]`; at least one, each an https URL
+   * without query or fragment (http only for localhost).
+   */
+  authorizationServers: readonly string[];
+  /** Scopes a client may ask for to call this resource (`scopes_supported`). Default: not listed. */
+  scopesSupported?: readonly string[];
+  /** A page for developers about this resource (`resource_documentation`). Default: not listed. */
+  resourceDocumentation?: string;
+}
+
 interface CommonAuthOptions {
+  /**
+   * Describe this API as an OAuth protected resource (RFC 9728): challenges point at its
+   * metadata and `wellKnownRoutes(auth)` serves it. Default: off. See docs/discovery.md.
+   */
+  protectedResource?: ProtectedResourceOptions;
   /**
    * Read the access token from a cookie (precedence step 3). `true` uses the defaults
    * (`access_token`, Secure, SameSite=Lax, Path=/). Default: off — a server that never set a
@@ -56,13 +97,13 @@ export type AuthOptions<TUser extends Principal = Principal> = CommonAuthOptions
   (
     | {
         /** Verify (and issue) JWT access tokens: Bearer, and the cookie when `cookie` is set. */
-        jwt: AuthJwtOptions<TUser>;
+        jwt: AuthJwtOption<TUser>;
         /** Verify and manage API keys. Optional when `jwt` is given. */
         apiKeys?: ApiKeyOptions;
       }
     | {
         /** Verify (and issue) JWT access tokens. Optional when `apiKeys` is given. */
-        jwt?: AuthJwtOptions<TUser>;
+        jwt?: AuthJwtOption<TUser>;
         /** Verify and manage API keys: the `x-api-key` header by default. */
         apiKeys: ApiKeyOptions;
       }
@@ -104,21 +145,53 @@ export interface AuthConfig {
     /** Whether `Authorization: Bearer` values in the key format go to the key verifier (default `false`). */
     acceptBearer: boolean;
   }>;
-  /** The resolved `jwt` option. */
-  readonly jwt: Readonly<{
-    /** Whether JWTs are verified (the `jwt` option was given). */
-    enabled: boolean;
-    /** The algorithm allow-list. */
-    algorithms: readonly string[];
-    /** Accepted `iss` value(s); `undefined`: not checked. */
-    issuer: string | readonly string[] | undefined;
-    /** Accepted `aud` value(s); `undefined`: not checked. */
-    audience: string | readonly string[] | undefined;
-    /** Lifetime of issued access tokens. */
-    ttl: Seconds;
-    /** The `typ` required of tokens, if any. */
-    typ: string | undefined;
-  }>;
+  /**
+   * The resolved `jwt` option. With a list, the top-level members describe the entry that
+   * signs (the one `auth.tokens` and the token routes issue with), or the first entry when
+   * none does; {@link AuthConfig.jwt}`.issuers` lists every entry in the order given.
+   */
+  readonly jwt: Readonly<
+    IssuerView & {
+      /** Whether JWTs are verified (the `jwt` option was given). */
+      enabled: boolean;
+      /** Lifetime of issued access tokens. */
+      ttl: Seconds;
+      /** Every entry of the `jwt` option, in order: one for a lone object, none without `jwt`. */
+      issuers: readonly IssuerView[];
+    }
+  >;
+  /** The resolved `protectedResource` option, or `undefined` when not given. */
+  readonly protectedResource: ResolvedProtectedResource | undefined;
+}
+
+/** One entry of the `jwt` option as resolved, in {@link AuthConfig.jwt}. */
+export interface IssuerView {
+  /** The algorithm allow-list. */
+  readonly algorithms: readonly string[];
+  /** Accepted `iss` value(s); `undefined`: not checked. */
+  readonly issuer: string | readonly string[] | undefined;
+  /** Accepted `aud` value(s); `undefined`: not checked. */
+  readonly audience: string | readonly string[] | undefined;
+  /** The `typ` required of tokens, if any. */
+  readonly typ: string | undefined;
+  /** Whether the entry holds this server's signing key (`secret` or `privateKey`). */
+  readonly signs: boolean;
+}
+
+/** The `protectedResource` option as resolved, in {@link AuthConfig.protectedResource}. */
+export interface ResolvedProtectedResource {
+  /** The resource identifier, as given. */
+  readonly resource: string;
+  /** The issuer identifiers of the authorization servers, as given. */
+  readonly authorizationServers: readonly string[];
+  /** `scopes_supported`, when given. */
+  readonly scopesSupported: readonly string[] | undefined;
+  /** `resource_documentation`, when given. */
+  readonly resourceDocumentation: string | undefined;
+  /** Where the metadata document is served (RFC 9728 §3.1); challenges point here. */
+  readonly metadataUrl: string;
+  /** The path part of {@link metadataUrl}, which `wellKnownRoutes` answers on. */
+  readonly metadataPath: string;
 }
 
 /** What `createAuth` returns: the core that adapters wrap, plus key and token management. */

@@ -9,8 +9,9 @@ import { resolveCookieOption } from "../tokens/token-cookie.js";
 import { DEFAULT_TTL } from "../tokens/token-service.js";
 import type { Principal } from "../types.js";
 import type { ApiKeys } from "../verify/api-key/api-keys.js";
-import type { JwtVerifier } from "../verify/jwt/jwt-verifier.js";
-import type { AuthConfig, AuthOptions } from "./auth-options.js";
+import { resolveProtectedResource } from "../http/well-known.js";
+import type { IssuerEntry, JwtIssuers } from "../verify/jwt/jwt-issuers.js";
+import type { AuthConfig, AuthOptions, IssuerView } from "./auth-options.js";
 import { toSeconds } from "./durations.js";
 
 export interface ResolvedConfig {
@@ -19,9 +20,40 @@ export interface ResolvedConfig {
   extract: ExtractConfig;
 }
 
+function issuerView(entry: IssuerEntry): IssuerView {
+  const { options, verifier } = entry;
+  return Object.freeze({
+    algorithms: Object.freeze([...verifier.settings.algorithms]),
+    issuer: options.issuer,
+    audience: options.audience === false ? undefined : options.audience,
+    typ: verifier.settings.typ,
+    signs: entry.signs,
+  });
+}
+
+/**
+ * `auth.config.jwt`: the entry that issues (the first when none does) at the top, as a lone
+ * `jwt` option always was, so the token routes and adapters read one issuer; every entry in
+ * `issuers`.
+ */
+function jwtView(jwt: JwtIssuers | null): AuthConfig["jwt"] {
+  const issuers = Object.freeze(jwt?.entries.map(issuerView) ?? []);
+  const top = jwt?.signing ?? jwt?.entries[0];
+  const view: IssuerView =
+    top === undefined
+      ? { algorithms: [], issuer: undefined, audience: undefined, typ: undefined, signs: false }
+      : (issuers[jwt!.entries.indexOf(top)] as IssuerView);
+  return Object.freeze({
+    ...view,
+    enabled: jwt !== null,
+    ttl: toSeconds(top?.options.ttl, "jwt.ttl", DEFAULT_TTL),
+    issuers,
+  });
+}
+
 export function resolveConfig<TUser extends Principal>(
   options: AuthOptions<TUser>,
-  jwt: JwtVerifier | null,
+  jwt: JwtIssuers | null,
   apiKeys: ApiKeys | null,
 ): ResolvedConfig {
   const acceptBearer = apiKeys?.acceptBearer === true;
@@ -33,14 +65,8 @@ export function resolveConfig<TUser extends Principal>(
     cookie,
     csrf,
     apiKeys: Object.freeze({ enabled: apiKeys !== null, headers: apiKeyHeaders, acceptBearer }),
-    jwt: Object.freeze({
-      enabled: jwt !== null,
-      algorithms: Object.freeze([...(jwt?.settings.algorithms ?? [])]),
-      issuer: options.jwt?.issuer,
-      audience: options.jwt?.audience === false ? undefined : options.jwt?.audience,
-      ttl: toSeconds(options.jwt?.ttl, "jwt.ttl", DEFAULT_TTL),
-      typ: jwt?.settings.typ,
-    }),
+    jwt: jwtView(jwt),
+    protectedResource: resolveProtectedResource(options.protectedResource),
   });
   const extract: ExtractConfig = {
     apiKeyHeaders,

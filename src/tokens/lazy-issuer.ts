@@ -2,10 +2,12 @@
  * `auth.tokens`: the token issuer, built without letting it decide whether `createAuth`
  * succeeds. A verify-only setup (only `publicKey` or `jwks`) has nothing to sign with, and
  * that must not stop it from verifying: a failure to build is kept and returned by every
- * issuing call instead.
+ * issuing call instead. With a list of issuers, the one entry that holds a signing key
+ * issues; the others' keys are foreign and never sign nor appear in the JWKS.
  */
 import type { AuthConfig, AuthTokens } from "../options/auth-options.js";
 import type { JwtOptions } from "../options/jwt-options.js";
+import { holdsSigningKey } from "../verify/jwt/jwt-config.js";
 import type { AuthResult, Principal } from "../types.js";
 import { createTokenIssuer, type TokenIssuer } from "./token-service.js";
 
@@ -16,9 +18,18 @@ export interface LazyIssuer {
   get(): Promise<TokenIssuer>;
 }
 
-export function createLazyIssuer(jwt: JwtOptions | undefined): LazyIssuer {
+export function createLazyIssuer(
+  option: JwtOptions | readonly JwtOptions[] | undefined,
+): LazyIssuer {
   let issuer: TokenIssuer | undefined;
   let failure: Error = new TypeError("gatehouse: auth.tokens needs the jwt option of createAuth");
+  let jwt = option as JwtOptions | undefined;
+  if (Array.isArray(option)) {
+    jwt = (option as readonly JwtOptions[]).find(holdsSigningKey);
+    failure = new TypeError(
+      "gatehouse: auth.tokens needs an entry of the jwt list that holds a signing key (secret or privateKey)",
+    );
+  }
   if (jwt !== undefined) {
     try {
       issuer = createTokenIssuer(jwt);

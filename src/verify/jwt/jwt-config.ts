@@ -48,8 +48,15 @@ function positiveInteger(value: number | undefined, option: string, fallback: nu
 function defaultTyp(options: JwtOptions): string | undefined {
   if (options.typ === false) return undefined;
   if (typeof options.typ === "string") return options.typ;
-  const signsItself = options.secret !== undefined || options.privateKey !== undefined;
-  return signsItself ? ACCESS_TOKEN_TYP : undefined;
+  return holdsSigningKey(options) ? ACCESS_TOKEN_TYP : undefined;
+}
+
+/**
+ * Whether the option holds this server's own key (`secret` or `privateKey`), as opposed to
+ * only foreign ones (`publicKey`, `jwks`): such an entry can sign, so its tokens are ours.
+ */
+export function holdsSigningKey(options: JwtOptions): boolean {
+  return options.secret !== undefined || options.privateKey !== undefined;
 }
 
 /**
@@ -62,8 +69,7 @@ function resolveAudience(options: JwtOptions): string | string[] | undefined {
   const { audience } = options;
   if (audience === false) return undefined;
   if (audience === undefined) {
-    const signsItself = options.secret !== undefined || options.privateKey !== undefined;
-    if (!signsItself) {
+    if (!holdsSigningKey(options)) {
       throw new TypeError(
         "gatehouse: jwt.audience is required with only foreign keys (jwt.publicKey, jwt.jwks): " +
           "set the audience this API's tokens are minted for, or audience: false to accept " +

@@ -31,6 +31,13 @@ export interface JwtVerifier {
    * signature checked. Never throws or rejects.
    */
   verify(token: string): JwtOutcome | Promise<JwtOutcome>;
+  /**
+   * The answer for a token this verifier accepted before, found by its digest (see
+   * `tokenDigest`), or `undefined` when it is not cached. The revocation hook still runs.
+   */
+  fromCache(digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
+  /** {@link verify} without the cache lookup: shape, signature, claims, then the cache. */
+  verifyNew(token: string): Promise<JwtOutcome>;
   /** Drops every cached verification (e.g. after a key rotation or revocation sweep). */
   clearCache(): void;
   readonly settings: ResolvedJwt;
@@ -71,8 +78,23 @@ function checkTimeClaims(
   return null;
 }
 
-export function createJwtVerifier(options: JwtOptions, now: () => number = Date.now): JwtVerifier {
+/** How a verifier built for one entry of a `jwt` list differs from a lone `jwt` option. */
+export interface VerifierRole {
+  /**
+   * Whether a `key_id` claim may mark a token as minted from one of our API keys. Default
+   * `true`. `false` refuses such tokens: a foreign issuer's `key_id` names nothing of ours,
+   * and honouring it would let that issuer speak for one of our keys.
+   */
+  keyTokens?: boolean;
+}
+
+export function createJwtVerifier(
+  options: JwtOptions,
+  now: () => number = Date.now,
+  role: VerifierRole = {},
+): JwtVerifier {
   const settings = resolveJwtOptions(options);
+  const keyTokens = role.keyTokens ?? true;
   const cache: TokenCache = createTokenCache(settings.cacheMax, now);
   const baseOptions: JWTVerifyOptions = {
     issuer: settings.issuer,
@@ -149,6 +171,12 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
     return isRevoked === true ? fail("The token has been revoked.") : null;
   }
 
+  function answerHit(hit: CachedToken): JwtOutcome | Promise<JwtOutcome> {
+    const outcome: JwtOutcome = { ok: true, claims: hit.claims, cached: true, entry: hit };
+    if (settings.isRevoked === undefined) return outcome;
+    return revoked(hit.claims).then((refused) => refused ?? outcome);
+  }
+
   return {
     settings,
     clearCache: () => cache.clear(),
@@ -157,14 +185,15 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
       // may skip the shape check; the length bound comes first so hashing stays cheap.
       if (typeof token === "string" && token.length <= settings.maxTokenLength) {
         const hit = cache.get(token);
-        if (hit !== undefined) {
-          const outcome: JwtOutcome = { ok: true, claims: hit.claims, cached: true, entry: hit };
-          if (settings.isRevoked === undefined) return outcome;
-          return revoked(hit.claims).then((refused) => refused ?? outcome);
-        }
+        if (hit !== undefined) return answerHit(hit);
       }
       return verifyNew(token);
     },
+    fromCache(digest) {
+      const hit = cache.getByDigest(digest);
+      return hit === undefined ? undefined : answerHit(hit);
+    },
+    verifyNew,
   };
 
   async function verifyNew(token: string): Promise<JwtOutcome> {
@@ -180,6 +209,10 @@ export function createJwtVerifier(options: JwtOptions, now: () => number = Date.
     if (!outcome.ok) return outcome;
     const problem = checkTimeClaims(outcome.claims, settings, Math.floor(now() / 1000));
     if (problem !== null) return fail(problem);
+    // Before the cache, so that a refused token is never answered from it.
+    if (!keyTokens && outcome.claims.key_id !== undefined) {
+      return fail("The key_id claim is reserved for tokens this server mints.");
+    }
     const claims = Object.freeze({ ...outcome.claims });
     const refused = await revoked(claims);
     if (refused !== null) return refused;

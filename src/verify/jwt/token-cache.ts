@@ -23,6 +23,8 @@ export interface CachedToken {
 
 export interface TokenCache {
   get(token: string): CachedToken | undefined;
+  /** {@link get} by the token's {@link tokenDigest}, for a caller that asks several caches. */
+  getByDigest(digest: string): CachedToken | undefined;
   /**
    * Stores claims until the earlier of `exp` and `iat + maxTokenAge`; returns the entry, or
    * `undefined` when nothing was stored.
@@ -36,9 +38,11 @@ export interface TokenCache {
   readonly size: number;
 }
 
-function digest(token: string): string {
+/** The cache key of a token: its SHA-256, never the token itself. */
+export function tokenDigest(token: string): string {
   return sha256(token);
 }
+const digest = tokenDigest;
 
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
@@ -46,20 +50,21 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
     max > 0
       ? new LRUCache<string, CachedToken>({ max, ttlAutopurge: false, ttlResolution: 0 })
       : null;
+  function getByDigest(key: string): CachedToken | undefined {
+    if (lru === null) return undefined;
+    const entry = lru.get(key);
+    if (entry === undefined) return undefined;
+    // The LRU's own TTL runs on a monotonic clock; the token's exp runs on the wall clock.
+    // Check both so a wall-clock jump cannot extend a token past its exp.
+    if (entry.until <= now()) {
+      lru.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
   return {
-    get(token) {
-      if (lru === null) return undefined;
-      const key = digest(token);
-      const entry = lru.get(key);
-      if (entry === undefined) return undefined;
-      // The LRU's own TTL runs on a monotonic clock; the token's exp runs on the wall clock.
-      // Check both so a wall-clock jump cannot extend a token past its exp.
-      if (entry.until <= now()) {
-        lru.delete(key);
-        return undefined;
-      }
-      return entry;
-    },
+    get: (token) => (lru === null ? undefined : getByDigest(digest(token))),
+    getByDigest,
     set(token, claims, maxTokenAge) {
       if (lru === null) return undefined;
       const exp = claims.exp;
