@@ -217,7 +217,7 @@ export function withAuth<Args extends unknown[] = [], AddressArgs extends unknow
     return identifyThen(identifier, viewOf(req, args, clientAddress), (outcome) =>
       settle(req, args, outcome),
     );
-  } as FetchHandler<BothArgs<Args, AddressArgs>>;
+  };
 }
 
 /**
