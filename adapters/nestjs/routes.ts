@@ -1,0 +1,101 @@
+/**
+ * The key routes and the token endpoint as Nest middleware. Middleware runs on the Node
+ * request and response on both platforms (Fastify's middleware layer hands over `raw`), so
+ * one function serves Express and Fastify alike; it runs before guards and routing, and
+ * identifies the caller itself.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AdapterAuth } from "../../src/http/adapter-auth.js";
+import { realmOf } from "../../src/http/adapter-auth.js";
+import type { KeyRoutesOptions } from "../../src/http/key-routes.js";
+import { createKeyRoutes } from "../../src/http/key-routes.js";
+import { nodeBodySource } from "../../src/http/node-request.js";
+import { readBody } from "../../src/http/read-body.js";
+import type { HostedRoutes, HostReads } from "../../src/http/route-host.js";
+import {
+  hostRoutes,
+  mountPrefix,
+  pathBelow,
+  targetPath,
+  targetQuery,
+} from "../../src/http/route-host.js";
+import type { TokenEndpointAuth } from "../../src/tokens/grants.js";
+import type { TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
+import { createTokenEndpoint } from "../../src/tokens/token-endpoint.js";
+import type { MountOptions } from "./options.js";
+import type { PlatformRequest } from "./request.js";
+import { sendAnswer } from "./refusal.js";
+import { targetOf, viewOf } from "./request.js";
+
+/** A Nest functional middleware: `consumer.apply(keyRoutes(auth)).forRoutes("*")`. */
+export type NodeMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void | Promise<void>;
+
+type MiddlewareRequest = IncomingMessage & PlatformRequest & { body?: unknown; _body?: boolean };
+
+// On Express, Nest's body parsers run before any middleware; what they parsed is on
+// `req.body`. On Fastify, middleware runs before Fastify parses, so the stream is unread.
+const parsedAlready = (req: MiddlewareRequest): boolean => req.readableEnded || req._body === true;
+
+const reads: HostReads<MiddlewareRequest> = {
+  // Middleware runs before any guard: no principal is recorded yet.
+  principal: () => undefined,
+  view: viewOf,
+  body: (req) =>
+    parsedAlready(req)
+      ? Promise.resolve({ ok: true, body: req.body })
+      : readBody(nodeBodySource(req)),
+  query: (req) => targetQuery(targetOf(req)),
+};
+
+function routeMiddleware(
+  routes: HostedRoutes,
+  identifyWith: AdapterAuth | null,
+  realm: string,
+  prefix: string,
+  name: string,
+): NodeMiddleware {
+  const host = hostRoutes(routes, reads, identifyWith, realm);
+  const named = {
+    [name](req: MiddlewareRequest, res: ServerResponse, next: () => void): void | Promise<void> {
+      const path = pathBelow(prefix, targetPath(targetOf(req)));
+      const pending = path === null ? null : host.serve(req, req.method ?? "GET", path);
+      if (pending === null) return next();
+      // A rejection reaches Nest's exception layer, which wraps every middleware.
+      return pending.then((answer) => (answer === null ? next() : sendAnswer(res, answer)));
+    },
+  };
+  return named[name] as NodeMiddleware;
+}
+
+/**
+ * The key-management routes under `prefix` (default `/keys`), as middleware for
+ * `consumer.apply(…).forRoutes("*")`; requests that are not theirs go on at once, their
+ * body unread. `GatehouseModule.forRoot(auth, { keyRoutes })` applies it for you.
+ */
+export function keyRoutes(
+  auth: AdapterAuth,
+  options: KeyRoutesOptions & MountOptions = {},
+): NodeMiddleware {
+  const routes = createKeyRoutes(auth, options);
+  const prefix = mountPrefix(options.prefix ?? "/keys");
+  return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
+}
+
+/**
+ * The token endpoint under `prefix` (default `""`): `POST {prefix}/token`,
+ * `POST {prefix}/logout` and, for asymmetric keys, `GET {prefix}/.well-known/jwks.json`.
+ * `GatehouseModule.forRoot(auth, { tokenRoutes })` applies it for you.
+ */
+export function tokenRoutes(
+  auth: TokenEndpointAuth,
+  options: TokenRouteOptions & MountOptions = {},
+): NodeMiddleware {
+  const endpoint = createTokenEndpoint(auth, options);
+  const prefix = mountPrefix(options.prefix ?? "");
+  // The token endpoint needs no caller, so no identification is run for it.
+  return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
+}
