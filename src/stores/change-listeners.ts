@@ -1,6 +1,6 @@
 /**
- * The subscriber list shared by the stores that announce changes through a server
- * (PostgreSQL NOTIFY, Redis pub/sub): parses a payload and hands it to every listener, and
+ * The subscriber list shared by the stores that announce changes (PostgreSQL NOTIFY, Redis
+ * pub/sub, the SQLite change log): parses a payload and hands it to every listener, and
  * tells every listener whether the feed is up, since a change made while it is down is
  * never replayed and only a listener that knows of the gap can stop trusting its cache.
  */
@@ -88,7 +88,11 @@ export class ChangeListeners {
 
   deliver(payload: string | undefined): void {
     const change = decodeChange(payload);
-    if (!change) return;
+    if (change) this.announce(change);
+  }
+
+  /** Hands a change that needs no parsing (read from the store itself) to every listener. */
+  announce(change: KeyStoreChange): void {
     for (const entry of [...this.#listeners]) call(entry.change, change);
   }
 }

@@ -1,5 +1,7 @@
 /**
- * One dedicated PostgreSQL connection that LISTENs on the store's channel. When the
+ * One PostgreSQL connection of its own that LISTENs on the store's channel: a `pg.Client`
+ * outside the query pool, so that listening never takes a connection away from queries
+ * (and a fleet needs pool size + 1 connections per instance, not pool size). When the
  * connection drops (server restart, `pg_terminate_backend`, network), it reconnects with a
  * capped backoff and LISTENs again. Changes made in the gap are not replayed, so the feed
  * reports `down` the moment the connection is lost and `up` only once the LISTEN is back:
@@ -7,9 +9,10 @@
  *
  * A connection that dies without a word (a network partition, a host that vanished) never
  * errors by itself, so a probe runs on it every few seconds, and a probe that fails or does
- * not answer in time counts as a drop.
+ * not answer in time counts as a drop. A connect that does not finish in that time counts
+ * as a failed one too, so a hung server cannot keep the first report from coming.
  */
-import type { Pool, PoolClient } from "pg";
+import type { Client } from "pg";
 import { ChangeListeners } from "./change-listeners.js";
 
 const MIN_BACKOFF = 100;
@@ -29,13 +32,24 @@ export interface PgListener {
   stop(): Promise<void>;
 }
 
+/** Rejects with `message` unless `work` settles within `ms`; the timer never holds the process. */
+function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** `newClient` makes a fresh, unconnected client for each attempt. */
 export function createPgListener(
-  pool: Pool,
+  newClient: () => Client,
   channel: string,
   onError: (error: Error) => void,
 ): PgListener {
   const listeners = new ChangeListeners();
-  let client: PoolClient | null = null;
+  let client: Client | null = null;
   let listening = false;
   let stopped = false;
   let started: Promise<void> | null = null;
@@ -52,14 +66,18 @@ export function createPgListener(
     probe = null;
   }
 
-  function drop(current: PoolClient, error: Error): void {
+  /** Ends a client without waiting on it: a dead server need not say goodbye. */
+  function discard(current: Client): void {
+    current.removeListener("notification", onNotification);
+    current.end().catch(() => {});
+  }
+
+  function drop(current: Client, error: Error): void {
     if (client !== current) return;
     client = null;
     listening = false;
     stopProbe();
-    current.removeListener("notification", onNotification);
-    // `true`: the pool must destroy this connection, not hand it to someone else.
-    current.release(true);
+    discard(current);
     if (stopped) return;
     listeners.report("down");
     onError(error);
@@ -77,25 +95,21 @@ export function createPgListener(
     backoff = Math.min(backoff * 2, MAX_BACKOFF);
   }
 
-  function startProbe(current: PoolClient): void {
+  function startProbe(current: Client): void {
     stopProbe();
     let busy = false;
     probe = setInterval(() => {
       if (busy || client !== current) return;
       busy = true;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`the LISTEN connection did not answer in ${PROBE_TIMEOUT} ms`)),
-          PROBE_TIMEOUT,
-        );
-      });
       // LISTEN again as the probe: a no-op on a live session, a repair if it ever lost the
       // registration, and pg_stat_activity keeps naming the connection for what it is.
-      Promise.race([current.query(`LISTEN "${channel}"`), late])
+      within(
+        current.query(`LISTEN "${channel}"`),
+        PROBE_TIMEOUT,
+        `the LISTEN connection did not answer in ${PROBE_TIMEOUT} ms`,
+      )
         .catch((error: unknown) => drop(current, error as Error))
         .finally(() => {
-          clearTimeout(timer);
           busy = false;
         });
     }, PROBE_INTERVAL);
@@ -103,27 +117,24 @@ export function createPgListener(
   }
 
   async function connect(): Promise<void> {
-    let current: PoolClient;
-    try {
-      current = await pool.connect();
-    } catch (error) {
-      if (stopped) return;
-      listeners.report("down");
-      onError(error as Error);
-      schedule();
-      return;
-    }
-    if (stopped) {
-      current.release();
-      return;
-    }
+    if (stopped) return;
+    const current = newClient();
     client = current;
     current.on("notification", onNotification);
     current.on("error", (error: Error) => drop(current, error));
     current.on("end", () => drop(current, new Error("the LISTEN connection ended")));
     try {
+      await within(
+        current.connect(),
+        PROBE_TIMEOUT,
+        `the LISTEN connection was not established in ${PROBE_TIMEOUT} ms`,
+      );
       // The channel is a hex digest made by the store, never user text.
-      await current.query(`LISTEN "${channel}"`);
+      await within(
+        current.query(`LISTEN "${channel}"`),
+        PROBE_TIMEOUT,
+        `LISTEN did not answer in ${PROBE_TIMEOUT} ms`,
+      );
     } catch (error) {
       drop(current, error as Error);
       return;
@@ -154,14 +165,13 @@ export function createPgListener(
       const current = client;
       client = null;
       listening = false;
+      // Ending the session ends its LISTEN; a server that does not answer is not waited for
+      // longer than a probe would be.
       if (current) {
         current.removeListener("notification", onNotification);
-        try {
-          await current.query(`UNLISTEN "${channel}"`);
-          current.release();
-        } catch (error) {
-          current.release(error as Error);
-        }
+        await within(current.end(), PROBE_TIMEOUT, "the LISTEN connection did not end").catch(
+          () => {},
+        );
       }
     },
   };

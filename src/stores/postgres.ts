@@ -3,12 +3,12 @@
  * sql-key-store.ts; this file says how PostgreSQL spells types and placeholders, creates
  * the schema, and announces changes: a trigger NOTIFYs on every update and delete, and a
  * statement trigger announces a TRUNCATE as a reset (so a change made by hand in psql is
- * announced too), and `subscribe` LISTENs on a dedicated connection that comes back by
- * itself after a drop and reports to `onStatus` whether it is listening.
+ * announced too), and `subscribe` LISTENs on a connection of its own, outside the pool,
+ * that comes back by itself after a drop and reports to `onStatus` whether it is listening.
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { Pool, PoolClient, PoolConfig } from "pg";
+import type { ClientConfig, Pool, PoolClient, PoolConfig } from "pg";
 import type { KeyStore, KeyStoreChange } from "../types.js";
 import { createPgListener } from "./pg-listener.js";
 import { checkName, quote } from "./sql-identifier.js";
@@ -32,6 +32,14 @@ interface PostgresCommonOptions {
    * store (see `KeyStore.subscribe`).
    */
   onError?: (error: Error) => void;
+  /**
+   * Where the LISTEN connection goes: a `postgres://` URL or `pg.Client` settings. Default:
+   * the pool's own settings. The store opens this one connection per process beside the
+   * pool (never from it) once `subscribe` is called, and closes it on `close()`. Set it when
+   * queries go through a pooler that cannot hold a LISTEN (PgBouncer in transaction mode):
+   * point it at the server itself.
+   */
+  listenClient?: string | ClientConfig;
 }
 
 /** Options of {@link postgresKeyStore}: `schema`, `table`, `onError`, and exactly one of `pool` or `connectionString`. */
@@ -235,7 +243,10 @@ export function postgresKeyStore(options: PostgresKeyStoreOptions): PostgresKeyS
     runner,
     ready,
   });
-  const listener = createPgListener(pool, channel, onError);
+  // The pool hands its settings to every client it makes; the listener's client gets the
+  // same ones (pool-only keys such as `max` are ignored by a client).
+  const listenConfig: string | ClientConfig = options.listenClient ?? pool.options;
+  const listener = createPgListener(() => new pg.Client(listenConfig), channel, onError);
   let closed: Promise<void> | null = null;
 
   return {
