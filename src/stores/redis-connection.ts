@@ -4,16 +4,23 @@
  * outage instead of queueing until the server returns.
  */
 import { Redis } from "ioredis";
-import type { RedisOptions } from "ioredis";
+import type { Cluster, RedisOptions } from "ioredis";
+
+/**
+ * A client the Redis store and limiter work through: one server (`Redis`, a primary with
+ * or without replicas) or Redis Cluster (`Cluster`).
+ */
+export type RedisClient = Redis | Cluster;
 
 /** How a Redis store or limiter connects: give `client` or `url` (`client` wins when both are given). */
-export interface RedisConnectionOptions {
+export interface RedisConnectionOptions<C extends RedisClient = Redis> {
   /**
    * A client you own: the store never quits it. Its own retry settings apply; with ioredis'
-   * defaults a call waits through up to 20 reconnect attempts before it rejects.
+   * defaults a call waits through up to 20 reconnect attempts before it rejects. An ioredis
+   * `Cluster` works too; the key layout then changes (see docs/stores.md, Redis Cluster).
    */
-  client?: Redis;
-  /** A `redis://` URL; the store opens its own client, closed by `close()`. */
+  client?: C;
+  /** A `redis://` URL of one server; the store opens its own client, closed by `close()`. */
   url?: string;
   /**
    * Extra ioredis settings for a client opened from `url`. Default: each call retried once
@@ -23,13 +30,16 @@ export interface RedisConnectionOptions {
   redisOptions?: RedisOptions;
 }
 
-export interface RedisConnection {
-  client: Redis;
+export interface RedisConnection<C extends RedisClient> {
+  client: C;
   /** Quits the client if it was opened here. */
   release: () => Promise<void>;
 }
 
-export function openRedis(options: RedisConnectionOptions, what: string): RedisConnection {
+export function openRedis<C extends RedisClient>(
+  options: RedisConnectionOptions<C>,
+  what: string,
+): RedisConnection<C> {
   if (options.client) {
     return { client: options.client, release: () => Promise.resolve() };
   }
@@ -43,11 +53,12 @@ export function openRedis(options: RedisConnectionOptions, what: string): RedisC
   });
   // Connection errors reach callers as rejected calls; the event only needs a listener.
   client.on("error", () => {});
-  return { client, release: () => quit(client) };
+  // A client opened from a URL is always a single-server `Redis`, whatever C says.
+  return { client: client as RedisClient as C, release: () => quit(client) };
 }
 
 /** Quits politely when connected, and disconnects at once when not (no wait for an outage). */
-export async function quit(client: Redis): Promise<void> {
+export async function quit(client: RedisClient): Promise<void> {
   if (client.status === "end") return;
   if (client.status === "ready") {
     try {

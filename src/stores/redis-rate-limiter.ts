@@ -4,12 +4,17 @@
  * plugs into `apiKeys` as the {@link RateLimiter} that the verifier asks.
  */
 import type { RateLimiter } from "../verify/api-key/rate-limiter.js";
-import { openRedis, type RedisConnectionOptions } from "./redis-connection.js";
+import { openRedis, type RedisClient, type RedisConnectionOptions } from "./redis-connection.js";
 import { RATE_LIMIT, runScript } from "./redis-scripts.js";
 
 /** Options of {@link redisRateLimiter}: a connection (`client` or `url`) plus a key prefix. */
-export interface RedisRateLimiterOptions extends RedisConnectionOptions {
-  /** Put before every counter key. Default `"gatehouse:"`; counters are `<prefix>rate:<id>:<window start>`. */
+export interface RedisRateLimiterOptions extends RedisConnectionOptions<RedisClient> {
+  /**
+   * Put before every counter key. Default `"gatehouse:"`; counters are
+   * `<prefix>rate:<id>:<window start>`, and on a `Cluster` `<prefix>rate:{<id>}:<window
+   * start>`, so that each key's counters share a slot and different keys spread over the
+   * masters (a prefix that holds a `{…}` of its own puts every counter in that one slot).
+   */
   prefix?: string;
 }
 
@@ -26,12 +31,16 @@ export interface RedisRateLimiter extends RateLimiter {
 export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
   const prefix = options.prefix ?? "gatehouse:";
   const { client, release } = openRedis(options, "redisRateLimiter");
+  // The script makes the window's key from this one, so on a cluster both must hash alike.
+  const counterOf = client.isCluster
+    ? (keyId: string) => `${prefix}rate:{${keyId}}`
+    : (keyId: string) => `${prefix}rate:${keyId}`;
   return {
     async consume(keyId, limit) {
       const [count, left] = (await runScript(
         client,
         RATE_LIMIT,
-        [`${prefix}rate:${keyId}`],
+        [counterOf(keyId)],
         [limit.limit, Math.max(1, Math.trunc(limit.window))],
       )) as [number, number];
       return count <= limit.limit ? { ok: true } : { ok: false, retryAfter: left };

@@ -7,9 +7,13 @@
  * `onStatus` whether it is subscribed. Writes made around the store announce themselves
  * through {@link publishKeyChange}.
  *
+ * On Redis Cluster (an ioredis `Cluster` as `client`) every key of the store carries one
+ * hash tag, `{<prefix>}`, so that each script touches a single slot; changes go out by
+ * PUBLISH, which the cluster carries to every node, and the feed listens on one node.
+ *
  * Also exports {@link redisRateLimiter}, so that per-key limits hold across instances.
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type {
   ApiKeyRecord,
   KeyStore,
@@ -21,18 +25,27 @@ import type {
 import { ChangeListeners, encodeChange } from "./change-listeners.js";
 import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
 import { decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
-import { openRedis, quit, type RedisConnectionOptions } from "./redis-connection.js";
+import {
+  openRedis,
+  quit,
+  type RedisClient,
+  type RedisConnectionOptions,
+} from "./redis-connection.js";
 import { CREATE, DELETE, TOUCH, UPDATE, runScript } from "./redis-scripts.js";
 
 export { redisRateLimiter } from "./redis-rate-limiter.js";
 export type { RedisRateLimiterOptions } from "./redis-rate-limiter.js";
-export type { RedisConnectionOptions } from "./redis-connection.js";
+export type { RedisClient, RedisConnectionOptions } from "./redis-connection.js";
 
 /** Options of {@link redisKeyStore}: a connection (`client` or `url`) plus a key prefix. */
-export interface RedisKeyStoreOptions extends RedisConnectionOptions {
+export interface RedisKeyStoreOptions<
+  C extends RedisClient = Redis,
+> extends RedisConnectionOptions<C> {
   /**
    * Put before every Redis key and the change channel, so that several deployments (or
-   * test runs) can share one server. Default `"gatehouse:"`.
+   * test runs) can share one server. Default `"gatehouse:"`. On a `Cluster`, the keys
+   * start with `{<prefix>}` instead, which puts all of them in one slot; the channel stays
+   * `<prefix>changes`.
    */
   prefix?: string;
   /**
@@ -44,9 +57,9 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
 }
 
 /** A full {@link KeyStore} on Redis, with `subscribe` over pub/sub on `<prefix>changes`. */
-export interface RedisKeyStore extends Required<KeyStore> {
+export interface RedisKeyStore<C extends RedisClient = Redis> extends Required<KeyStore> {
   /** The client the store writes through (yours, or the one it opened). */
-  readonly client: Redis;
+  readonly client: C;
   /** Whether the change subscription is in place right now (false before `subscribe`). */
   readonly listening: boolean;
 }
@@ -56,6 +69,37 @@ const TOUCH_CHUNK = 500;
 
 const PROBE_INTERVAL = 5000;
 const PROBE_TIMEOUT = 2000;
+
+/**
+ * A cluster feed connection gives up on its node after this many failed reconnects, and the
+ * feed moves to another node: any node hears every PUBLISH, and a node that is gone for
+ * good (failed over, removed) would otherwise keep the feed down.
+ */
+const NODE_RECONNECTS = 3;
+/** How often a feed on a cluster client that knows no node yet looks for one again. */
+const NODE_SEARCH_INTERVAL = 500;
+
+const nodeName = (node: Redis) => `${node.options.host ?? ""}:${node.options.port ?? ""}`;
+
+/**
+ * The connection the change feed listens on: a twin of a single-server client (it
+ * reconnects by itself), or a connection to one node of a cluster, preferably not the node
+ * that was just lost; `null` while the cluster client knows no node.
+ */
+function feedConnection(client: RedisClient, avoid: string | null): Redis | null {
+  if (!client.isCluster) return (client as Redis).duplicate({ autoResubscribe: false });
+  const nodes = (client as Cluster).nodes("all");
+  const others = nodes.filter((node) => nodeName(node) !== avoid);
+  const choices = others.length > 0 ? others : nodes;
+  const node = choices[Math.floor(Math.random() * choices.length)];
+  if (!node) return null;
+  return node.duplicate({
+    lazyConnect: false,
+    autoResubscribe: false,
+    enableOfflineQueue: true,
+    retryStrategy: (times: number) => (times > NODE_RECONNECTS ? null : Math.min(100 * times, 500)),
+  });
+}
 
 /**
  * A subscriber connection that dies without a word (a network partition, a host that
@@ -110,7 +154,7 @@ function createProbe(connection: Redis, onDead: (error: Error) => void) {
  * connections that received it.
  */
 export function publishKeyChange(
-  client: Redis,
+  client: RedisClient,
   prefix: string,
   change: KeyStoreChange,
 ): Promise<number> {
@@ -122,20 +166,27 @@ export function publishKeyChange(
 }
 
 /**
- * Creates the store on your `client` or on one opened from `url`. Throws a `TypeError`
- * with neither, or with a non-string `prefix`.
+ * Creates the store on your `client` (one server, or an ioredis `Cluster`) or on one
+ * opened from `url`. Throws a `TypeError` with neither, or with a non-string `prefix`.
  */
-export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
+export function redisKeyStore<C extends RedisClient = Redis>(
+  options: RedisKeyStoreOptions<C>,
+): RedisKeyStore<C> {
   const prefix = options.prefix ?? "gatehouse:";
   if (typeof prefix !== "string") throw new TypeError("gatehouse: options.prefix must be a string");
   const { client, release } = openRedis(options, "redisKeyStore");
-  const keyOf = (id: string) => `${prefix}key:${id}`;
-  const ownerPrefix = `${prefix}owner:`;
+  // A script may only touch keys of one slot on a cluster, and a record's writes reach its
+  // owner's index (create, delete, a change of owner); one tag over the whole store keeps
+  // every such pair together. The single-server layout stays as it always was.
+  const base = client.isCluster ? `{${prefix}}` : prefix;
+  const keyOf = (id: string) => `${base}key:${id}`;
+  const ownerPrefix = `${base}owner:`;
   const channel = `${prefix}changes`;
   const listeners = new ChangeListeners();
   let subscriber: Redis | null = null;
   let listening = false;
   let firstAttempt: Promise<void> | null = null;
+  let searching: ReturnType<typeof setTimeout> | null = null;
   let closed: Promise<void> | null = null;
 
   /**
@@ -146,10 +197,25 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
    * between is replayed.
    */
   function openSubscriber(): Promise<void> {
-    if (firstAttempt) return firstAttempt;
-    // This "ready" handler is the one re-subscribe mechanism: ioredis' own would only
-    // repeat a SUBSCRIBE that once succeeded, and would send a second one beside ours.
-    const connection = client.duplicate({ autoResubscribe: false });
+    firstAttempt ??= new Promise<void>((settle) => listen(null, settle));
+    return firstAttempt;
+  }
+
+  /**
+   * Opens the feed connection and subscribes on it; `settle` hears when its first attempt
+   * is over. On a cluster, a connection that ends (its node stayed unreachable) is
+   * replaced by one to another node.
+   */
+  function listen(avoid: string | null, settle: () => void): void {
+    if (closed) return settle();
+    const connection = feedConnection(client, avoid);
+    if (!connection) {
+      listeners.report("down");
+      settle();
+      searching = setTimeout(() => listen(null, () => {}), NODE_SEARCH_INTERVAL);
+      searching.unref();
+      return;
+    }
     subscriber = connection;
     let pending: Promise<void> | null = null;
     // The first call is queued until the connection is ready; "ready" then joins it.
@@ -186,8 +252,16 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
     connection.on("message", (from: string, message: string) => {
       if (from === channel) listeners.deliver(message);
     });
-    firstAttempt = attempt();
-    return firstAttempt;
+    if (client.isCluster) {
+      connection.once("end", () => {
+        if (closed || subscriber !== connection) return;
+        listening = false;
+        probe.stop();
+        listeners.report("down");
+        listen(nodeName(connection), () => {});
+      });
+    }
+    void attempt().then(settle);
   }
 
   const announce = (change: KeyStoreChange) => [ownerPrefix, channel, encodeChange(change)];
@@ -295,6 +369,7 @@ export function redisKeyStore(options: RedisKeyStoreOptions): RedisKeyStore {
       closed ??= (async () => {
         listeners.clear();
         listening = false;
+        if (searching) clearTimeout(searching);
         if (subscriber) await quit(subscriber);
         await release();
       })();
