@@ -151,7 +151,8 @@ function createProbe(connection: Redis, onDead: (error: Error) => void) {
  * not announced, so instances keep serving their cached copy for up to `cache.ttl` unless
  * you publish `{ type: "update", id }` (or `"delete"`) after it, or `{ type: "reset",
  * id: "" }` after a FLUSHDB, a restore or a bulk load. Resolves to the number of
- * connections that received it.
+ * connections that received it (on a `Cluster`, those of the one node it was sent to; the
+ * cluster carries it to subscribers on the other nodes).
  */
 export function publishKeyChange(
   client: RedisClient,

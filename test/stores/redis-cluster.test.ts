@@ -12,7 +12,12 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisKeyStore, redisRateLimiter, type RedisKeyStore } from "../../src/stores/redis.js";
+import {
+  publishKeyChange,
+  redisKeyStore,
+  redisRateLimiter,
+  type RedisKeyStore,
+} from "../../src/stores/redis.js";
 import {
   keyStoreConformance,
   randomId,
@@ -180,6 +185,22 @@ describe.skipIf(!can)("redisKeyStore on Redis Cluster", () => {
     }
   });
 
+  it("publishKeyChange on a Cluster client reaches the store's subscribers", async () => {
+    const store = redisKeyStore({ client, prefix });
+    try {
+      const heard: KeyStoreChange[] = [];
+      await store.subscribe((change) => heard.push(change));
+      const id = randomId();
+      // The count is the receiving node's own; the cluster carries the message to the others.
+      expect(await publishKeyChange(client, prefix, { type: "update", id })).toBeGreaterThanOrEqual(
+        0,
+      );
+      await waitUntil(() => heard.some((c) => c.id === id), 2000, "the hand-made announcement");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a key revoked on instance A is refused by instance B within 1 s", async () => {
     const clientB = shared!.connect();
     const a = instance(redisKeyStore({ client, prefix }));
@@ -295,6 +316,77 @@ describe.skipIf(!can)("a delete while the record's master is frozen", () => {
       await watcher.close();
       writer.disconnect();
       reader.disconnect();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!can)("the change feed when its node is lost", () => {
+  let throwaway: TestCluster | undefined;
+
+  afterAll(async () => {
+    await throwaway?.stop();
+  }, 30_000);
+
+  /** The port of the node that holds a subscribed connection, if one does. */
+  async function feedNode(ports: number[]): Promise<number | undefined> {
+    for (const port of ports) {
+      const node = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+      node.on("error", () => {});
+      try {
+        const list = (await node.call("CLIENT", "LIST")) as string;
+        if (/ sub=[1-9]/.test(list)) return port;
+      } catch {
+        /* a node that is gone holds nothing */
+      } finally {
+        node.disconnect();
+      }
+    }
+    return undefined;
+  }
+
+  it("reports down, moves to another node, and hears changes again", async () => {
+    throwaway = await startThrowawayCluster();
+    const writerClient = throwaway.connect();
+    const watcherClient = throwaway.connect();
+    const own = `gh-moving-${randomId(4)}:`;
+    const writer = redisKeyStore({ client: writerClient, prefix: own });
+    const dataMaster = await masterOf(writerClient, `{${own}}key:x`);
+    let watcher: RedisKeyStore<Cluster> | undefined;
+    try {
+      const heard = new Set<string>();
+      const statuses: string[] = [];
+      let node: number | undefined;
+      // The feed picks a node at random; the lost node must not be the one holding the data.
+      for (let tries = 0; tries < 20; tries++) {
+        await watcher?.close();
+        watcher = redisKeyStore({ client: watcherClient, prefix: own });
+        await watcher.subscribe(
+          (change) => heard.add(change.id),
+          (status) => statuses.push(status),
+        );
+        await waitUntil(() => watcher!.listening, 5000, "the watcher's feed");
+        node = await feedNode(throwaway.ports);
+        if (node !== undefined && node !== dataMaster) break;
+      }
+      expect(node).toBeDefined();
+      expect(node).not.toBe(dataMaster);
+
+      throwaway.children.get(node!)!.kill("SIGKILL");
+      await waitUntil(() => statuses.at(-1) === "down", 5000, "the feed to report down");
+      await waitUntil(() => watcher!.listening, 10_000, "the feed on another node");
+      expect(statuses.at(-1)).toBe("up");
+      const moved = await feedNode(throwaway.ports.filter((port) => port !== node));
+      expect(moved).toBeDefined();
+
+      const record = sampleKeyRecord();
+      await writer.create(record);
+      await writer.update(record.id, { enabled: false });
+      await waitUntil(() => heard.has(record.id), 2000, "the change on the new node");
+    } finally {
+      await watcher?.close();
+      await writer.close();
+      writerClient.disconnect();
+      watcherClient.disconnect();
     }
   }, 60_000);
 });

@@ -74,6 +74,30 @@ describe.skipIf(!up)("redisKeyStore", () => {
     }
   });
 
+  it("changes nothing when a write's index step would fail: the checks come before the writes", async () => {
+    const store = redisKeyStore({ url: REDIS_URL, prefix });
+    const admin = new Redis(REDIS_URL);
+    try {
+      const record = sampleKeyRecord();
+      await store.create(record);
+      const index = `${prefix}owner:${record.ownerId}`;
+      await admin.del(index);
+      await admin.set(index, "not an index");
+      await expect(store.delete(record.id)).rejects.toThrow(/WRONGTYPE/);
+      expect((await store.get(record.id))?.id).toBe(record.id);
+      await expect(store.update(record.id, { ownerId: `o-${randomId()}` })).rejects.toThrow(
+        /WRONGTYPE/,
+      );
+      expect((await store.get(record.id))?.ownerId).toBe(record.ownerId);
+      const other = { ...sampleKeyRecord(), ownerId: record.ownerId };
+      await expect(store.create(other)).rejects.toThrow(/WRONGTYPE/);
+      expect(await admin.exists(`${prefix}key:${other.id}`)).toBe(0);
+    } finally {
+      await admin.quit();
+      await store.close();
+    }
+  });
+
   it("leaves a client it was given open on close", async () => {
     const client = new Redis(REDIS_URL);
     const store = redisKeyStore({ client, prefix });
