@@ -4,7 +4,7 @@
  * `req.auth` from passport or express-jwt are left alone.
  */
 import type { NextFunction, Request, Response } from "express";
-import type { AuthError } from "../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -22,6 +22,8 @@ import { hostRoutes, targetPath, targetQuery } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
+import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
+import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
 
 /**
@@ -58,7 +60,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: "next" | ((error: AuthError, answer: HttpAnswer, req: Request) => HttpAnswer);
 }
 
-type Settings = { realm: string; onError: AuthenticateOptions["onError"] };
+type Settings = ReturnType<typeof refusalSettings<AuthenticateOptions["onError"]>>;
 type Stored = { principal: Principal | null; settings: Settings };
 
 // A WeakMap, not properties on the request: nothing another middleware sets can collide with
@@ -73,13 +75,14 @@ function send(res: Response, answer: HttpAnswer): void {
 }
 
 function refuse(
-  error: AuthError,
+  refused: AuthError,
   settings: Settings,
   req: Request,
   res: Response,
   next: NextFunction,
 ): void {
   const { realm, onError } = settings;
+  const error = withResourceMetadata(refused, settings.resourceMetadata);
   if (onError === "next") return next(error);
   send(res, refusalAnswer(error, { realm, onError }, req));
 }
@@ -100,7 +103,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): Middleware {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(req: Request, res: Response, next: NextFunction, outcome: Identified<TUser>) {
     if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
     state.set(req, { principal: outcome.principal, settings });
@@ -194,4 +197,13 @@ export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Mi
 export function tokenRoutes(auth: TokenEndpointAuth, options: TokenRouteOptions = {}): Middleware {
   // The token endpoint needs no caller, so no identification is run for it.
   return routeMiddleware(createTokenEndpoint(auth, options), null, realmOf(auth), "tokenRoutes");
+}
+
+/**
+ * The discovery documents (RFC 9728, RFC 8414) at the root of the app:
+ * `app.use(wellKnownRoutes(auth))`. See docs/discovery.md.
+ */
+export function wellKnownRoutes(auth: WellKnownAuth, options: WellKnownOptions = {}): Middleware {
+  const routes = createWellKnownRoutes(auth, options);
+  return routeMiddleware(routes, null, realmOf(auth), "wellKnownRoutes");
 }

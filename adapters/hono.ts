@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AuthError } from "../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -25,6 +25,8 @@ import { hostRoutes, pathBelowPattern } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
+import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
+import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
 import type { Principal, RequestView } from "../src/types.js";
 
 /** What gatehouse sets on `c.var`. */
@@ -45,7 +47,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, c: Context) => HttpAnswer;
 }
 
-type Settings = RefusalSettings<Context>;
+type Settings = RefusalSettings<Context> & { resourceMetadata: string | undefined };
 
 // A context variable under a symbol: the realm and onError reach the guards without a named
 // variable in your app's type. (A WeakMap keyed by the context costs an entry per request,
@@ -60,7 +62,8 @@ interface SymbolVariables {
 const settingsOf = (c: Context): Settings | undefined =>
   (c as unknown as SymbolVariables).get(SETTINGS);
 
-function refusal(error: AuthError, settings: Settings, c: Context): HTTPException {
+function refusal(refused: AuthError, settings: Settings, c: Context): HTTPException {
+  const error = withResourceMetadata(refused, settings.resourceMetadata);
   const res = webResponse(refusalAnswer(error, settings, c));
   return new HTTPException(res.status as 401, { res, cause: error });
 }
@@ -88,7 +91,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): MiddlewareHandler<Env<TUser>> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(c: Context<Env<TUser>>, next: Next, outcome: Identified<TUser>): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
@@ -178,4 +181,15 @@ export function tokenRoutes(
 ): Hono<Env<Principal>> {
   // The token endpoint needs no caller, so no identification is run for it.
   return routeApp(createTokenEndpoint(auth, options), null, realmOf(auth));
+}
+
+/**
+ * The discovery documents (RFC 9728, RFC 8414) as a Hono app for the root of yours:
+ * `app.route("/", wellKnownRoutes(auth))`. See docs/discovery.md.
+ */
+export function wellKnownRoutes(
+  auth: WellKnownAuth,
+  options: WellKnownOptions = {},
+): Hono<Env<Principal>> {
+  return routeApp(createWellKnownRoutes(auth, options), null, realmOf(auth));
 }

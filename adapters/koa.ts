@@ -4,7 +4,7 @@
  * the chain.
  */
 import type { Context, Next, ParameterizedContext } from "koa";
-import type { AuthError } from "../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -22,6 +22,8 @@ import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
+import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
+import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
 
 /** What gatehouse puts in `ctx.state`: `new Koa<State<MyUser>>()` or `Router<State<MyUser>>`. */
@@ -45,7 +47,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, ctx: Context) => HttpAnswer;
 }
 
-type Settings = RefusalSettings<Context>;
+type Settings = RefusalSettings<Context> & { resourceMetadata: string | undefined };
 
 // In ctx.state under a symbol: the realm and onError reach the guards without a second
 // named field, and nothing else is attached to Koa's context. (A WeakMap keyed by the
@@ -62,7 +64,7 @@ function send(ctx: Context, answer: HttpAnswer): void {
 }
 
 function refuse(error: AuthError, settings: Settings, ctx: Context): void {
-  send(ctx, refusalAnswer(error, settings, ctx));
+  send(ctx, refusalAnswer(withResourceMetadata(error, settings.resourceMetadata), settings, ctx));
 }
 
 const hrefOf = (ctx: Context): string => ctx.href;
@@ -80,7 +82,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): Middleware<TUser> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(
     ctx: ParameterizedContext<State<TUser>>,
     next: Next,
@@ -188,4 +190,13 @@ export function tokenRoutes(
   const prefix = mountPrefix(options.prefix ?? "");
   // The token endpoint needs no caller, so no identification is run for it.
   return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
+}
+
+/**
+ * The discovery documents (RFC 9728, RFC 8414) at the root of the app:
+ * `app.use(wellKnownRoutes(auth))`. See docs/discovery.md.
+ */
+export function wellKnownRoutes(auth: WellKnownAuth, options: WellKnownOptions = {}): Middleware {
+  const routes = createWellKnownRoutes(auth, options);
+  return routeMiddleware(routes, null, realmOf(auth), "", "wellKnownRoutes");
 }

@@ -10,6 +10,7 @@ import type {
   ProtectedResourceOptions,
   ResolvedProtectedResource,
 } from "../options/auth-options.js";
+import { realmOf } from "./adapter-auth.js";
 import type { HttpAnswer } from "./answer.js";
 import type { HostedRoutes } from "./route-host.js";
 
@@ -123,7 +124,7 @@ export interface WellKnownOptions {
 
 /** What {@link createWellKnownRoutes} reads from an `Auth`. */
 export interface WellKnownAuth {
-  readonly config: Pick<AuthConfig, "jwt" | "apiKeys" | "protectedResource">;
+  readonly config: Pick<AuthConfig, "realm" | "jwt" | "apiKeys" | "protectedResource">;
 }
 
 /** RFC 9728 §3.2: the metadata document of the protected resource. */
@@ -233,4 +234,25 @@ export function createWellKnownRoutes(
       });
     },
   };
+}
+
+/**
+ * The metadata URL an auth's challenges point at, for the refusals an adapter makes itself
+ * (its guards'): those of `auth.authenticate` carry it already.
+ */
+export function resourceMetadataOf(auth: { readonly config?: object }): string | undefined {
+  const config = auth.config as { protectedResource?: { metadataUrl?: unknown } } | undefined;
+  const url = config?.protectedResource?.metadataUrl;
+  return typeof url === "string" ? url : undefined;
+}
+
+/**
+ * What an adapter's `authenticate` hands its guards: the realm, the app's refusal hook, and
+ * the metadata URL their challenges point at.
+ */
+export function refusalSettings<H>(
+  auth: { readonly config?: { readonly realm?: string } },
+  onError: H,
+): { realm: string; onError: H; resourceMetadata: string | undefined } {
+  return { realm: realmOf(auth), onError, resourceMetadata: resourceMetadataOf(auth) };
 }
