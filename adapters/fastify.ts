@@ -79,7 +79,12 @@ function send(reply: FastifyReply, answer: HttpAnswer): void {
   reply.send(text === undefined ? undefined : Buffer.from(text));
 }
 
-function refuse(error: AuthError, settings: Settings, request: FastifyRequest, reply: FastifyReply) {
+function refuse(
+  error: AuthError,
+  settings: Settings,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   send(reply, refusalAnswer(error, settings, request));
 }
 
