@@ -4,7 +4,7 @@
  * real curl and checks the answer each comment announces ("(expect 200)").
  */
 import type { Provisioned } from "./provision.js";
-import { ADMIN_USER, DEMO_USER } from "./provision.js";
+import { ADMIN_USER, DEMO_USER, TEAM_OWNER } from "./provision.js";
 
 /** Single-quotes a value for a POSIX shell. */
 function sh(value: string): string {
@@ -77,6 +77,20 @@ export function instructions({ baseUrl, provisioned, cli, store }: PrintContext)
     `curl -s -w "$SHOW" "$BASE/users/keys/by-user/${DEMO_USER}" -H "Authorization: Bearer $ADMIN_TOKEN"`,
     "# 12. The same keys from the CLI, straight from the store (expect exit 0)",
     `${cli} keys list --owner ${DEMO_USER} --store ${sh(store)}`,
+    `# 13. Team keys: ${DEMO_USER} creates a key owned by the team, POST /teams/keys (sets TEAM_KEY)`,
+    `TEAM_KEY=$(curl -s -b cookies.txt -H "Origin: $BASE" -H "Content-Type: application/json" -d '{"name":"team deploy","scopes":["reports:read"]}' "$BASE/teams/keys" | json key)`,
+    `#     ...it authenticates as the team, ${TEAM_OWNER} (expect 200)`,
+    `curl -s -w "$SHOW" "$BASE/api/me" -H "X-API-Key: $TEAM_KEY"`,
+    `#     ...and ${ADMIN_USER}, a member too, lists the team's keys (expect 200)`,
+    `curl -s -w "$SHOW" "$BASE/teams/keys" -H "Authorization: Bearer $ADMIN_TOKEN"`,
+    '# 14. Rotate it; the old key keeps working for an hour, {"overlap":3600} (sets ROTATED_KEY)',
+    `ROTATED_KEY=$(curl -s -b cookies.txt -H "Origin: $BASE" -H "Content-Type: application/json" -d '{"overlap":3600}' "$BASE/teams/keys/$(echo "$TEAM_KEY" | cut -d_ -f2)/rotate" | json key)`,
+    "#     ...the new key works (expect 200)",
+    `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $ROTATED_KEY"`,
+    "#     ...and so does the old one, until its expiresAt, the end of the overlap (expect 200)",
+    `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $TEAM_KEY"`,
+    "#     ...an overlap above the 7-day maximum is refused (expect 400)",
+    `curl -s -w "$SHOW" -b cookies.txt -H "Origin: $BASE" -H "Content-Type: application/json" -d '{"overlap":9999999}' "$BASE/teams/keys/$(echo "$ROTATED_KEY" | cut -d_ -f2)/rotate"`,
   ];
 
   return [

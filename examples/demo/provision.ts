@@ -10,6 +10,11 @@ import type { UserDirectory } from "./users.js";
 export const DEMO_USER = "demo";
 export const ADMIN_USER = "admin";
 export const SERVICE_OWNER = "reporting-service";
+/**
+ * The team both users belong to: the owner of the keys under `/teams/keys`. Team ids carry
+ * a `team:` prefix so that they cannot be mistaken for a user id.
+ */
+export const TEAM_OWNER = "team:demo";
 
 export interface Provisioned {
   passwords: { demo: string; admin: string };
@@ -38,10 +43,15 @@ async function replaceSlot(
 }
 
 export async function provision(auth: Auth, users: UserDirectory): Promise<Provisioned> {
-  const demo = await users.resetPassword(DEMO_USER, { scopes: ["reports:read"], roles: [] });
+  const demo = await users.resetPassword(DEMO_USER, {
+    scopes: ["reports:read"],
+    roles: [],
+    team: TEAM_OWNER,
+  });
   const admin = await users.resetPassword(ADMIN_USER, {
     scopes: ["reports:read"],
     roles: ["admin"],
+    team: TEAM_OWNER,
   });
   const apiKey = await replaceSlot(auth.keys, "printed-api-key", {
     ownerId: DEMO_USER,

@@ -16,8 +16,8 @@ import {
   tokenRoutes,
 } from "../../adapters/express.js";
 import { AuthError } from "../../src/index.js";
-import type { Auth } from "../../src/index.js";
-import { SERVICE_OWNER } from "./provision.js";
+import type { Auth, Principal } from "../../src/index.js";
+import { SERVICE_OWNER, TEAM_OWNER } from "./provision.js";
 import type { UserDirectory } from "./users.js";
 
 export interface DemoAppOptions {
@@ -35,6 +35,13 @@ const REPORTS = [
 ];
 
 export function createDemoApp({ auth, users, pageDir, pageBuildDir }: DemoAppOptions) {
+  /**
+   * The team whose keys a caller manages: a team's own key (or a token minted from it) acts
+   * for its team; a person acts for the team the user directory puts them in.
+   */
+  const teamOf = (principal: Principal): string | null =>
+    principal.key && principal.id.startsWith("team:") ? principal.id : users.teamOf(principal.id);
+
   const app = express();
   app.disable("x-powered-by");
 
@@ -61,36 +68,19 @@ export function createDemoApp({ auth, users, pageDir, pageBuildDir }: DemoAppOpt
   });
   // For the page's admin view: whose keys there are to look at.
   app.get("/api/users", requireRoles("admin"), (_req, res) => {
-    res.json({ users: [...users.ids(), SERVICE_OWNER] });
+    res.json({ users: [...users.ids(), SERVICE_OWNER, TEAM_OWNER] });
   });
 
-  // Rotation is not one of the mountable key routes (they follow the FastAPI seed's five
-  // plus three), so the demo adds it with the key manager: same owner check, same actor.
-  app.post("/users/keys/:id/rotate", requireAuth(), (req: Request, res: Response, next) => {
-    const caller = getCurrentUser(req)!;
-    auth.keys
-      .rotate(caller.id, String(req.params.id), { overlap: 0 }, caller)
-      .then((created) => {
-        if (!created) {
-          res.status(404).type("application/problem+json");
-          // The same answer as the key routes give: another user's key is a 404 as well.
-          const problem = {
-            title: "Not found",
-            status: 404,
-            detail: "No such key.",
-            code: "not_found",
-          };
-          res.send(JSON.stringify(problem));
-          return;
-        }
-        res
-          .status(201)
-          .set("cache-control", "no-store")
-          .json({ key: created.key, record: created.record });
-      })
-      .catch(next);
+  // Who is signed in, without a 401 when nobody is: the page asks this on every load.
+  app.get("/api/session", (req, res) => {
+    const user = getCurrentUser(req);
+    res.set("cache-control", "no-store");
+    res.json({ user, team: user ? teamOf(user) : null });
   });
+  // Your own keys (rotation included: POST /users/keys/:id/rotate).
   app.use("/users/keys", keyRoutes(auth));
+  // Your team's keys: every member manages the same keys, owned by the team.
+  app.use("/teams/keys", keyRoutes(auth, { owner: teamOf, ownerType: "org" }));
 
   app.use(answerErrors);
   return app;

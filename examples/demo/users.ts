@@ -12,16 +12,27 @@ export interface DemoUser {
   passwordHash: string;
   scopes: string[];
   roles: string[];
+  /** The team whose keys the user manages beside their own (`/teams/keys`), if any. */
+  team?: string | null;
+}
+
+/** What a user may do, set with the password. */
+export interface DemoGrants {
+  scopes: string[];
+  roles: string[];
+  team?: string | null;
 }
 
 export interface UserDirectory {
   /** Sets a fresh random password for `id` (creating the user when new) and returns it. */
-  resetPassword(id: string, grants: { scopes: string[]; roles: string[] }): Promise<string>;
+  resetPassword(id: string, grants: DemoGrants): Promise<string>;
   verifyUser(
     username: string,
     password: string,
   ): Promise<{ id: string; scopes: string[]; roles: string[] } | null>;
   ids(): string[];
+  /** The user's team id, or `null` for a user in no team (or no such user). */
+  teamOf(id: string): string | null;
 }
 
 /** A password that is easy to paste and has about 95 bits. */
@@ -56,5 +67,6 @@ export async function userDirectory(file: string): Promise<UserDirectory> {
       return user && ok ? { id: user.id, scopes: user.scopes, roles: user.roles } : null;
     },
     ids: () => users.map((u) => u.id).sort(),
+    teamOf: (id) => users.find((u) => u.id === id)?.team ?? null,
   };
 }

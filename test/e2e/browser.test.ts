@@ -1,13 +1,17 @@
 /**
- * The key-management page in a real browser (Debian's Chromium, driven by playwright-core):
- * log in with the password grant (cookie), create a key, call a protected route with it,
- * revoke it on the page, and see the same call refused.
+ * The key-management page in a real browser (Debian's Chromium, driven by playwright-core),
+ * used as a person would: log in with the password grant (cookie), create a key, call a
+ * protected route with it, revoke it, rename by keyboard, rotate with an overlap, team keys,
+ * the admin view; with the accessible names, the focus and the live region checked on the
+ * way, and the layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px without
+ * sideways scrolling. axe-core is not among the dependencies; these assertions stand in for
+ * its checks that matter here (names, labels, focus, reflow).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuild } from "./ensure-build.js";
 import { startDemo } from "./demo-process.js";
@@ -24,36 +28,107 @@ if (!haveChromium) {
 }
 
 /** Calls a route from inside the page with an API key, without the page's cookie. */
-function callWithKey(page: Page, key: string): Promise<{ status: number; via?: string }> {
-  return page.evaluate(async (apiKey) => {
-    const response = await fetch("/api/me", {
-      headers: { "x-api-key": apiKey },
-      credentials: "omit",
-    });
-    const body = (await response.json()) as { via?: string };
-    return { status: response.status, via: body.via };
-  }, key);
+function callWithKey(
+  page: Page,
+  key: string,
+  path = "/api/me",
+): Promise<{ status: number; id?: string; via?: string }> {
+  return page.evaluate(
+    async ([apiKey, route]) => {
+      const response = await fetch(route!, {
+        headers: { "x-api-key": apiKey! },
+        credentials: "omit",
+      });
+      const body = (await response.json()) as { id?: string; via?: string };
+      return { status: response.status, id: body.id, via: body.via };
+    },
+    [key, path],
+  );
 }
 
 const KEY_SHAPE = /^gh_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
 
+/** The id of the element that has the keyboard focus. */
+function focusedTestId(page: Page): Promise<string | null> {
+  return page.evaluate(
+    () =>
+      (document.activeElement as HTMLElement | null)?.dataset.testid ??
+      document.activeElement?.id ??
+      null,
+  );
+}
+
 /** Creates a key on the page and returns the plaintext it shows once. */
-async function createKey(page: Page, name: string): Promise<string> {
+async function createKey(page: Page, name: string, owner: "own" | "team" = "own") {
   const shown = page.getByTestId("created-key");
-  const before = (await shown.textContent()) ?? "";
-  await page.locator("#create-form input[name=name]").fill(name);
-  await page.locator("#create-form button[type=submit]").click();
-  await expect.poll(() => shown.textContent()).not.toBe(before);
-  const key = (await shown.textContent()) ?? "";
+  const before = await shown.inputValue();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page
+    .getByRole("radio", owner === "team" ? { name: /your team/ } : { name: "you", exact: true })
+    .check();
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect.poll(() => shown.inputValue()).not.toBe(before);
+  const key = await shown.inputValue();
   expect(key).toMatch(KEY_SHAPE);
+  // The keyboard is on the secret, selected, ready to copy.
+  expect(await focusedTestId(page)).toBe("created-key");
+  expect(
+    await page.evaluate(() => {
+      const input = document.activeElement as HTMLInputElement;
+      return input.value.slice(input.selectionStart ?? 0, input.selectionEnd ?? 0);
+    }),
+  ).toBe(key);
   return key;
+}
+
+/** Whether every button of a table has an accessible name of its own (Chromium's tree). */
+async function uniqueButtonNames(page: Page, table: string): Promise<boolean> {
+  const tree = await page.getByTestId(table).ariaSnapshot();
+  const names = [...tree.matchAll(/- button "([^"]+)"/g)].map((m) => m[1]);
+  expect(names.length).toBeGreaterThan(0);
+  return new Set(names).size === names.length;
+}
+
+/** The live region's text, once it settles. */
+function noticeText(page: Page): Promise<string> {
+  return page.getByRole("status").innerText();
+}
+
+/**
+ * Whether the page scrolls sideways at this width, and which elements stick out (for the
+ * failure message).
+ */
+async function sideways(page: Page, width: number): Promise<{ scrolls: boolean; wide: string[] }> {
+  await page.setViewportSize({ width, height: 900 });
+  return page.evaluate(() => {
+    const limit = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll<HTMLElement>("body *")]
+      .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().right > limit + 1)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.className}`);
+    return { scrolls: document.documentElement.scrollWidth > limit, wide: wide.slice(0, 5) };
+  });
+}
+
+async function logIn(page: Page, demo: RunningDemo, user: "demo" | "admin") {
+  const variable = user === "demo" ? "PASSWORD" : "ADMIN_PASSWORD";
+  const password = new RegExp(`^${variable}='(.+)'$`, "m").exec(demo.shell.join("\n"))?.[1];
+  expect(password).toBeTruthy();
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Password").fill(password!);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect
+    .poll(() => page.getByTestId("who").textContent())
+    .toBe(user === "admin" ? "admin (admin)" : "demo");
 }
 
 describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-browser-"));
   let demo: RunningDemo;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
+  /** Failed requests and console errors, as a person with the developer tools open sees them. */
+  const noise: string[] = [];
 
   beforeAll(async () => {
     await ensureBuild();
@@ -73,11 +148,18 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
         "--disable-sync",
       ],
     });
-    const context = await browser.newContext({
+    context = await browser.newContext({
       permissions: ["clipboard-read", "clipboard-write"],
+      viewport: { width: 1280, height: 900 },
     });
     page = await context.newPage();
     page.on("dialog", (dialog) => void dialog.accept());
+    page.on("console", (message) => {
+      if (message.type() === "error") noise.push(`console: ${message.text()}`);
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400) noise.push(`${response.status()} ${response.url()}`);
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -86,74 +168,212 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("logs in, creates a key that works, revokes it, and the key fails", async () => {
-    const password = /^PASSWORD='(.+)'$/m.exec(demo.shell.join("\n"))?.[1];
-    expect(password).toBeTruthy();
-
+  it("loads without a failed request or a console error, every control labelled", async () => {
     await page.goto(`${demo.baseUrl}/`);
-    await page.locator("#login-form input[name=username]").fill("demo");
-    await page.locator("#login-form input[name=password]").fill(password!);
-    await page.locator("#login-form button[type=submit]").click();
-    await expect.poll(() => page.getByTestId("who").textContent()).toBe("demo");
+    await expect.poll(() => page.locator("#login-view").isVisible()).toBe(true);
+    expect(noise).toEqual([]);
+    for (const label of ["Username", "Password"]) {
+      expect(await page.getByLabel(label).count(), label).toBe(1);
+    }
+    // The live region is in the page before anything is said in it.
+    expect(await page.getByRole("status").count()).toBe(1);
+  });
+
+  it("logs in, creates a key that works, revokes it, and the key fails", async () => {
+    await logIn(page, demo, "demo");
     // The token is in an HttpOnly cookie: the page's own script cannot read it.
     expect(await page.evaluate(() => document.cookie)).not.toContain("access_token");
+    await expect.poll(() => noticeText(page)).toBe("Signed in as demo.");
 
     const key = await createKey(page, "from the browser");
-    await expect.poll(() => page.getByTestId("created").isVisible()).toBe(true);
     expect(await page.getByTestId("created").textContent()).toMatch(/cannot be shown again/);
-    await page.getByTestId("copy").click();
+    await expect.poll(() => noticeText(page)).toBe("Key “from the browser” created.");
+    await page.getByRole("button", { name: "Copy key" }).click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    await expect.poll(() => noticeText(page)).toBe("Key copied to the clipboard.");
     const id = key.split("_")[1]!;
     const row = page.locator(`tr[data-key-id="${id}"]`);
     await expect.poll(() => row.getByTestId("key-name").textContent()).toBe("from the browser");
     expect(await row.getByTestId("key-scopes").textContent()).toBe("reports:read");
 
-    expect(await callWithKey(page, key)).toEqual({ status: 200, via: "apiKey" });
+    // Each row's buttons are told apart by the key's name, not only "Delete".
+    const remove = page.getByRole("button", { name: "Delete key “from the browser”" });
+    expect(await remove.count()).toBe(1);
+    const names = await page
+      .getByTestId("keys-table")
+      .getByRole("button")
+      .evaluateAll((all) => all.map((b) => b.getAttribute("aria-label") ?? b.textContent));
+    expect(new Set(names).size).toBe(names.length);
 
-    await row.getByTestId("delete").click();
+    expect(await callWithKey(page, key)).toMatchObject({ status: 200, via: "apiKey" });
+    await remove.click();
     await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(() => noticeText(page)).toBe("Deleted key “from the browser”.");
     expect((await callWithKey(page, key)).status).toBe(401);
+    // The focus does not fall to the top of the page with the row: it lands on the heading.
+    expect(await focusedTestId(page)).toBe("own-title");
+
+    await page.getByTestId("dismiss").click();
+    expect(await page.getByTestId("created").isVisible()).toBe(false);
+    expect(await page.getByTestId("created-key").inputValue()).toBe("");
   });
 
-  it("renames, disables and enables a key, and rotates it into a new one", async () => {
+  it("warns before a key with no scopes is made", async () => {
+    const hint = page.getByTestId("scope-hint");
+    expect(await hint.isVisible()).toBe(false);
+    await page.getByRole("checkbox", { name: "reports:read" }).uncheck();
+    await expect.poll(() => hint.textContent()).toMatch(/No scope chosen/);
+    const key = await createKey(page, "no scopes");
+    await expect.poll(() => noticeText(page)).toMatch(/It has no scopes\./);
+    expect((await callWithKey(page, key, "/api/reports")).status).toBe(403);
+    // The form is back to its defaults, and so is the hint.
+    expect(await page.getByRole("checkbox", { name: "reports:read" }).isChecked()).toBe(true);
+    expect(await hint.isVisible()).toBe(false);
+  });
+
+  it("renames by keyboard: Enter saves, Escape cancels, the focus comes back", async () => {
     const key = await createKey(page, "to change");
-    const shown = page.getByTestId("created-key");
     const row = page.locator(`tr[data-key-id="${key.split("_")[1]}"]`);
 
-    await row.getByTestId("rename").click();
-    await row.getByTestId("rename-input").fill("renamed");
-    await row.getByTestId("rename-save").click();
+    await page.getByRole("button", { name: "Rename key “to change”" }).focus();
+    await page.keyboard.press("Enter");
+    const input = page.getByRole("textbox", { name: "New name for key “to change”" });
+    expect(await focusedTestId(page)).toBe("rename-input");
+    await input.fill("not this");
+    await page.keyboard.press("Escape");
+    expect(await row.getByTestId("key-name").textContent()).toBe("to change");
+    expect(await focusedTestId(page)).toBe("rename");
+
+    await page.keyboard.press("Enter");
+    await input.fill("renamed");
+    await page.keyboard.press("Enter");
     await expect.poll(() => row.getByTestId("key-name").textContent()).toBe("renamed");
+    await expect.poll(() => noticeText(page)).toBe("Renamed key “to change” to “renamed”.");
+    expect(await focusedTestId(page)).toBe("rename");
+
+    await page.getByRole("button", { name: "Rename key “renamed”" }).click();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    expect(await row.getByTestId("key-name").textContent()).toBe("renamed");
+  });
+
+  it("disables and enables a key, and rotates it with an overlap, then at once", async () => {
+    const key = await createKey(page, "to rotate");
+    const row = page.locator(`tr[data-key-id="${key.split("_")[1]}"]`);
 
     await row.getByTestId("disable").click();
     await expect.poll(() => row.getByTestId("key-status").textContent()).toBe("disabled");
     expect((await callWithKey(page, key)).status).toBe(401);
     await row.getByTestId("enable").click();
     await expect.poll(() => row.getByTestId("key-status").textContent()).toBe("active");
+    expect(await focusedTestId(page)).toBe("disable");
     expect((await callWithKey(page, key)).status).toBe(200);
 
-    await row.getByTestId("rotate").click();
-    await expect.poll(() => shown.textContent()).not.toBe(key);
-    const rotated = (await shown.textContent())!;
+    // Rotate with an hour's overlap, by keyboard: the old key keeps working, shown as rotated.
+    await page.getByRole("button", { name: "Rotate key “to rotate”" }).click();
+    const overlap = page.getByRole("combobox", { name: "The old key" });
+    expect(await focusedTestId(page)).toBe("rotate-overlap");
+    await overlap.selectOption("3600");
+    await page.getByRole("button", { name: "Rotate key “to rotate” now" }).press("Enter");
+    const shown = page.getByTestId("created-key");
+    await expect.poll(() => shown.inputValue()).not.toBe(key);
+    const rotated = await shown.inputValue();
+    expect(await focusedTestId(page)).toBe("created-key");
+    await expect
+      .poll(() => noticeText(page))
+      .toMatch(/^Rotated key “to rotate”: the old key works until .+ UTC\.$/);
     expect((await callWithKey(page, rotated)).status).toBe(200);
-    expect((await callWithKey(page, key)).status).toBe(401);
-    // The replaced key is shown as rotated, with nothing that would bring it back.
-    await expect.poll(() => row.getByTestId("key-status").textContent()).toBe("rotated");
+    expect((await callWithKey(page, key)).status).toBe(200);
+    await expect
+      .poll(() => row.getByTestId("key-status").textContent())
+      .toMatch(/^rotated; works until \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    // Superseded for good: nothing would bring it back or rotate it again.
     expect(await row.getByTestId("enable").count()).toBe(0);
     expect(await row.getByTestId("rotate").count()).toBe(0);
+    // Old and new share the name; their buttons are still told apart.
+    expect(await page.getByRole("button", { name: "Delete rotated key “to rotate”" }).count()).toBe(
+      1,
+    );
+    expect(
+      await page.getByRole("button", { name: "Delete key “to rotate”", exact: true }).count(),
+    ).toBe(1);
+    expect(await uniqueButtonNames(page, "keys-table")).toBe(true);
+
+    // The new key, rotated at once: the key it replaced stops now.
+    const newRow = page.locator(`tr[data-key-id="${rotated.split("_")[1]}"]`);
+    await newRow.getByTestId("rotate").click();
+    await page.getByRole("button", { name: "Rotate key “to rotate” now" }).click();
+    await expect.poll(() => shown.inputValue()).not.toBe(rotated);
+    await expect.poll(() => noticeText(page)).toMatch(/the old key no longer works\.$/);
+    expect((await callWithKey(page, rotated)).status).toBe(401);
+    await expect.poll(() => newRow.getByTestId("key-status").textContent()).toBe("rotated");
+    expect(await newRow.getByTestId("enable").count()).toBe(0);
+    expect(await newRow.getByTestId("disable").count()).toBe(0);
+    expect(await newRow.getByTestId("rotate").count()).toBe(0);
+
+    // Escape closes the rotate form without rotating.
+    const latest = await shown.inputValue();
+    const latestRow = page.locator(`tr[data-key-id="${latest.split("_")[1]}"]`);
+    await latestRow.getByTestId("rotate").click();
+    await page.keyboard.press("Escape");
+    expect(await focusedTestId(page)).toBe("rotate");
+    expect(await shown.inputValue()).toBe(latest);
   });
 
-  it("shows an admin the other users' keys", async () => {
-    const adminPassword = /^ADMIN_PASSWORD='(.+)'$/m.exec(demo.shell.join("\n"))?.[1];
+  it("makes team keys that every member manages and that act as the team", async () => {
+    const key = await createKey(page, "team deploy", "team");
+    await expect.poll(() => noticeText(page)).toBe("Key “team deploy” created for team:demo.");
+    const teamTable = page.getByTestId("team-table");
+    await expect
+      .poll(() => teamTable.getByTestId("key-name").allTextContents())
+      .toContain("team deploy");
+    expect(
+      await page.getByTestId("keys-table").getByTestId("key-name").allTextContents(),
+    ).not.toContain("team deploy");
+    expect(await callWithKey(page, key)).toMatchObject({ status: 200, id: "team:demo" });
+  });
+
+  it("holds its layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px", async () => {
+    // The widest a row gets: a rename box open in it.
+    await page.getByRole("button", { name: "Rename key “renamed”" }).click();
+    for (const width of [320, 390, 640, 1024, 1280]) {
+      const { scrolls, wide } = await sideways(page, width);
+      expect(scrolls, `${width} px: sideways scroll; too wide: ${wide.join(", ")}`).toBe(false);
+    }
+    await page.keyboard.press("Escape");
+    // At 1280 px each date stays on one line.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const lines = await page
+      .locator("#keys .date")
+      .evaluateAll((dates) => dates.map((d) => d.getClientRects().length));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((n) => n === 1)).toBe(true);
+  });
+
+  it("shows an admin any owner's keys, with an empty state, and loads without noise", async () => {
     await page.getByTestId("logout").click();
     await expect.poll(() => page.locator("#login-view").isVisible()).toBe(true);
-    await page.locator("#login-form input[name=username]").fill("admin");
-    await page.locator("#login-form input[name=password]").fill(adminPassword!);
-    await page.locator("#login-form button[type=submit]").click();
-    await expect.poll(() => page.getByTestId("who").textContent()).toBe("admin (admin)");
-    await page.getByTestId("admin-user").selectOption("demo");
+    expect(await focusedTestId(page)).toBe("username");
+    await logIn(page, demo, "admin");
+    // The admin is in the team too: the same team keys.
+    await expect
+      .poll(() => page.getByTestId("team-table").getByTestId("key-name").allTextContents())
+      .toContain("team deploy");
+    await page.getByLabel("Owner").selectOption("demo");
     await expect
       .poll(() => page.getByTestId("admin-table").getByTestId("key-name").allTextContents())
       .toContain("renamed");
+    await page.getByLabel("Owner").selectOption("admin");
+    await expect
+      .poll(() => page.getByTestId("admin-table").locator("td.empty").textContent())
+      .toBe("This owner has no keys.");
+
+    noise.length = 0;
+    await page.reload();
+    await expect.poll(() => page.getByTestId("who").textContent()).toBe("admin (admin)");
+    expect(noise).toEqual([]);
+    for (const width of [320, 1280]) {
+      const { scrolls, wide } = await sideways(page, width);
+      expect(scrolls, `admin view, ${width} px: ${wide.join(", ")}`).toBe(false);
+    }
   });
 });

@@ -89,6 +89,8 @@ describe("npm run demo", () => {
       "Bearer $CLIENT_SECRET",
       "grant_type=password",
       "by-user",
+      "/teams/keys",
+      "/rotate",
     ]) {
       expect(block).toContain(seed);
     }
@@ -105,7 +107,7 @@ describe("npm run demo", () => {
 
   it("answers every printed line as its comment says", () => {
     const { script, steps } = parse(demo.shell);
-    expect(steps.length).toBeGreaterThanOrEqual(15);
+    expect(steps.length).toBeGreaterThanOrEqual(22);
     const run = spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", timeout: 60_000 });
     expect(run.stderr).toBe("");
     const results = new Map<number, string>();

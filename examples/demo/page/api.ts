@@ -12,11 +12,18 @@ export interface Me {
   via: string;
 }
 
+export interface Session {
+  user: Me | null;
+  /** The team whose keys the user manages too (`/teams/keys`), or `null`. */
+  team: string | null;
+}
+
 export interface KeyView {
   id: string;
   name: string;
   prefix: string;
   ownerId: string;
+  ownerType: "user" | "org" | "service";
   scopes: string[];
   enabled: boolean;
   /** Computed by the server: the one rule for a key's state. */
@@ -31,6 +38,11 @@ export interface KeyView {
 export interface Created {
   key: string;
   record: KeyView;
+}
+
+export interface KeyPatch {
+  name?: string;
+  enabled?: boolean;
 }
 
 /** A failed call, with the problem document's detail when the server sent one. */
@@ -64,8 +76,29 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return data as T;
 }
 
+/** The key routes under one mount: your own (`/users/keys`), your team's, or one user's (admin). */
+export interface KeyApi {
+  list(): Promise<{ items: KeyView[] }>;
+  create(name: string, scopes: string[], expiresAt: string | null): Promise<Created>;
+  update(id: string, patch: KeyPatch): Promise<KeyView>;
+  remove(id: string): Promise<undefined>;
+  /** `overlap`: seconds the old key keeps working. */
+  rotate(id: string, overlap: number): Promise<Created>;
+}
+
+function keysAt(base: string): KeyApi {
+  const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
+  return {
+    list: () => call("GET", base),
+    create: (name, scopes, expiresAt) => call("POST", base, { name, scopes, expiresAt }),
+    update: (id, patch) => call("PATCH", one(id), patch),
+    remove: (id) => call("DELETE", one(id)),
+    rotate: (id, overlap) => call("POST", `${one(id)}/rotate`, { overlap }),
+  };
+}
+
 export const api = {
-  me: () => call<Me>("GET", "/api/me"),
+  session: () => call<Session>("GET", "/api/session"),
   login: (username: string, password: string) =>
     call<unknown>(
       "POST",
@@ -75,25 +108,8 @@ export const api = {
   logout: () => call<unknown>("POST", "/auth/logout"),
   users: () => call<{ users: string[] }>("GET", "/api/users"),
 
-  list: () => call<{ items: KeyView[] }>("GET", "/users/keys"),
-  create: (name: string, scopes: string[], expiresAt: string | null) =>
-    call<Created>("POST", "/users/keys", { name, scopes, expiresAt }),
-  update: (id: string, patch: { name?: string; enabled?: boolean }) =>
-    call<KeyView>("PATCH", `/users/keys/${encodeURIComponent(id)}`, patch),
-  remove: (id: string) => call<undefined>("DELETE", `/users/keys/${encodeURIComponent(id)}`),
-  rotate: (id: string) => call<Created>("POST", `/users/keys/${encodeURIComponent(id)}/rotate`),
-
-  listOf: (userId: string) =>
-    call<{ items: KeyView[] }>("GET", `/users/keys/by-user/${encodeURIComponent(userId)}`),
-  updateOf: (userId: string, id: string, patch: { name?: string; enabled?: boolean }) =>
-    call<KeyView>(
-      "PATCH",
-      `/users/keys/by-user/${encodeURIComponent(userId)}/${encodeURIComponent(id)}`,
-      patch,
-    ),
-  removeOf: (userId: string, id: string) =>
-    call<undefined>(
-      "DELETE",
-      `/users/keys/by-user/${encodeURIComponent(userId)}/${encodeURIComponent(id)}`,
-    ),
+  own: keysAt("/users/keys"),
+  team: keysAt("/teams/keys"),
+  /** An admin's view of one owner's keys (the `by-user` routes, which have no create). */
+  of: (userId: string) => keysAt(`/users/keys/by-user/${encodeURIComponent(userId)}`),
 };

@@ -6,29 +6,50 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return element as T;
 }
 
+export interface Props {
+  text?: string;
+  className?: string;
+  testId?: string;
+  /** Any other attributes (`aria-label`, `colspan`, `data-label`…). */
+  attrs?: Record<string, string>;
+}
+
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  props: { text?: string; className?: string; testId?: string; title?: string } = {},
+  props: Props = {},
   ...children: Node[]
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   if (props.text !== undefined) element.textContent = props.text;
   if (props.className !== undefined) element.className = props.className;
   if (props.testId !== undefined) element.dataset.testid = props.testId;
-  if (props.title !== undefined) element.title = props.title;
+  for (const [name, value] of Object.entries(props.attrs ?? {})) element.setAttribute(name, value);
   element.append(...children);
   return element;
 }
 
-export function button(text: string, onClick: () => void, testId?: string): HTMLButtonElement {
-  const element = el("button", { text, ...(testId === undefined ? {} : { testId }) });
-  element.type = "button";
+/**
+ * A button. `label` is its accessible name when the visible text alone would be ambiguous
+ * (every row has a "Rename"); it starts with the visible text, so speech input still works.
+ */
+export function button(
+  text: string,
+  onClick: () => void,
+  options: { testId?: string; label?: string; type?: "button" | "submit" } = {},
+): HTMLButtonElement {
+  const attrs: Record<string, string> = options.label ? { "aria-label": options.label } : {};
+  const element = el("button", {
+    text,
+    attrs,
+    ...(options.testId === undefined ? {} : { testId: options.testId }),
+  });
+  element.type = options.type ?? "button";
   element.addEventListener("click", onClick);
   return element;
 }
 
-/** A date as `2026-11-22 21:04 UTC`, or a dash. */
+/** A date as `2026-11-22 21:04` (UTC, as the column headers say), or a dash. */
 export function when(value: string | null): string {
   if (value === null) return "—";
-  return `${new Date(value).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return new Date(value).toISOString().slice(0, 16).replace("T", " ");
 }
