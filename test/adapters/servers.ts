@@ -31,6 +31,7 @@ import type { Fixture } from "./fixture.js";
 import { listen, tokenOptions, type Running } from "./server-parts.js";
 import { fastifyServers } from "./servers-fastify.js";
 import { fetchServers } from "./servers-fetch.js";
+import { customServers } from "./servers-custom.js";
 import { nestServers } from "./servers-nestjs.js";
 
 export type { Running } from "./server-parts.js";
@@ -125,6 +126,7 @@ function koaServer(app: {
 export const servers: Record<string, (fx: Fixture) => Promise<Running>> = {
   ...fastifyServers,
   ...fetchServers,
+  ...customServers,
   ...nestServers,
   "express 5": (fx) => listen(createServer(expressApp(express5, fx))),
   "express 4": (fx) => listen(createServer(expressApp(express4, fx))),
