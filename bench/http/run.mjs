@@ -10,8 +10,9 @@
 //
 //   npm run build && node bench/http/run.mjs [seconds=5] [rounds=3] [selection…]
 //
-// A selection is a framework (`express`, `express4`, `koa`, `koa2`, `hono`) or a framework
-// with cases (`express:plain,gatehouse-jwt`); default: express, koa and hono, all cases.
+// A selection is a framework (`express`, `express4`, `koa`, `koa2`, `hono`, `fastify`,
+// `fastify4`) or a framework with cases (`express:plain,gatehouse-jwt`); default: express,
+// koa, hono and fastify, all cases.
 // GATEHOUSE_BENCH_NODE_FLAGS passes flags to the server processes, e.g.
 // `--single-threaded-gc`: on a 2-core machine the server's parallel GC threads otherwise
 // take CPU from the load generator, which makes a GC-heavy framework's figures swing.
@@ -46,14 +47,24 @@ const EXPRESS = [
 ];
 const KOA = [...OURS, "koa-jwt", "koa-jwt-keyobject"];
 const HONO = [...OURS, "hono-jwt", "hono-jwt-cryptokey"];
-const ALL = { express: EXPRESS, express4: EXPRESS, koa: KOA, koa2: KOA, hono: HONO };
+const FASTIFY = [...OURS, "fastify-jwt", "fastify-jwt-keyobject"];
+const ALL = {
+  express: EXPRESS,
+  express4: EXPRESS,
+  koa: KOA,
+  koa2: KOA,
+  hono: HONO,
+  fastify: FASTIFY,
+  // The installed @fastify/jwt (10) requires Fastify 5: no peer on the older major.
+  fastify4: OURS,
+};
 // Cases that only server.mjs knows but no default run includes (experiments).
 const EXTRA = {
   express: ["state-symbols", "state-weakmap"],
 };
 
 function plan() {
-  if (selection.length === 0) return { express: EXPRESS, koa: KOA, hono: HONO };
+  if (selection.length === 0) return { express: EXPRESS, koa: KOA, hono: HONO, fastify: FASTIFY };
   const chosen = {};
   for (const item of selection) {
     const [framework, list] = item.split(":");

@@ -241,13 +241,69 @@ async function honoServer() {
   return createServer(getRequestListener(app.fetch));
 }
 
-// express4 and koa2 are the older majors, installed under npm aliases.
+async function fastifyServer(pkg = "fastify") {
+  const { default: Fastify } = await import(pkg);
+  const ga = await load("fastify");
+  const app = Fastify();
+  const route = (onRequest) => (onRequest ? { onRequest } : {});
+  let options;
+  switch (benchCase) {
+    case "plain":
+    case "plain-apikey":
+    case "plain-bare":
+      options = route();
+      break;
+    case "noop-middleware":
+      options = route(async () => undefined);
+      break;
+    case "sha256-only":
+      options = route((request, _reply, done) => {
+        digestOfAuthorization(request.raw);
+        done();
+      });
+      break;
+    case "gatehouse-jwt":
+    case "gatehouse-apikey":
+      options = route(ga.authenticate(auth));
+      break;
+    case "gatehouse-anonymous":
+      options = route(ga.authenticate(auth, { optional: true }));
+      break;
+    case "fastify-jwt":
+    case "fastify-jwt-keyobject": {
+      const { default: fastifyJwt } = await import("@fastify/jwt");
+      // @fastify/jwt takes no KeyObject (neither as `secret` nor as `{ public, private }`);
+      // the key imported ahead is the bytes of the secret, which fast-jwt turns into a key
+      // once per verifier, and @fastify/jwt keeps its verifiers.
+      const secret = benchCase === "fastify-jwt" ? SECRET : Buffer.from(SECRET);
+      await app.register(fastifyJwt, { secret, verify: { algorithms: ["HS256"] } });
+      // As its README shows: an onRequest hook that awaits request.jwtVerify().
+      options = route(async (request, reply) => {
+        try {
+          await request.jwtVerify();
+        } catch (err) {
+          reply.send(err);
+        }
+      });
+      break;
+    }
+    default:
+      throw new Error(`unknown case ${benchCase}`);
+  }
+  app.get("/hello", options, async () => body);
+  await app.ready();
+  return app.server;
+}
+
+// express4, koa2 and fastify4 are the older majors, installed under npm aliases.
 const build = {
   express: () => expressServer(),
   express4: () => expressServer("express4"),
   koa: () => koaServer(),
   koa2: () => koaServer("koa2"),
   hono: honoServer,
+  fastify: () => fastifyServer(),
+  fastify4: () => fastifyServer("fastify4"),
 }[framework];
 if (!build) throw new Error(`unknown framework ${framework}`);
 const server = await build();
