@@ -26,6 +26,7 @@ import {
 } from "../../src/testing/index.js";
 import type { KeyStoreChange } from "../../src/types.js";
 import { byKey, instance, untilRefused } from "./feed-fixtures.js";
+import { REDIS_URL, redisUp } from "./servers.js";
 import { sharedCluster, startThrowawayCluster, type TestCluster } from "./redis-cluster-server.js";
 
 function hasRedisServer(): boolean {
@@ -40,6 +41,7 @@ function hasRedisServer(): boolean {
 }
 
 const can = hasRedisServer();
+const single = await redisUp();
 const prefix = `gh-test-${randomId(4)}:`;
 let shared: TestCluster | undefined;
 let client: Cluster;
@@ -55,7 +57,7 @@ if (can) {
     // This run's keys only: the store's (tagged) and the limiter's, on every master.
     for (const port of shared.ports) {
       const node = new Redis({ port, host: "127.0.0.1" });
-      for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
+      for (const pattern of [`{${prefix}*`, `${prefix}*`]) {
         let cursor = "0";
         do {
           const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
@@ -217,6 +219,51 @@ describe.skipIf(!can)("redisKeyStore on Redis Cluster", () => {
       await a.close();
       await b.close();
       await clientB.quit();
+    }
+  });
+});
+
+describe.skipIf(!can || !single)("moving a store from one server to the cluster", () => {
+  it("the documented copy (DUMP, RESTORE under the tagged name) reads back the same", async () => {
+    const moved = `${prefix}move:`;
+    const old = redisKeyStore({ url: REDIS_URL, prefix: moved });
+    const from = new Redis(REDIS_URL);
+    const target = redisKeyStore({ client, prefix: moved });
+    try {
+      const ownerId = `owner-${randomId()}`;
+      const records = [sampleKeyRecord(), sampleKeyRecord()].map((r) => ({ ...r, ownerId }));
+      for (const record of records) await old.create(record);
+      const heard: KeyStoreChange[] = [];
+      await target.subscribe((change) => heard.push(change));
+
+      // The steps of docs/stores.md, Redis Cluster.
+      for (const pattern of [`${moved}key:*`, `${moved}owner:*`]) {
+        for await (const keys of from.scanStream({ match: pattern, count: 500 })) {
+          for (const key of keys as string[]) {
+            const dump = await from.dumpBuffer(key);
+            if (dump) {
+              await client.restore(`{${moved}}${key.slice(moved.length)}`, 0, dump, "REPLACE");
+            }
+          }
+        }
+      }
+      await publishKeyChange(client, moved, { type: "reset", id: "" });
+
+      for (const record of records) {
+        expect(await target.get(record.id)).toEqual(await old.get(record.id));
+      }
+      expect((await target.listByOwner(ownerId)).items).toEqual(
+        (await old.listByOwner(ownerId)).items,
+      );
+      await waitUntil(() => heard.some((c) => c.type === "reset"), 2000, "the reset");
+      expect(await target.delete(records[0]!.id)).toBe(true);
+      expect((await target.listByOwner(ownerId)).items.map((r) => r.id)).toEqual([records[1]!.id]);
+    } finally {
+      const keys = await from.keys(`${moved}*`);
+      if (keys.length > 0) await from.del(...keys);
+      await from.quit();
+      await old.close();
+      await target.close();
     }
   });
 });
