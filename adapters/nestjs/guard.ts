@@ -15,8 +15,6 @@ import type { GatehouseModuleOptions } from "./options.js";
 import { GATEHOUSE_AUTH, GATEHOUSE_OPTIONS } from "./options.js";
 import type { PlatformRequest } from "./request.js";
 import { AuthRefusal } from "./refusal.js";
-// For the link in the documentation.
-import type { AuthRefusalFilter } from "./refusal.js";
 import { nodeRequestOf, recorded, viewOf } from "./request.js";
 import type { RouteRule } from "./route-rules.js";
 import { ruleOf } from "./route-rules.js";
@@ -63,7 +61,9 @@ export class AuthGuard implements CanActivate {
     // to add: the same rule with the same auth gives the same outcome.
     if (earlier !== undefined && earlier.rule === rule && earlier.auth === auth) return true;
     const identifier = this.#identifier(auth, rule.access === "optional");
-    return identifyThen(identifier, viewOf(req), (outcome) => this.#settle(outcome, rule, auth, req));
+    return identifyThen(identifier, viewOf(req), (outcome) =>
+      this.#settle(outcome, rule, auth, req),
+    );
   }
 
   #identifier(auth: AdapterAuth, optional: boolean): Identifier<Principal> {

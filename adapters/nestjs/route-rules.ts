@@ -42,9 +42,9 @@ function marksOf(target: object): Marks {
 
 function routeDecorator(mark: (marks: Marks) => void): RouteDecorator {
   // On a class the target is the class; on a method, the handler function Nest calls.
-  return ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
     mark(marksOf((descriptor?.value as object | undefined) ?? target));
-  }) as RouteDecorator;
+  };
 }
 
 /**
@@ -94,7 +94,7 @@ const rules = new WeakMap<object, WeakMap<object, RouteRule>>();
  */
 function classMarks(controller: object): Marks {
   const merged: Marks = { requirements: [] };
-  for (let c: object | null = controller; c !== null && c !== Function.prototype; ) {
+  for (let c: object | null = controller; c !== null && c !== Function.prototype;) {
     const own = marks.get(c);
     if (own !== undefined) {
       merged.access ??= own.access;
