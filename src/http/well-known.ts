@@ -94,7 +94,7 @@ export function resolveProtectedResource(
   return Object.freeze({
     resource: option.resource,
     authorizationServers: Object.freeze([...(servers as string[])]),
-    scopesSupported: scopes === undefined ? undefined : Object.freeze([...(scopes as string[])]),
+    scopesSupported: scopes === undefined ? undefined : Object.freeze([...scopes]),
     resourceDocumentation: option.resourceDocumentation,
     metadataUrl,
     metadataPath: new URL(metadataUrl).pathname,
