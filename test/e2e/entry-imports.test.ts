@@ -34,7 +34,7 @@ const isNodeBuiltin = (specifier: string) =>
 beforeAll(ensureBuild, 120_000);
 
 describe("built entries", () => {
-  for (const entry of ["hono", "client"]) {
+  for (const entry of ["hono", "client", "fetch"]) {
     it(`dist/${entry}.js reaches no Node built-in`, () => {
       const imports = [...externalImports(join(ROOT, "dist", `${entry}.js`))];
       expect(imports.filter(isNodeBuiltin)).toEqual([]);
