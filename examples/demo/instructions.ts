@@ -67,7 +67,7 @@ export function instructions({ baseUrl, provisioned, cli, store }: PrintContext)
     `NEW_KEY=$(curl -s -b cookies.txt -H "Origin: $BASE" -H "Content-Type: application/json" -d '{"name":"made with curl","scopes":["reports:read"]}' "$BASE/users/keys" | json key)`,
     "#     ...it works at once (expect 200)",
     `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $NEW_KEY"`,
-    "#     ...revoke it: DELETE /users/keys/<id>, the id being the part after gh_ (expect 204)",
+    "#     ...revoke it: DELETE /users/keys/<id>, the id being the part after the prefix (expect 204)",
     `curl -s -w "$SHOW" -b cookies.txt -H "Origin: $BASE" -X DELETE "$BASE/users/keys/$(echo "$NEW_KEY" | cut -d_ -f2)"`,
     "#     ...and it is refused from now on (expect 401)",
     `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $NEW_KEY"`,

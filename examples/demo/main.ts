@@ -41,7 +41,8 @@ export async function main(argv: string[], paths: { root: string; pageBuildDir: 
       store: sqliteKeyStore({ path: dbPath }),
       // X-API-Key (FastAPI template) and x-api-auth (Barbell) both carry a key.
       header: ["x-api-key", "x-api-auth"],
-      prefix: "gh",
+      // No prefix of its own: the printed CLI lines issue keys with the default one, and
+      // those must verify here too.
       // A key-shaped Bearer token goes to the key verifier (Trivial's client keys).
       acceptBearer: true,
       // Last-used times reach the store within seconds, so the page shows them while you

@@ -46,7 +46,8 @@ function callWithKey(
   );
 }
 
-const KEY_SHAPE = /^gh_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
+/** `<prefix>_<id>_<secret+checksum>`, whatever the deployment's prefix. */
+const KEY_SHAPE = /^[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
 
 /** The id of the element that has the keyboard focus. */
 function focusedTestId(page: Page): Promise<string | null> {
