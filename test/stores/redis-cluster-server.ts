@@ -144,17 +144,20 @@ export async function startCluster(ports: number[], busPorts?: number[]): Promis
   return handle(ports, children, stop);
 }
 
+/** Three distinct free ports for nodes and three for their cluster bus. */
+export async function freeClusterPorts(): Promise<{ ports: number[]; bus: number[] }> {
+  const found: number[] = [];
+  // Ports asked for one after another may repeat once released; keep only distinct ones.
+  while (found.length < 6) {
+    const port = await freePort();
+    if (!found.includes(port)) found.push(port);
+  }
+  return { ports: found.slice(0, 3), bus: found.slice(3) };
+}
+
 /** A throwaway three-master cluster on free ports (and free bus ports) of its own. */
 export async function startThrowawayCluster(): Promise<TestCluster> {
-  const ports: number[] = [];
-  const bus: number[] = [];
-  // Ports asked for one after another may repeat once released; keep only distinct ones.
-  while (ports.length < 3 || bus.length < 3) {
-    const port = await freePort();
-    if (ports.includes(port) || bus.includes(port)) continue;
-    if (ports.length < 3) ports.push(port);
-    else bus.push(port);
-  }
+  const { ports, bus } = await freeClusterPorts();
   return startCluster(ports, bus);
 }
 

@@ -9,8 +9,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { Redis } from "ioredis";
-import type { Cluster } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   publishKeyChange,
@@ -25,9 +24,16 @@ import {
   waitUntil,
 } from "../../src/testing/index.js";
 import type { KeyStoreChange } from "../../src/types.js";
+import { withTimeout } from "../../src/verify/api-key/with-timeout.js";
 import { byKey, instance, untilRefused } from "./feed-fixtures.js";
 import { REDIS_URL, redisUp } from "./servers.js";
-import { sharedCluster, startThrowawayCluster, type TestCluster } from "./redis-cluster-server.js";
+import {
+  freeClusterPorts,
+  sharedCluster,
+  startCluster,
+  startThrowawayCluster,
+  type TestCluster,
+} from "./redis-cluster-server.js";
 
 function hasRedisServer(): boolean {
   try {
@@ -434,6 +440,52 @@ describe.skipIf(!can)("the change feed when its node is lost", () => {
       await writer.close();
       writerClient.disconnect();
       watcherClient.disconnect();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!can)("a store made before its cluster is up", () => {
+  let throwaway: TestCluster | undefined;
+
+  afterAll(async () => {
+    await throwaway?.stop();
+  }, 30_000);
+
+  it("subscribe settles while nothing answers, and the feed comes up with the cluster", async () => {
+    const { ports, bus } = await freeClusterPorts();
+    const early = new Cluster(
+      ports.map((port) => ({ host: "127.0.0.1", port })),
+      { clusterRetryStrategy: () => 200 },
+    );
+    early.on("error", () => {});
+    const own = `gh-early-${randomId(4)}:`;
+    const store = redisKeyStore({ client: early, prefix: own });
+    try {
+      const heard = new Set<string>();
+      const statuses: string[] = [];
+      await withTimeout(
+        Promise.resolve(
+          store.subscribe(
+            (change) => heard.add(change.id),
+            (status) => statuses.push(status),
+          ),
+        ),
+        8000,
+      );
+      expect(store.listening).toBe(false);
+      expect(statuses).toContain("down");
+
+      throwaway = await startCluster(ports, bus);
+      await waitUntil(() => store.listening, 20_000, "the feed once the cluster is up");
+      const writer = redisKeyStore({ client: early, prefix: own });
+      const record = sampleKeyRecord();
+      await writer.create(record);
+      await writer.update(record.id, { enabled: false });
+      await waitUntil(() => heard.has(record.id), 2000, "the change");
+      await writer.close();
+    } finally {
+      await store.close();
+      early.disconnect();
     }
   }, 60_000);
 });
