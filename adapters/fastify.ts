@@ -13,7 +13,7 @@ import type {
   onRequestHookHandler,
   preHandlerHookHandler,
 } from "fastify";
-import type { AuthError } from "../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -31,6 +31,8 @@ import { hostRoutes, pathBelowPattern, targetPath, targetQuery } from "../src/ht
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
+import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
+import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
 
 /**
@@ -63,7 +65,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, request: FastifyRequest) => HttpAnswer;
 }
 
-type Settings = RefusalSettings<FastifyRequest>;
+type Settings = RefusalSettings<FastifyRequest> & { resourceMetadata: string | undefined };
 type Stored = { principal: Principal | null; settings: Settings };
 
 // A WeakMap rather than a property: an undeclared property changes the shape of Fastify's
@@ -84,8 +86,9 @@ function refuse(
   settings: Settings,
   request: FastifyRequest,
   reply: FastifyReply,
-) {
-  send(reply, refusalAnswer(error, settings, request));
+): void {
+  const named = withResourceMetadata(error, settings.resourceMetadata);
+  send(reply, refusalAnswer(named, settings, request));
 }
 
 // Fastify 5's `host` keeps the port; Fastify 4 has only `hostname`, which keeps it there.
@@ -114,7 +117,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): onRequestHookHandler {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -195,18 +198,20 @@ const reads: HostReads<FastifyRequest> = {
   query: (request) => targetQuery(request.url),
 };
 
-/** A core route handler as an encapsulated plugin serving every path below its prefix. */
+/**
+ * A core route handler as an encapsulated plugin serving `routes` below its prefix; a
+ * request there that is none of the handler's own gets Fastify's not-found answer.
+ */
 function routePlugin(
   hosted: HostedRoutes,
   identifyWith: AdapterAuth | null,
   realm: string,
   name: string,
+  routes: string[],
 ): FastifyPluginAsync {
   const host = hostRoutes(hosted, reads, identifyWith, realm);
-  function serve(request: FastifyRequest, reply: FastifyReply): void {
-    // The matched pattern places the mount point, parameters in the prefix included.
-    const pattern = request.routeOptions.url ?? "";
-    const path = pathBelowPattern(pattern, targetPath(request.url));
+  function serve(mount: string, request: FastifyRequest, reply: FastifyReply): void {
+    const path = pathBelowPattern(mount, targetPath(request.url));
     const pending = host.serve(request, request.method, path);
     if (pending === null) return void reply.callNotFound();
     pending
@@ -217,15 +222,21 @@ function routePlugin(
     async [name](instance: Parameters<FastifyPluginAsync>[0]): Promise<void> {
       // Inside this plugin's scope only: sibling routes keep the app's own parsers.
       if (!instance.hasContentTypeParser(FORM)) instance.addContentTypeParser(FORM, parseForm);
+      // The prefix as registered, parameters included (`/orgs/:org/keys`): its depth is the
+      // mount point's, whatever the parameters' values.
+      const mount = `${instance.prefix}/*`;
+      const handler = (request: FastifyRequest, reply: FastifyReply) =>
+        serve(mount, request, reply);
       // Key and token requests are tiny; Fastify's JSON parser gets the same bound as ours.
-      const options = { bodyLimit: DEFAULT_BODY_LIMIT };
-      instance.all("/", options, serve);
-      instance.all("/*", options, serve);
+      for (const url of routes) instance.all(url, { bodyLimit: DEFAULT_BODY_LIMIT }, handler);
       return Promise.resolve();
     },
   };
   return named[name]!;
 }
+
+/** Every path below the prefix, the prefix itself included. */
+const BELOW = ["/", "/*"];
 
 /**
  * The key-management routes as a plugin:
@@ -233,7 +244,7 @@ function routePlugin(
  * `authenticate` hook in front, the plugin identifies the caller itself.
  */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): FastifyPluginAsync {
-  return routePlugin(createKeyRoutes(auth, options), auth, realmOf(auth), "keyRoutes");
+  return routePlugin(createKeyRoutes(auth, options), auth, realmOf(auth), "keyRoutes", BELOW);
 }
 
 /**
@@ -249,5 +260,19 @@ export function tokenRoutes(
   options: TokenRouteOptions = {},
 ): FastifyPluginAsync {
   // The token endpoint needs no caller, so no identification is run for it.
-  return routePlugin(createTokenEndpoint(auth, options), null, realmOf(auth), "tokenRoutes");
+  const endpoint = createTokenEndpoint(auth, options);
+  return routePlugin(endpoint, null, realmOf(auth), "tokenRoutes", BELOW);
+}
+
+/**
+ * The discovery documents (RFC 9728, RFC 8414) as a plugin for the root of the app:
+ * `await app.register(wellKnownRoutes(auth))`. It claims `/.well-known/*` only. See
+ * docs/discovery.md.
+ */
+export function wellKnownRoutes(
+  auth: WellKnownAuth,
+  options: WellKnownOptions = {},
+): FastifyPluginAsync {
+  const routes = createWellKnownRoutes(auth, options);
+  return routePlugin(routes, null, realmOf(auth), "wellKnownRoutes", ["/.well-known/*"]);
 }

@@ -9,11 +9,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastify5 from "fastify";
 import fastify4 from "fastify4";
 import { describe, expect, it } from "vitest";
+import { createAuth } from "../../src/create-auth.js";
 import type { AuthError } from "../../src/errors.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { Principal } from "../../src/types.js";
 import * as fa from "../../adapters/fastify.js";
 import { wrongSecret } from "../keys/throttle-fixture.js";
-import { useFixture } from "./fixture.js";
+import { SECRET, useFixture } from "./fixture.js";
 import { listenFastify } from "./servers-fastify.js";
 
 interface AppUser extends Principal {
@@ -267,6 +269,55 @@ for (const [major, make] of majors) {
         expect(text.status).toBeLessThan(500);
         expect((await post(json, '{"name": "from JSON"}')).status).toBe(201);
       });
+    });
+
+    it("wellKnownRoutes serves the discovery documents at the root; challenges name them", async () => {
+      const auth = createAuth({
+        jwt: {
+          secret: SECRET,
+          algorithms: ["HS256"],
+          issuer: "https://api.example.test/",
+          audience: "https://api.example.test/mcp",
+        },
+        apiKeys: { store: memoryKeyStore() },
+        protectedResource: {
+          resource: "https://api.example.test/mcp",
+          authorizationServers: ["https://api.example.test/"],
+        },
+      });
+      const app = make();
+      await app.register(fa.wellKnownRoutes(auth));
+      app.addHook("onRequest", fa.authenticate(auth, { optional: true }));
+      app.get("/mcp", { preHandler: fa.requireAuth() }, (request) => fa.getCurrentUser(request));
+      app.get("/.well-known/other", () => ({ mine: true }));
+      try {
+        await serve(app, async (url) => {
+          const metadata = "/.well-known/oauth-protected-resource/mcp";
+          const anonymous = await fetch(`${url}/mcp`);
+          expect(anonymous.status).toBe(401);
+          expect(anonymous.headers.get("www-authenticate")).toBe(
+            `Bearer realm="api", resource_metadata="https://api.example.test${metadata}"`,
+          );
+          const document = await fetch(`${url}${metadata}`);
+          expect(document.status).toBe(200);
+          expect(await document.json()).toMatchObject({ resource: "https://api.example.test/mcp" });
+          const server = await fetch(`${url}/.well-known/oauth-authorization-server`);
+          expect(await server.json()).toMatchObject({ issuer: "https://api.example.test/" });
+          const preflight = await fetch(`${url}${metadata}`, {
+            method: "OPTIONS",
+            headers: {
+              origin: "https://inspector.example",
+              "access-control-request-method": "GET",
+            },
+          });
+          expect(preflight.status).toBe(204);
+          // A static route of the app beats the plugin's wildcard; an unknown one is a 404.
+          expect(await (await fetch(`${url}/.well-known/other`)).json()).toEqual({ mine: true });
+          expect((await fetch(`${url}/.well-known/unknown`)).status).toBe(404);
+        });
+      } finally {
+        await auth.close();
+      }
     });
 
     it("getCurrentUser is typed by the registered user and keeps off request.user", async () => {
