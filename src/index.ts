@@ -1,4 +1,4 @@
-export { AuthError, statusOf } from "./errors.js";
+export { AuthError, statusOf, withResourceMetadata } from "./errors.js";
 export type { AuthErrorCode, AuthErrorOptions, ProblemBody } from "./errors.js";
 export { memoryKeyStore } from "./stores/memory.js";
 export type { MemoryKeyStore } from "./stores/memory.js";
@@ -13,13 +13,16 @@ export type {
   CreatedKey,
   KeyManager,
   KeyStatus,
+  KeyToPrincipal,
   KeyUpdate,
   ManagedKey,
   RotateOptions,
 } from "./verify/api-key/api-keys.js";
 export {
+  DEFAULT_KEY_PREFIX,
   formatApiKey,
   generateApiKey,
+  hashedSecret,
   parseApiKey,
   parseColonKey,
 } from "./verify/api-key/key-format.js";
@@ -48,10 +51,21 @@ export { createAuth } from "./create-auth.js";
 export type {
   Auth,
   AuthConfig,
+  AuthJwtOption,
   AuthJwtOptions,
   AuthOptions,
   AuthTokens,
+  IssuerView,
+  ProtectedResourceOptions,
+  ResolvedProtectedResource,
 } from "./options/auth-options.js";
+export {
+  authorizationServerDocument,
+  createWellKnownRoutes,
+  protectedResourceDocument,
+  protectedResourceMetadataUrl,
+} from "./http/well-known.js";
+export type { WellKnownAuth, WellKnownOptions } from "./http/well-known.js";
 export type { CookieOptions, CsrfOptions, JwtOptions, KeyInput } from "./options/jwt-options.js";
 export type { PrincipalContext, ToPrincipal } from "./principal/from-claims.js";
 export type { ResolvedCsrf } from "./pick/csrf.js";

@@ -43,8 +43,32 @@ export interface Principal {
     readonly name: string;
     /** The owner the key was issued to; equals {@link Principal.id}. */
     readonly ownerId: string;
+    /**
+     * The environment the key was issued for (`test` or `live`, read from the key itself),
+     * or `null` for a key without one. Absent on tokens minted from a key.
+     */
+    readonly environment?: KeyEnvironment | null;
+    /**
+     * The key record's `metadata`, deep-frozen (a copy: editing the record later does not
+     * change it), or `null`. Absent on tokens minted from a key.
+     */
+    readonly metadata?: DeepReadonly<Record<string, unknown>> | null;
   };
 }
+
+/** A value and everything it holds, read-only. */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * The environment a key was issued for: part of the key (`<prefix>_test_…`), so that people
+ * and secret scanners can tell a test key from a live one, and `apiKeys.accept` can refuse
+ * test keys where only live ones belong.
+ */
+export type KeyEnvironment = "test" | "live";
 
 /** What the core answers for a request: a principal, or the error that explains why not. Never thrown. */
 export type AuthResult<TUser extends Principal = Principal> =
@@ -110,8 +134,14 @@ export interface ApiKeyRecord {
   ownerType: OwnerType;
   /** A human-readable label, at most 200 characters. */
   name: string;
-  /** The key prefix it was issued with (e.g. `gh`), for display and secret scanners. */
+  /** The key prefix it was issued with (e.g. `gatehouse`), for display and secret scanners. */
   prefix: string;
+  /**
+   * The environment the key was issued for (`test` or `live`), or `null`/absent for a key
+   * without one. The key string carries it too, and it is bound to the hash, so a store
+   * that does not keep this field still verifies the key for its own environment only.
+   */
+  environment?: KeyEnvironment | null;
   /** The encoded hash of the secret, as a {@link SecretHasher} produced it. */
   hash: string;
   /** Scopes granted to callers of this key (single tokens, no spaces). */
@@ -141,7 +171,10 @@ export interface ApiKeyRecord {
    * `touchInterval`), so it can lag; only kept when the store implements `touch`.
    */
   lastUsedAt?: Date | null;
-  /** Free-form data of your own (a plain object); gatehouse never reads it. */
+  /**
+   * Free-form data of your own (a plain object). gatehouse does not interpret it; a
+   * verified key's principal carries a deep-frozen copy as `principal.key.metadata`.
+   */
   metadata?: Record<string, unknown> | null;
   /** A per-key request budget; `null` or absent: the key is never counted. */
   rateLimit?: KeyRateLimit | null;
@@ -254,6 +287,28 @@ export interface SecretHasher {
   needsRehash?(hash: string): boolean;
 }
 
+/** Who made a key change: the caller the key manager was handed as `actor`. */
+export interface KeyChangeActor {
+  /** The actor's principal id. */
+  readonly id: string;
+  /** How the actor authenticated. */
+  readonly via: CredentialSource;
+  /** The API key behind the actor (the key itself or the key its token was minted from). */
+  readonly keyId?: string;
+}
+
+/** One changed field of a key: its value before (absent on creation) and after. */
+export interface KeyFieldChange {
+  /** The value before the change; absent when the key was created. */
+  readonly from?: unknown;
+  /** The value after the change. */
+  readonly to: unknown;
+}
+
+/** What a {@link AuthEvent} of type `key_changed` says was done to the key. */
+export type KeyChangeAction =
+  "created" | "updated" | "rotated" | "disabled" | "enabled" | "deleted";
+
 /** What `onEvent` receives. */
 export type AuthEvent =
   | {
@@ -286,5 +341,45 @@ export type AuthEvent =
       /** What failed, e.g. `store_error`, `verify_queue_full`, `rate_limiter_error`. */
       reason: string;
       /** The API key's id, when one could be read. */
+      keyId?: string;
+    }
+  | {
+      /**
+       * The key manager changed a key (through `auth.keys`, the key routes or the CLI alike),
+       * after the store accepted the change. Never carries the key or its hash.
+       */
+      type: "key_changed";
+      /**
+       * `disabled` / `enabled` when the change turned the key off / on, `rotated` for the
+       * key a rotation retired (its replacement gets a `created` event of its own).
+       */
+      action: KeyChangeAction;
+      /** The changed key's id. */
+      keyId: string;
+      /** The key's owner. */
+      ownerId: string;
+      /** Who asked, or `null` when the manager was called without an actor (an admin task). */
+      actor: KeyChangeActor | null;
+      /**
+       * The fields that changed, by name. Dates are ISO strings; `metadata` is shown by its
+       * field names only (it is yours, and may hold what does not belong in a log). `{}` on
+       * deletion.
+       */
+      changes: Readonly<Record<string, KeyFieldChange>>;
+      /** On `rotated`: the id of the key that replaced this one. */
+      replacedBy?: string;
+      /** On `created` by a rotation: the id of the key this one replaces. */
+      replaces?: string;
+    }
+  | {
+      /** The token endpoint issued an access token. Never carries the token or the key. */
+      type: "token_issued";
+      /** The grant it answered. */
+      grant: "refresh_token" | "client_credentials" | "password";
+      /** The token's subject. */
+      sub: string;
+      /** The token's `client_id`. */
+      clientId: string;
+      /** The API key the token was minted from (refresh_token and client_credentials). */
       keyId?: string;
     };

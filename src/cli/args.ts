@@ -17,6 +17,7 @@ export const COMMON_FLAGS = {
 export const STORE_FLAGS = {
   store: { type: "string" },
   prefix: { type: "string" },
+  environment: { type: "string" },
 } as const satisfies FlagSpec;
 
 export interface Parsed<T extends FlagSpec> {

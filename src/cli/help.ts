@@ -4,12 +4,16 @@ const STORE_HELP = `Store options:
   --store <url>     sqlite:<path>[?table=t] (default sqlite:./gatehouse.db),
                     postgres://…[?schema=s&table=t], redis://…[?prefix=p];
                     or set GATEHOUSE_STORE
-  --prefix <p>      key prefix of this deployment (default gh; or GATEHOUSE_KEY_PREFIX)
+  --prefix <p>      key prefix of this deployment (default gatehouse; or
+                    GATEHOUSE_KEY_PREFIX)
+  --environment <e> test or live: the environment of keys this command issues
+                    (default none; or GATEHOUSE_KEY_ENVIRONMENT)
   --json            machine-readable output
   -h, --help        this help
 
 Environment:
   GATEHOUSE_STORE, GATEHOUSE_KEY_PREFIX   as --store, --prefix
+  GATEHOUSE_KEY_ENVIRONMENT               as --environment
   GATEHOUSE_STORE_TIMEOUT                 ms to wait for the store (default 5000)
   GATEHOUSE_HMAC_PEPPER[_ID]              hash new keys with HMAC-SHA256 (for servers
                                           using hmacSha256Hasher) instead of argon2id`;

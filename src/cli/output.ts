@@ -20,6 +20,7 @@ export function formatRecord(record: ManagedKey): string {
     ["name", record.name],
     ["owner", `${record.ownerId} (${record.ownerType})`],
     ["prefix", record.prefix],
+    ["environment", record.environment ?? "-"],
     ["status", record.status],
     ["scopes", list(record.scopes)],
     ["roles", list(record.roles)],

@@ -5,9 +5,13 @@
  */
 import { createAuth } from "../create-auth.js";
 import { hmacSha256Hasher } from "../crypto/hmac-hasher.js";
-import { assertValidPrefix } from "../verify/api-key/key-format.js";
+import {
+  assertValidPrefix,
+  DEFAULT_KEY_PREFIX,
+  isKeyEnvironment,
+} from "../verify/api-key/key-format.js";
 import type { KeyManager } from "../manage/key-manager-api.js";
-import type { SecretHasher } from "../types.js";
+import type { KeyEnvironment, SecretHasher } from "../types.js";
 import type { CliIo } from "./io.js";
 import { openStore } from "./open-store.js";
 import { closeQuietly, DEFAULT_STORE_TIMEOUT, guardStore, probeStore } from "./store-guard.js";
@@ -17,6 +21,7 @@ import { usageError } from "./errors.js";
 export interface StoreFlags {
   store?: string;
   prefix?: string;
+  environment?: string;
 }
 
 export interface Session {
@@ -46,16 +51,25 @@ function resolveHasher(io: CliIo): SecretHasher | undefined {
 export function resolveStore(
   flags: StoreFlags,
   io: CliIo,
-): { url: string; prefix: string; hasher: SecretHasher | undefined } {
+): {
+  url: string;
+  prefix: string;
+  environment: KeyEnvironment | undefined;
+  hasher: SecretHasher | undefined;
+} {
   const url = flags.store ?? io.env.GATEHOUSE_STORE ?? DEFAULT_STORE;
   parseStoreUrl(url);
-  const prefix = flags.prefix ?? io.env.GATEHOUSE_KEY_PREFIX ?? "gh";
+  const prefix = flags.prefix ?? io.env.GATEHOUSE_KEY_PREFIX ?? DEFAULT_KEY_PREFIX;
   try {
     assertValidPrefix(prefix);
   } catch {
     throw usageError(`--prefix '${prefix}' must be 1-16 of [a-z0-9], starting with a letter`);
   }
-  return { url, prefix, hasher: resolveHasher(io) };
+  const environment = flags.environment ?? io.env.GATEHOUSE_KEY_ENVIRONMENT;
+  if (environment !== undefined && !isKeyEnvironment(environment)) {
+    throw usageError(`--environment '${environment}' must be test or live`);
+  }
+  return { url, prefix, environment, hasher: resolveHasher(io) };
 }
 
 function timeoutFrom(io: CliIo): number {
@@ -69,7 +83,7 @@ export async function withSession<T>(
   io: CliIo,
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const { url, prefix, hasher } = resolveStore(flags, io);
+  const { url, prefix, environment, hasher } = resolveStore(flags, io);
   const timeout = timeoutFrom(io);
   const store = guardStore(await openStore(parseStoreUrl(url)), describeStore(url), timeout);
   // Whatever owns the store closes it, once: the store until the key manager exists, then
@@ -80,6 +94,7 @@ export async function withSession<T>(
       apiKeys: {
         store,
         prefix,
+        ...(environment === undefined ? {} : { environment }),
         storeTimeout: timeout,
         ...(hasher === undefined ? {} : { hasher }),
       },

@@ -2,7 +2,14 @@
  * Checks what callers hand the key manager, and shapes what it hands back. Bad input from
  * the developer is a `TypeError` naming the field; it never reaches the store.
  */
-import type { ApiKeyRecord, KeyRateLimit, OwnerType, PublicApiKeyRecord } from "../types.js";
+import type {
+  ApiKeyRecord,
+  KeyEnvironment,
+  KeyRateLimit,
+  OwnerType,
+  PublicApiKeyRecord,
+} from "../types.js";
+import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-format.js";
 
 /** Every owner type a key may have. */
 export const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];
@@ -78,6 +85,13 @@ export function checkOwnerType(value: unknown): OwnerType {
     fail("ownerType", `must be one of ${OWNER_TYPES.join(", ")}`);
   }
   return value as OwnerType;
+}
+
+export function checkEnvironment(value: unknown): KeyEnvironment | null {
+  if (value === null) return null;
+  if (!isKeyEnvironment(value))
+    fail("environment", `must be ${KEY_ENVIRONMENTS.join(" or ")} or null`);
+  return value;
 }
 
 export function checkMetadata(value: unknown): Record<string, unknown> | null {

@@ -3,6 +3,7 @@
  * lives in key-manager.ts.
  */
 import type {
+  KeyEnvironment,
   KeyRateLimit,
   Milliseconds,
   OwnerType,
@@ -26,10 +27,18 @@ export interface CreateKeyInput {
   roles?: string[];
   /** Default `null` (never expires). Must lie in the future. */
   expiresAt?: Date | null;
-  /** Default `null`. A plain object of your own, stored as is; gatehouse never reads it. */
+  /**
+   * Default `null`. A plain object of your own (structured-cloneable), stored as is and
+   * handed, deep-frozen, to handlers as `principal.key.metadata`.
+   */
   metadata?: Record<string, unknown> | null;
   /** Default `null` (unlimited). */
   rateLimit?: KeyRateLimit | null;
+  /**
+   * The environment the key is for (`test` or `live`, written into the key), or `null` for
+   * none. Default `apiKeys.environment`. It cannot be changed later: it is part of the key.
+   */
+  environment?: KeyEnvironment | null;
 }
 
 /** What an owner may change on their own key (the key routes' `PATCH`). */
@@ -112,7 +121,8 @@ export interface KeyManager {
   readonly writeScope: string;
   /**
    * Issues a key: generates the secret, stores only its hash, and returns the plaintext
-   * once. Needs a store with `create`.
+   * once. Needs a store with `create`. Every method that changes a key reports it to
+   * `onEvent` as a `key_changed` event once the store has taken the change.
    */
   create(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey>;
   /** One page of the owner's keys, oldest first. Needs a store with `listByOwner`. */

@@ -4,12 +4,19 @@
  * `false`), so callers cannot learn that a key id exists. `admin` acts on any key by id.
  *
  * Every change drops the key from the verifier's cache before it resolves, so a disabled,
- * rotated or deleted key stops working in this process at once.
+ * rotated or deleted key stops working in this process at once, and is reported as a
+ * `key_changed` event once the store has taken it: every caller of the manager (the key
+ * routes, the CLI, `auth.keys`) is audited by the same code.
  */
 import { AuthError } from "../errors.js";
+import type { Reporter } from "../decide/report.js";
 import type {
   ApiKeyPatch,
   ApiKeyRecord,
+  KeyChangeAction,
+  KeyChangeActor,
+  KeyEnvironment,
+  KeyFieldChange,
   KeyStore,
   Milliseconds,
   Page,
@@ -18,9 +25,10 @@ import type {
   SecretHasher,
 } from "../types.js";
 import { checkGrant, checkIssuer, checkRevival, KeyConflictError } from "./grant-rules.js";
-import { generateApiKey } from "../verify/api-key/key-format.js";
+import { generateApiKey, hashedSecret } from "../verify/api-key/key-format.js";
 import {
   checkEnabled,
+  checkEnvironment,
   checkExpiry,
   checkId,
   checkKnownFields,
@@ -46,6 +54,10 @@ export interface KeyManagerContext {
   store: KeyStore;
   hasher: SecretHasher;
   prefix: string;
+  /** The environment of keys created without one of their own (`apiKeys.environment`). */
+  environment: KeyEnvironment | null;
+  /** Where `key_changed` events go. */
+  report: Reporter;
   /** The scope an API-key actor needs to issue keys. */
   writeScope: string;
   storeTimeout: Milliseconds;
@@ -65,14 +77,96 @@ const CREATE_FIELDS = [
   "expiresAt",
   "metadata",
   "rateLimit",
+  "environment",
 ];
 const UPDATE_FIELDS = ["name", "enabled", "scopes", "expiresAt"];
 const ADMIN_UPDATE_FIELDS = [...UPDATE_FIELDS, "roles", "metadata", "rateLimit"];
 
 type StoreMethod = "create" | "update" | "delete" | "listByOwner";
 
+/** The fields an audit event shows, in the order it shows them; never the hash. */
+const AUDITED_FIELDS = [
+  "ownerType",
+  "name",
+  "environment",
+  "scopes",
+  "roles",
+  "enabled",
+  "disabledBy",
+  "disabledAt",
+  "expiresAt",
+  "rateLimit",
+  "metadata",
+] as const satisfies ReadonlyArray<keyof ApiKeyRecord>;
+
+/** A field's value as an event shows it: dates as ISO strings, metadata by its field names. */
+function shown(field: (typeof AUDITED_FIELDS)[number], value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (field === "metadata") return Object.keys(value);
+  if (Array.isArray(value)) return [...(value as unknown[])];
+  if (typeof value === "object") return { ...value };
+  return value;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What changed between two versions of a record (`before` absent: it was created). */
+function changesOf(
+  before: ApiKeyRecord | undefined,
+  after: ApiKeyRecord,
+): Record<string, KeyFieldChange> {
+  const changes: Record<string, KeyFieldChange> = {};
+  for (const field of AUDITED_FIELDS) {
+    const to = shown(field, after[field]);
+    if (before === undefined) {
+      if (to !== null) changes[field] = { to };
+      continue;
+    }
+    const from = shown(field, before[field]);
+    // Metadata is shown by its names, so a changed value under the same names is compared whole.
+    const changed =
+      field === "metadata"
+        ? !same(before.metadata ?? null, after.metadata ?? null)
+        : !same(from, to);
+    if (changed) changes[field] = { from, to };
+  }
+  return changes;
+}
+
+function actorOf(actor: Principal | undefined): KeyChangeActor | null {
+  if (!actor) return null;
+  const keyId = actor.key?.id;
+  return Object.freeze({
+    id: actor.id,
+    via: actor.via,
+    ...(keyId === undefined ? {} : { keyId }),
+  });
+}
+
 export function createKeyManager(context: KeyManagerContext): KeyManager {
-  const { store, hasher, prefix, storeTimeout, now, invalidate } = context;
+  const { store, hasher, prefix, storeTimeout, now, invalidate, report } = context;
+
+  function changed(
+    action: KeyChangeAction,
+    record: ApiKeyRecord,
+    actor: Principal | undefined,
+    changes: Record<string, KeyFieldChange>,
+    extra: { replacedBy?: string; replaces?: string } = {},
+  ): void {
+    if (!report.listening) return;
+    report.emit({
+      type: "key_changed",
+      action,
+      keyId: record.id,
+      ownerId: record.ownerId,
+      actor: actorOf(actor),
+      changes,
+      ...extra,
+    });
+  }
 
   function method<M extends StoreMethod>(name: M): NonNullable<KeyStore[M]> {
     const fn = store[name];
@@ -137,7 +231,11 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     }
   }
 
-  async function issue(input: CreateKeyInput, actor?: Principal): Promise<CreatedKey> {
+  async function issue(
+    input: CreateKeyInput,
+    actor?: Principal,
+    replaces?: string,
+  ): Promise<CreatedKey> {
     if (typeof input !== "object" || input === null)
       throw new TypeError("gatehouse: input must be an object");
     checkKnownFields(input, CREATE_FIELDS, "input");
@@ -152,17 +250,19 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
       expiresAt: checkExpiry(input.expiresAt ?? null, at),
       metadata: checkMetadata(input.metadata ?? null),
       rateLimit: checkRateLimit(input.rateLimit ?? null),
+      environment:
+        input.environment === undefined ? context.environment : checkEnvironment(input.environment),
     };
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, scopes, roles);
     return oneAtATime(base.ownerId, async () => {
       await checkRoom(base.ownerId);
-      const generated = generateApiKey({ prefix });
+      const generated = generateApiKey({ prefix, environment: base.environment });
       const record: ApiKeyRecord = {
         id: generated.id,
         ...base,
         prefix,
-        hash: await hasher.hash(generated.secret),
+        hash: await hasher.hash(hashedSecret(generated)),
         scopes,
         roles,
         enabled: true,
@@ -172,6 +272,13 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
         lastUsedAt: null,
       };
       await call(() => create(record));
+      changed(
+        "created",
+        record,
+        actor,
+        changesOf(undefined, record),
+        replaces === undefined ? {} : { replaces },
+      );
       return { key: generated.key, record: toManagedKey(record, at) };
     });
   }
@@ -211,7 +318,18 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     invalidate(record.id);
     const updated = await call(() => update(record.id, next));
     invalidate(record.id);
-    return updated ? toManagedKey(updated, at) : null;
+    if (!updated) return null;
+    const changes = changesOf(record, updated);
+    if (Object.keys(changes).length > 0) {
+      const action: KeyChangeAction =
+        record.enabled && !updated.enabled
+          ? "disabled"
+          : !record.enabled && updated.enabled
+            ? "enabled"
+            : "updated";
+      changed(action, updated, actor, changes);
+    }
+    return toManagedKey(updated, at);
   }
 
   async function remove(record: ApiKeyRecord, actor?: Principal): Promise<boolean> {
@@ -220,6 +338,7 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     invalidate(record.id);
     const deleted = await call(() => del(record.id));
     invalidate(record.id);
+    if (deleted) changed("deleted", record, actor, {});
     return deleted;
   }
 
@@ -256,8 +375,11 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
         expiresAt: keptExpiry,
         metadata: record.metadata ?? null,
         rateLimit: record.rateLimit ?? null,
+        // A store that keeps no environment gives none back: the deployment's is the best guess.
+        environment: record.environment === undefined ? context.environment : record.environment,
       },
       actor,
+      record.id,
     );
     const end = at + overlap;
     // Superseded for good either way: see checkRevival.
@@ -269,8 +391,17 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
             expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end),
           };
     invalidate(record.id);
-    await call(() => update(record.id, retire));
+    const retired = await call(() => update(record.id, retire));
     invalidate(record.id);
+    changed(
+      "rotated",
+      retired ?? { ...record, ...retire },
+      actor,
+      changesOf(record, retired ?? { ...record, ...retire }),
+      {
+        replacedBy: created.record.id,
+      },
+    );
     return created;
   }
 

@@ -8,7 +8,8 @@ import type { ResolvedCsrf } from "../pick/csrf.js";
 import { AuthError } from "../errors.js";
 import type { CookieOptions } from "../options/jwt-options.js";
 import type { HttpAnswer } from "../http/answer.js";
-import type { AuthResult, Principal } from "../types.js";
+import type { Reporter } from "../decide/report.js";
+import type { AuthEvent, AuthResult, Principal } from "../types.js";
 import { attemptSubjects, pairSubject } from "./attempt-limiter.js";
 import type { AttemptLimiter } from "./attempt-limiter.js";
 import { basicChallenge, oauthError, tooManyAttempts, unavailable } from "./oauth-answer.js";
@@ -38,6 +39,11 @@ export interface TokenEndpointAuth {
    * key's failure budget, so that failures from elsewhere do not refuse this caller.
    */
   verifyApiKey(raw: string, client?: string): Promise<AuthResult>;
+  /**
+   * Receives a `token_issued` event for every token the endpoint issues (never the token
+   * or the key). `createAuth` gives its `onEvent` here; what it throws is swallowed.
+   */
+  readonly onEvent?: (event: AuthEvent) => void;
   /** The token issuer (`auth.tokens`). */
   readonly tokens: {
     /** Signs a token and returns it with its lifetime. */
@@ -80,6 +86,8 @@ export interface GrantContext {
   isClient: (principal: Principal) => boolean;
   /** The `client_id` of password-grant tokens, which no key names (RFC 9068 wants one). */
   clientId: string;
+  /** Where `token_issued` events go. */
+  report: Reporter;
 }
 
 export interface GrantRequest {
@@ -91,6 +99,27 @@ export interface GrantRequest {
 export type GrantOutcome = { ok: true; issued: IssuedToken } | { ok: false; answer: HttpAnswer };
 
 const refuse = (answer: HttpAnswer): GrantOutcome => ({ ok: false, answer });
+
+type GrantName = Extract<AuthEvent, { type: "token_issued" }>["grant"];
+
+/** Issues the token and reports it: the subject, the client and the key, never the token. */
+async function issue(
+  context: GrantContext,
+  grant: GrantName,
+  input: IssueInput & { clientId: string },
+): Promise<GrantOutcome> {
+  const issued = await context.auth.tokens.issueDetailed(input);
+  if (context.report.listening) {
+    context.report.emit({
+      type: "token_issued",
+      grant,
+      sub: input.sub,
+      clientId: input.clientId,
+      ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
+    });
+  }
+  return { ok: true, issued };
+}
 
 /**
  * The scopes a token gets: all that the credential holds, or the requested subset.
@@ -163,7 +192,7 @@ export async function refreshTokenGrant(
   const scopes = narrowScopes(principal.scopes, params.scope);
   if (scopes === null) return invalidScope();
   const keyId = principal.key?.id;
-  const issued = await context.auth.tokens.issueDetailed({
+  return issue(context, "refresh_token", {
     sub: principal.key?.ownerId ?? principal.id,
     scopes,
     roles: principal.roles,
@@ -171,7 +200,6 @@ export async function refreshTokenGrant(
     clientId: keyId ?? context.clientId,
     ...(keyId === undefined ? {} : { keyId }),
   });
-  return { ok: true, issued };
 }
 
 /**
@@ -234,14 +262,13 @@ export async function clientCredentialsGrant(
   }
   const scopes = narrowScopes(principal.scopes, params.scope);
   if (scopes === null) return invalidScope();
-  const issued = await context.auth.tokens.issueDetailed({
+  return issue(context, "client_credentials", {
     sub: key.ownerId,
     scopes,
     roles: principal.roles,
     clientId,
     keyId: clientId,
   });
-  return { ok: true, issued };
 }
 
 /** `grant_type=password`: the application's `verifyUser` hook checks the password. */
@@ -283,11 +310,10 @@ export async function passwordGrant(
   }
   const scopes = narrowScopes(user.scopes ?? [], params.scope);
   if (scopes === null) return invalidScope();
-  const issued = await context.auth.tokens.issueDetailed({
+  return issue(context, "password", {
     sub: user.id,
     scopes,
     roles: user.roles ?? [],
     clientId: context.clientId,
   });
-  return { ok: true, issued };
 }

@@ -4,6 +4,7 @@
  * into `req.body`, call {@link TokenEndpoint.handle} and send the {@link HttpAnswer} as is;
  * `null` means "not ours", and the adapter passes the request on.
  */
+import { createReporter } from "../decide/report.js";
 import { checkCsrf, resolveCsrf } from "../pick/csrf.js";
 import type { HttpAnswer, RouteRequest } from "../http/answer.js";
 import type { CookieOptions } from "../options/jwt-options.js";
@@ -166,6 +167,7 @@ export function createTokenEndpoint(
     verifyUser: options.verifyUser,
     isClient: options.isClient ?? ((p) => p.type === "service"),
     clientId: options.clientId ?? "gatehouse:password",
+    report: createReporter(auth.onEvent),
   };
   if (typeof context.clientId !== "string" || context.clientId === "") {
     throw new TypeError("gatehouse: tokenRoutes clientId must be a non-empty string");

@@ -12,7 +12,7 @@ import { ensureBuild } from "../e2e/ensure-build.js";
 import { PG_URL, REDIS_URL, postgresUp, redisUp } from "../stores/servers.js";
 import { authenticates as libraryAccepts, gatehouse, isOneLine } from "./run-cli.js";
 
-const KEY_SHAPE = /^gh_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
+const KEY_SHAPE = /^gatehouse_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
 
 interface StoreCase {
   name: string;

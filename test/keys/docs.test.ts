@@ -7,16 +7,22 @@ const doc = readFileSync(new URL("../../docs/api-keys.md", import.meta.url), "ut
 
 describe("docs/api-keys.md", () => {
   it("shows an example key that parses", () => {
-    const example = /^(gh_[0-9A-Za-z_]+)$/m.exec(doc)?.[1];
-    expect(example).toBeDefined();
-    expect(parseApiKey(example)).not.toBeNull();
+    const examples = [...doc.matchAll(/^(gatehouse_[0-9A-Za-z_]+)$/gm)].map((m) => m[1]);
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    const parsed = examples.map((example) => parseApiKey(example));
+    expect(parsed.map((p) => p?.environment)).toEqual(["live", null]);
   });
 
   it("gives a scanner pattern that finds generated keys and nothing of another prefix", () => {
-    const pattern = /^(\\bgh_.*\\b)$/m.exec(doc)?.[1];
+    const pattern = /^(\\bgatehouse_.*\\b)$/m.exec(doc)?.[1];
     expect(pattern).toBeDefined();
     const scanner = new RegExp(pattern!);
-    for (let i = 0; i < 50; i++) expect(`token: ${generateApiKey().key};`).toMatch(scanner);
-    expect(generateApiKey({ prefix: "ghx" }).key).not.toMatch(scanner);
+    for (const environment of [null, "test", "live"] as const) {
+      for (let i = 0; i < 20; i++) {
+        expect(`token: ${generateApiKey({ environment }).key};`).toMatch(scanner);
+      }
+    }
+    expect(generateApiKey({ prefix: "gatehousex" }).key).not.toMatch(scanner);
+    expect(generateApiKey({ prefix: "gh" }).key).not.toMatch(scanner);
   });
 });

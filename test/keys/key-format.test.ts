@@ -3,15 +3,30 @@ import { describe, expect, it } from "vitest";
 import { BASE62_ALPHABET } from "../../src/crypto/base62.js";
 import { crc32 } from "../../src/crypto/crc32.js";
 import {
+  DEFAULT_KEY_PREFIX,
   formatApiKey,
   generateApiKey,
+  hashedSecret,
   MAX_KEY_LENGTH,
   parseApiKey,
   parseColonKey,
 } from "../../src/verify/api-key/key-format.js";
+import type { KeyEnvironment } from "../../src/types.js";
 
 /** The pattern docs/api-keys.md gives secret scanners, for the default prefix. */
-const SCANNER = /\bgh_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}\b/;
+const SCANNER = /\bgatehouse_(?:test_|live_)?[0-9A-Za-z]{16}_[0-9A-Za-z]{38}\b/;
+
+const base62 = fc.constantFrom(...BASE62_ALPHABET.split(""));
+const part = (n: number) => fc.array(base62, { minLength: n, maxLength: n }).map((c) => c.join(""));
+const prefixArb = fc
+  .tuple(
+    fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz".split("")),
+    fc.array(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789".split("")), {
+      maxLength: 15,
+    }),
+  )
+  .map(([first, rest]) => first + rest.join(""));
+const environmentArb = fc.constantFrom<KeyEnvironment | null>(null, "test", "live");
 
 describe("crc32", () => {
   it("matches the IEEE check value", () => {
@@ -26,15 +41,72 @@ describe("generateApiKey / parseApiKey", () => {
     expect(generated.key).toMatch(/^acme_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/);
     expect(parseApiKey(generated.key)).toEqual({
       prefix: "acme",
+      environment: null,
       id: generated.id,
       secret: generated.secret,
     });
     expect(generated.secret).toHaveLength(32);
   });
 
-  it("defaults to the gh prefix, which the documented scanner pattern finds in text", () => {
+  it("defaults to the gatehouse prefix, which the documented scanner pattern finds in text", () => {
     const { key } = generateApiKey();
+    expect(DEFAULT_KEY_PREFIX).toBe("gatehouse");
+    expect(key.startsWith("gatehouse_")).toBe(true);
     expect(`export API_KEY=${key}\n`).toMatch(SCANNER);
+    expect(`export API_KEY=${generateApiKey({ environment: "test" }).key}\n`).toMatch(SCANNER);
+  });
+
+  it("writes the environment after the prefix and reads it back", () => {
+    const test = generateApiKey({ prefix: "acme", environment: "test" });
+    expect(test.key).toMatch(/^acme_test_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/);
+    expect(parseApiKey(test.key)).toEqual({
+      prefix: "acme",
+      environment: "test",
+      id: test.id,
+      secret: test.secret,
+    });
+    const live = generateApiKey({ environment: "live" });
+    expect(parseApiKey(live.key)?.environment).toBe("live");
+    expect(() => generateApiKey({ environment: "prod" as KeyEnvironment })).toThrow(TypeError);
+  });
+
+  it("reads prefixes named like an environment as prefixes", () => {
+    const key = generateApiKey({ prefix: "test", environment: "live" });
+    expect(parseApiKey(key.key)).toMatchObject({ prefix: "test", environment: "live" });
+    expect(parseApiKey(generateApiKey({ prefix: "live" }).key)).toMatchObject({
+      prefix: "live",
+      environment: null,
+    });
+  });
+
+  it("accepts a list of prefixes", () => {
+    const old = generateApiKey({ prefix: "gh" }).key;
+    const now = generateApiKey().key;
+    expect(parseApiKey(old, { prefix: ["gatehouse", "gh"] })).not.toBeNull();
+    expect(parseApiKey(now, { prefix: ["gatehouse", "gh"] })).not.toBeNull();
+    expect(parseApiKey(old, { prefix: ["gatehouse"] })).toBeNull();
+    expect(parseApiKey(now, { prefix: [] })).toBeNull();
+  });
+
+  it("hashes the environment with the secret, so that a relabelled key has another secret", () => {
+    expect(hashedSecret({ secret: "s", environment: null })).toBe("s");
+    expect(hashedSecret({ secret: "s" })).toBe("s");
+    expect(hashedSecret({ secret: "s", environment: "test" })).toBe("test_s");
+    fc.assert(
+      fc.property(part(16), part(32), (id, secret) => {
+        const test = parseApiKey(
+          formatApiKey({ prefix: "acme", environment: "test", id, secret }),
+        )!;
+        // Anyone can compute a checksum: the relabelled key parses, but hashes differently.
+        const live = parseApiKey(
+          formatApiKey({ prefix: "acme", environment: "live", id, secret }),
+        )!;
+        const bare = parseApiKey(formatApiKey({ prefix: "acme", id, secret }))!;
+        const hashed = new Set([hashedSecret(test), hashedSecret(live), hashedSecret(bare)]);
+        expect(hashed.size).toBe(3);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("makes a different id and secret every time", () => {
@@ -79,23 +151,62 @@ describe("generateApiKey / parseApiKey", () => {
   });
 
   it("never accepts grammar-shaped strings with a random checksum", () => {
-    const base62 = fc.constantFrom(...BASE62_ALPHABET.split(""));
-    const part = (n: number) =>
-      fc.array(base62, { minLength: n, maxLength: n }).map((c) => c.join(""));
     fc.assert(
-      fc.property(part(16), part(38), (id, tail) => {
-        const raw = `gh_${id}_${tail}`;
-        const expected = formatApiKey({ prefix: "gh", id, secret: tail.slice(0, 32) });
-        expect(parseApiKey(raw) === null).toBe(raw !== expected);
-      }),
+      fc.property(
+        prefixArb,
+        environmentArb,
+        part(16),
+        part(38),
+        (prefix, environment, id, tail) => {
+          const raw =
+            environment === null
+              ? `${prefix}_${id}_${tail}`
+              : `${prefix}_${environment}_${id}_${tail}`;
+          const expected = formatApiKey({ prefix, environment, id, secret: tail.slice(0, 32) });
+          expect(parseApiKey(raw) === null).toBe(raw !== expected);
+        },
+      ),
       { numRuns: 2000 },
+    );
+  });
+
+  it("round-trips every prefix, environment, id and secret, and only under its prefix", () => {
+    fc.assert(
+      fc.property(
+        prefixArb,
+        environmentArb,
+        part(16),
+        part(32),
+        (prefix, environment, id, secret) => {
+          const key = formatApiKey({ prefix, environment, id, secret });
+          expect(key.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
+          expect(parseApiKey(key)).toEqual({ prefix, environment, id, secret });
+          expect(parseApiKey(key, { prefix })).not.toBeNull();
+          expect(parseApiKey(key, { prefix: prefix === "zz" ? "zy" : "zz" })).toBeNull();
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("never reads an environment other than test or live", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), part(16), part(32), (label, id, secret) => {
+        const body = `acme_${label}_${id}_${secret}`;
+        const parsed = parseApiKey(body + "000000");
+        if (parsed !== null) expect([null, "test", "live"]).toContain(parsed.environment);
+      }),
+      { numRuns: 1000 },
     );
   });
 
   it("rejects every single-character typo, at every position, for several keys", () => {
     const alphabet = `${BASE62_ALPHABET}_-. :`;
     for (let k = 0; k < 5; k++) {
-      const { key } = generateApiKey({ prefix: k % 2 ? "gh" : "live2" });
+      const { key } = generateApiKey({
+        prefix: k % 2 ? "gh" : "live2",
+        environment: ([null, "test", "live"] as const)[k % 3],
+      });
       for (let i = 0; i < key.length; i++) {
         for (const char of alphabet) {
           if (char === key[i]) continue;

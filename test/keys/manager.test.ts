@@ -53,7 +53,7 @@ describe("create", () => {
       ownerId: "alice",
       ownerType: "user",
       name: "ci",
-      prefix: "gh",
+      prefix: "gatehouse",
       scopes: [],
       roles: [],
       enabled: true,

@@ -3,6 +3,7 @@
  * and throttling tests; and an HTTP client that sends from a chosen loopback address, so
  * that a server sees requests from distinct clients.
  */
+import { createReporter } from "../../src/decide/report.js";
 import { request } from "node:http";
 import { createApiKeys } from "../../src/verify/api-key/api-keys.js";
 import { createFailureThrottle } from "../../src/verify/api-key/failure-throttle.js";
@@ -68,7 +69,7 @@ export function verifierSetup(
   const verifier = createKeyVerifier({
     store,
     hasher,
-    parse: (raw) => parseApiKey(raw, { prefix: "gh" }),
+    parse: (raw) => parseApiKey(raw),
     cache: new VerifyCache({ ttl: 30_000 }),
     cacheTtl: 30_000,
     gate: createHashGate(max, queue),
@@ -78,6 +79,7 @@ export function verifierSetup(
     storeTimeout: 60_000,
     failClosed: false,
     rehash: false,
+    report: createReporter(undefined),
     now,
   });
   return {

@@ -60,6 +60,7 @@ describe("verify: the happy path", () => {
       scopes: ["reports:read"],
       roles: ["reader"],
     });
+    events.length = 0;
     const result = await keys.verify(key);
     expect(result).toEqual({
       ok: true,
@@ -69,7 +70,7 @@ describe("verify: the happy path", () => {
         via: "apiKey",
         scopes: ["reports:read"],
         roles: ["reader"],
-        key: { id: record.id, name: "ci", ownerId: "alice" },
+        key: { id: record.id, name: "ci", ownerId: "alice", environment: null, metadata: null },
       },
     });
     expect(events).toEqual([
@@ -126,6 +127,7 @@ describe("verify: refusals", () => {
     const spy = spyStore();
     const { keys, hasher, events } = make({ store: spy.store });
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+    events.length = 0;
     for (const raw of ["", "nope", key.slice(0, -1) + (key.endsWith("a") ? "b" : "a"), key + " "]) {
       expect(codeOf(await keys.verify(raw))).toBe("invalid_api_key");
     }
@@ -570,6 +572,7 @@ describe("events", () => {
     const spy = spyStore();
     const { keys, events } = make({ store: spy.store });
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
+    events.length = 0;
     await keys.verify("garbage");
     await keys.verify(wrongSecret(key));
     await keys.verify(key);

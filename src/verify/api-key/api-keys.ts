@@ -4,9 +4,12 @@
  * This file only wires the parts together; each part lives in a module named for it.
  */
 import { argon2Hasher } from "../../crypto/argon2.js";
+import { createReporter } from "../../decide/report.js";
+import type { KeyToPrincipal } from "../../principal/from-key.js";
 import type {
   AuthEvent,
   AuthResult,
+  KeyEnvironment,
   KeyStore,
   KeyStoreChange,
   Milliseconds,
@@ -15,7 +18,14 @@ import type {
 import { createFailureThrottle } from "./failure-throttle.js";
 import type { FailureThrottleOptions } from "./failure-throttle.js";
 import { createHashGate, defaultHashConcurrency } from "./hash-gate.js";
-import { assertValidPrefix, parseApiKey } from "./key-format.js";
+import {
+  assertValidPrefix,
+  DEFAULT_KEY_PREFIX,
+  hashedSecret,
+  isKeyEnvironment,
+  LEGACY_KEY_PREFIX,
+  parseApiKey,
+} from "./key-format.js";
 import { KEYS_WRITE_SCOPE } from "../../manage/grant-rules.js";
 import { createKeyManager } from "../../manage/key-manager.js";
 import type { KeyManager } from "../../manage/key-manager-api.js";
@@ -39,6 +49,7 @@ export type {
   RotateOptions,
 } from "../../manage/key-manager-api.js";
 export type { KeyStatus, ManagedKey } from "../../manage/key-input.js";
+export type { KeyToPrincipal } from "../../principal/from-key.js";
 
 /** The `apiKeys` option of `createAuth`: where keys live and how they are verified. */
 export interface ApiKeyOptions {
@@ -52,11 +63,42 @@ export interface ApiKeyOptions {
   /** The request header(s) that carry a key, case-insensitive. Default `"x-api-key"`. */
   header?: string | string[];
   /**
-   * The prefix of issued keys: 1–16 of `[a-z0-9]`, starting with a letter. Default `"gh"`.
-   * Only keys with this prefix verify. Pick one unique to your service so that secret
-   * scanners can tell your keys from others'.
+   * The prefix of issued keys: 1–16 of `[a-z0-9]`, starting with a letter. Default
+   * `"gatehouse"`. Only keys with this prefix (or one of {@link ApiKeyOptions.previousPrefixes}) verify.
+   * Pick one unique to your service so that secret scanners can tell your keys from others'.
    */
   prefix?: string;
+  /**
+   * Prefixes of keys issued before a change of {@link ApiKeyOptions.prefix}: they still verify, and new
+   * keys get `prefix`. Default `["gh"]` when `prefix` is not set (the default prefix of
+   * earlier releases, so that their keys keep working), `[]` otherwise.
+   */
+  previousPrefixes?: string[];
+  /**
+   * The environment new keys are issued for, written into the key
+   * (`<prefix>_test_…` / `<prefix>_live_…`), recorded on the record and shown on
+   * `principal.key.environment`. Default none: keys without an environment segment. A key
+   * may name its own with `auth.keys.create({ environment })`.
+   */
+  environment?: KeyEnvironment;
+  /**
+   * The environments whose keys verify here; `"none"` stands for keys without one. Default:
+   * all. Others are refused with `invalid_api_key` (and a detail naming the environment)
+   * before any store read, e.g. `accept: ["live"]` in production so that a test key is
+   * never taken for a live one. The environment is bound to the key's hash, so relabelling
+   * a key does not get it past this.
+   */
+  accept?: ReadonlyArray<KeyEnvironment | "none">;
+  /**
+   * Shapes the principal of a verified key: receives the record (without its hash) and the
+   * principal gatehouse made of it, e.g. to add a tenant id from `metadata`. Whatever it
+   * returns keeps the key's `id`, `via`, `type` and `key`, and its scopes and roles are cut
+   * to the key's, so a mapper can add to a principal but never widen a key. It runs once
+   * per verification the cache keeps (not per request); throwing answers `unavailable`
+   * (503), as `jwt.toPrincipal` does. Tokens minted from a key are shaped by
+   * `jwt.toPrincipal` instead.
+   */
+  toPrincipal?: KeyToPrincipal;
   /**
    * Route `Authorization: Bearer <value>` to this verifier when the value has this
    * deployment's key format (prefix and checksum), instead of the JWT verifier. Default
@@ -210,6 +252,23 @@ function count(value: number | undefined, fallback: number, name: string, min: n
   return resolved;
 }
 
+function acceptedEnvironments(
+  accept: ApiKeyOptions["accept"],
+): ((environment: KeyEnvironment | null) => boolean) | undefined {
+  if (accept === undefined) return undefined;
+  if (
+    !Array.isArray(accept) ||
+    accept.length === 0 ||
+    accept.some((entry) => entry !== "none" && !isKeyEnvironment(entry))
+  ) {
+    throw new TypeError(
+      'gatehouse: apiKeys.accept must be a non-empty list of "test", "live" and "none"',
+    );
+  }
+  const allowed = new Set<string>(accept);
+  return (environment) => allowed.has(environment ?? "none");
+}
+
 function headerNames(header: string | string[] | undefined): string[] {
   const names = (Array.isArray(header) ? header : [header ?? "x-api-key"]).map((h) =>
     typeof h === "string" ? h.toLowerCase() : "",
@@ -233,7 +292,7 @@ export function createApiKeys(
   if (typeof store?.get !== "function") {
     throw new TypeError("gatehouse: apiKeys.store must be a KeyStore with a get(id) method");
   }
-  const prefix = options.prefix ?? "gh";
+  const prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
   function whenStoreDown(value: unknown): "serve-cached" | "fail-closed" {
     if (value === undefined || value === "serve-cached" || value === "fail-closed") {
       return value ?? "serve-cached";
@@ -241,6 +300,23 @@ export function createApiKeys(
     throw new TypeError('gatehouse: apiKeys.whenStoreDown must be "serve-cached" or "fail-closed"');
   }
   assertValidPrefix(prefix);
+  const previous =
+    options.previousPrefixes ?? (options.prefix === undefined ? [LEGACY_KEY_PREFIX] : []);
+  if (!Array.isArray(previous)) {
+    throw new TypeError("gatehouse: apiKeys.previousPrefixes must be an array of prefixes");
+  }
+  for (const old of previous) assertValidPrefix(old, "apiKeys.previousPrefixes");
+  const prefixes: readonly string[] = [...new Set([prefix, ...previous])];
+  const environment = options.environment ?? null;
+  if (environment !== null && !isKeyEnvironment(environment)) {
+    throw new TypeError('gatehouse: apiKeys.environment must be "test" or "live"');
+  }
+  const accepts = acceptedEnvironments(options.accept);
+  const { toPrincipal } = options;
+  if (toPrincipal !== undefined && typeof toPrincipal !== "function") {
+    throw new TypeError("gatehouse: apiKeys.toPrincipal must be a function");
+  }
+  const report = createReporter(context.onEvent);
   const headers = headerNames(options.header);
   const hasher = options.hasher ?? argon2Hasher();
   const now = options.now ?? Date.now;
@@ -252,8 +328,9 @@ export function createApiKeys(
   }
 
   function parse(raw: string): KeyParts | null {
-    const ours = parseApiKey(raw, { prefix });
-    if (ours || !parseKey || raw.length > MAX_LEGACY_LENGTH) return ours;
+    const ours = parseApiKey(raw, { prefix: prefixes });
+    if (ours) return { id: ours.id, secret: hashedSecret(ours), environment: ours.environment };
+    if (!parseKey || raw.length > MAX_LEGACY_LENGTH) return null;
     let parts: KeyParts | null;
     try {
       parts = parseKey(raw);
@@ -312,7 +389,9 @@ export function createApiKeys(
     feed,
     rehash: options.rehash ?? true,
     now,
-    onEvent: context.onEvent,
+    report,
+    ...(toPrincipal === undefined ? {} : { toPrincipal }),
+    ...(accepts === undefined ? {} : { accepts }),
   });
   // One signal drops a key everywhere: its verified entries and its tokens' standing.
   function invalidate(keyId: string): void {
@@ -327,6 +406,8 @@ export function createApiKeys(
     store,
     hasher,
     prefix,
+    environment,
+    report,
     writeScope,
     storeTimeout: positive(options.managerTimeout, 3000, "managerTimeout"),
     maxKeysPerOwner: count(options.maxKeysPerOwner, 100, "maxKeysPerOwner", 1),
@@ -386,7 +467,7 @@ export function createApiKeys(
   return {
     headers,
     acceptBearer: options.acceptBearer ?? false,
-    matches: (raw) => parseApiKey(raw, { prefix }) !== null,
+    matches: (raw) => parseApiKey(raw, { prefix: prefixes }) !== null,
     verify: (raw, client) => Promise.resolve(verifier.verify(raw, client)),
     check: (raw, client) => verifier.verify(raw, client),
     standing: (keyId) => states.standing(keyId),

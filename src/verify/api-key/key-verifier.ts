@@ -30,10 +30,11 @@
  */
 import { AuthError } from "../../errors.js";
 import type { AuthErrorCode } from "../../errors.js";
+import type { Reporter } from "../../decide/report.js";
 import type {
   ApiKeyRecord,
-  AuthEvent,
   AuthResult,
+  KeyEnvironment,
   KeyStore,
   Milliseconds,
   SecretHasher,
@@ -45,11 +46,14 @@ import type { RateLimiter } from "./rate-limiter.js";
 import type { TouchWriter } from "./touch-writer.js";
 import type { FeedHealth, GoodEntry, VerifyCache } from "./verify-cache.js";
 import { withTimeout } from "./with-timeout.js";
-import { keyPrincipal } from "../../principal/from-key.js";
+import { shapedKeyPrincipal, type KeyToPrincipal } from "../../principal/from-key.js";
 
 export interface KeyParts {
   id: string;
+  /** What is verified against the stored hash. */
   secret: string;
+  /** The environment the key carries; absent or `null` for keys without one. */
+  environment?: KeyEnvironment | null;
 }
 
 export interface VerifierContext {
@@ -70,8 +74,15 @@ export interface VerifierContext {
   feed?: FeedHealth;
   rehash: boolean;
   now: () => number;
-  /** Absent when nobody listens: then no event object is built at all. */
-  onEvent?: (event: AuthEvent) => void;
+  /** Where events go; when nobody listens, no event object is built at all. */
+  report: Reporter;
+  /** `apiKeys.toPrincipal`: shapes each verified key's principal once per cache entry. */
+  toPrincipal?: KeyToPrincipal;
+  /**
+   * Whether keys of this environment (`null`: keys without one) verify here; the refusal
+   * comes before any store read. Absent: all do.
+   */
+  accepts?: (environment: KeyEnvironment | null) => boolean;
 }
 
 type Outcome =
@@ -117,34 +128,34 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   let storeFailing = false;
   const feed = ctx.feed ?? { trusted: true };
 
-  const listener = ctx.onEvent;
-  function emit(event: AuthEvent): void {
-    // An event listener that throws must not turn a decision into a crash.
-    try {
-      listener?.(event);
-    } catch {
-      /* ignored on purpose */
-    }
-  }
+  const { report } = ctx;
+
+  /** The environment of the key behind an entry: its principal's, which gatehouse set. */
+  const environmentOf = (entry: GoodEntry): KeyEnvironment | null =>
+    entry.principal.key?.environment ?? null;
 
   function fail(
     code: AuthErrorCode,
     reason: string,
     keyId?: string,
     retryAfter?: number,
+    detail?: string,
   ): AuthResult {
-    if (listener) {
-      emit({ type: "failed", source: "apiKey", code, reason, ...(keyId ? { keyId } : {}) });
+    if (report.listening) {
+      report.emit({ type: "failed", source: "apiKey", code, reason, ...(keyId ? { keyId } : {}) });
     }
     return {
       ok: false,
-      error: new AuthError(code, retryAfter === undefined ? {} : { retryAfter }),
+      error: new AuthError(code, {
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+        ...(detail === undefined ? {} : { detail }),
+      }),
     };
   }
 
   function unavailable(reason: string, cause: unknown, keyId?: string): AuthResult {
-    if (listener) {
-      emit({ type: "unavailable", source: "apiKey", reason, ...(keyId ? { keyId } : {}) });
+    if (report.listening) {
+      report.emit({ type: "unavailable", source: "apiKey", reason, ...(keyId ? { keyId } : {}) });
     }
     return { ok: false, error: new AuthError("unavailable", { retryAfter: 1, cause }) };
   }
@@ -180,6 +191,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     digest: string,
     hash: string | undefined,
     readAt: number,
+    environment: KeyEnvironment | null,
   ): Reread {
     if (!record || record.id !== keyId) {
       ctx.cache.setBad(digest, { keyId, code: "invalid_api_key" }, readAt);
@@ -197,7 +209,13 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       ctx.cache.setBad(digest, { keyId: record.id, code }, readAt);
       return { kind: "bad", code, reason: code };
     }
-    const principal = keyPrincipal(record);
+    let principal;
+    try {
+      principal = shapedKeyPrincipal(record, environment, ctx.toPrincipal);
+    } catch (cause) {
+      // As for jwt.toPrincipal: a mapper that fails is an outage, never a refusal or a 500.
+      return { kind: "unavailable", reason: "to_principal_error", cause };
+    }
     const entry: GoodEntry = {
       keyId: record.id,
       principal,
@@ -245,7 +263,14 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     }
     if (ctx.rehash && ctx.hasher.needsRehash?.(record.hash)) rehash(record.id, parts.secret);
     // The record's own hash was just verified, so judge never asks for another one here.
-    return judge(record, parts.id, digest, record.hash, started) as Outcome;
+    return judge(
+      record,
+      parts.id,
+      digest,
+      record.hash,
+      started,
+      parts.environment ?? null,
+    ) as Outcome;
   }
 
   /**
@@ -253,12 +278,17 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
    * that record for a secret verified against `hash`. One flight per digest: every hit of
    * the key waiting on the store shares it.
    */
-  function reread(keyId: string, digest: string, hash: string | undefined): Promise<Reread> {
+  function reread(
+    keyId: string,
+    digest: string,
+    hash: string | undefined,
+    environment: KeyEnvironment | null,
+  ): Promise<Reread> {
     let flight = rereads.get(digest);
     if (!flight) {
       const started: { keyId: string; outcome: Promise<Reread> } = {
         keyId,
-        outcome: readSettled(keyId, digest, hash).finally(() => {
+        outcome: readSettled(keyId, digest, hash, environment).finally(() => {
           if (rereads.get(digest) === started) rereads.delete(digest);
         }),
       };
@@ -271,6 +301,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     keyId: string,
     digest: string,
     hash: string | undefined,
+    environment: KeyEnvironment | null,
   ): Promise<Reread> {
     for (let reads = 0; reads < MAX_REREADS; reads++) {
       const readAt = ctx.cache.epoch();
@@ -280,7 +311,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       } catch (cause) {
         return { kind: "unavailable", reason: "store_error", cause };
       }
-      if (!ctx.cache.changedSince(keyId, readAt)) return judge(record, keyId, digest, hash, readAt);
+      if (!ctx.cache.changedSince(keyId, readAt)) {
+        return judge(record, keyId, digest, hash, readAt, environment);
+      }
     }
     return { kind: "unavailable", reason: "key_changing", cause: undefined };
   }
@@ -319,7 +352,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   ): Promise<AuthResult> {
     let current = entry;
     for (let reads = 0; reads < MAX_REREADS; reads++) {
-      const outcome = await reread(current.keyId, digest, current.hash);
+      const outcome = await reread(current.keyId, digest, current.hash, environmentOf(current));
       if (outcome === REHASH) {
         if (retried) return unavailable("key_changing", undefined, current.keyId);
         return verifyAgain(raw, digest, client);
@@ -369,8 +402,8 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
 
   function admitted(entry: GoodEntry, now: number): AuthResult {
     ctx.touch.note(entry.keyId, now);
-    if (listener) {
-      emit({
+    if (report.listening) {
+      report.emit({
         type: "authenticated",
         source: "apiKey",
         principalId: entry.principal.id,
@@ -394,14 +427,14 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     if (!ctx.failClosed && storeFailing) {
       // Serve-cached in an outage: a request need not wait for a store known to be
       // failing. One re-read per key keeps asking, and drops the entry if the key fell.
-      void reread(entry.keyId, digest, entry.hash)
+      void reread(entry.keyId, digest, entry.hash, environmentOf(entry))
         .then((outcome) => {
           if (outcome === REHASH && ctx.cache.getGood(digest) === entry) ctx.cache.delete(digest);
         })
         .catch(() => undefined);
       return admit(entry, readAt, digest, raw, client, false);
     }
-    const outcome = await reread(entry.keyId, digest, entry.hash);
+    const outcome = await reread(entry.keyId, digest, entry.hash, environmentOf(entry));
     if (outcome === REHASH) return verifyAgain(raw, digest, client);
     if (outcome.kind === "good") {
       return admit(outcome.entry, outcome.readAt, digest, raw, client, false);
@@ -427,12 +460,10 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     raw: string,
     client: ClientAddress | undefined,
   ): Promise<AuthResult> {
-    const outcome = await reread(keyId, digest, hash);
-    if (outcome === REHASH) {
-      const parts = ctx.parse(raw);
-      if (!parts) return fail("invalid_api_key", "malformed");
-      return verifyNew(parts, digest, raw, client, false);
-    }
+    const parts = ctx.parse(raw);
+    if (!parts) return fail("invalid_api_key", "malformed");
+    const outcome = await reread(keyId, digest, hash, parts.environment ?? null);
+    if (outcome === REHASH) return verifyNew(parts, digest, raw, client, false);
     if (outcome.kind === "good") {
       return admit(outcome.entry, outcome.readAt, digest, raw, client, false);
     }
@@ -473,6 +504,19 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     }
     const parts = ctx.parse(raw);
     if (!parts) return fail("invalid_api_key", "malformed");
+    // Before the store: a refused environment costs a parse, never a read or a hash.
+    const environment = parts.environment ?? null;
+    if (ctx.accepts && !ctx.accepts(environment)) {
+      return fail(
+        "invalid_api_key",
+        "environment_refused",
+        parts.id,
+        undefined,
+        environment === null
+          ? "API keys without an environment are not accepted here."
+          : `API keys for the ${environment} environment are not accepted here.`,
+      );
+    }
     return verifyNew(parts, digest ?? ctx.cache.digest(raw), raw, client, false);
   }
 
