@@ -168,7 +168,8 @@ export function publishKeyChange(
 
 /**
  * Creates the store on your `client` (one server, or an ioredis `Cluster`) or on one
- * opened from `url`. Throws a `TypeError` with neither, or with a non-string `prefix`.
+ * opened from `url`. Throws a `TypeError` with neither, with a non-string `prefix`, or on a
+ * `Cluster` with a `prefix` that is empty or starts with `}` (no hash tag would result).
  */
 export function redisKeyStore<C extends RedisClient = Redis>(
   options: RedisKeyStoreOptions<C>,
@@ -179,6 +180,12 @@ export function redisKeyStore<C extends RedisClient = Redis>(
   // A script may only touch keys of one slot on a cluster, and a record's writes reach its
   // owner's index (create, delete, a change of owner); one tag over the whole store keeps
   // every such pair together. The single-server layout stays as it always was.
+  if (client.isCluster && (prefix === "" || prefix.startsWith("}"))) {
+    // `{}…` is no hash tag at all: Redis would hash each whole key to a slot of its own.
+    throw new TypeError(
+      "gatehouse: on Redis Cluster, options.prefix is the keys' hash tag and must not be empty or start with '}'",
+    );
+  }
   const base = client.isCluster ? `{${prefix}}` : prefix;
   const keyOf = (id: string) => `${base}key:${id}`;
   const ownerPrefix = `${base}owner:`;

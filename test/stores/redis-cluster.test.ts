@@ -119,6 +119,12 @@ describe.skipIf(!can)("redisKeyStore on Redis Cluster", () => {
     }
   });
 
+  it("refuses a prefix that would make no hash tag", () => {
+    for (const bad of ["", "}x:"]) {
+      expect(() => redisKeyStore({ client, prefix: bad })).toThrow(TypeError);
+    }
+  });
+
   it("refuses a delete whose index write would fail, and changes nothing", async () => {
     const store = redisKeyStore({ client, prefix });
     const watcher = redisKeyStore({ client, prefix });
