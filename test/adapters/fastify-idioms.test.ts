@@ -195,6 +195,26 @@ for (const [major, make] of majors) {
       });
     });
 
+    it("a throw from onError reaches Fastify's error handler, in this tick or later", async () => {
+      const app = make();
+      app.setErrorHandler((error: Error, _request, reply) =>
+        reply.code(502).send({ handled: error.message }),
+      );
+      const broken = () => {
+        throw new Error("reshaper broke");
+      };
+      app.addHook("onRequest", fa.authenticate(fx.auth, { onError: broken }));
+      app.get("/me", () => ({ secret: 1 }));
+      await serve(app, async (url) => {
+        // A malformed token is refused before any store read; an unknown key after one.
+        for (const headers of [bearer("not.a.jwt"), { "x-api-key": fx.keys.unknown }]) {
+          const res = await fetch(`${url}/me`, { headers });
+          expect(res.status).toBe(502);
+          expect(await res.json()).toEqual({ handled: "reshaper broke" });
+        }
+      });
+    });
+
     it("a guard without authenticate fails closed with a developer error", async () => {
       const app = make();
       const seen: unknown[] = [];
