@@ -40,7 +40,10 @@ export interface SqlRunner {
   all(statement: SqlStatement): Promise<Row[]>;
   /** Resolves the number of rows changed. */
   run(statement: SqlStatement): Promise<number>;
-  /** Runs the statements in one transaction. */
+  /**
+   * Runs the statements in one transaction. Only last-used batches use it, so a driver may
+   * give it a shorter lock wait than other writes (a hint may be dropped; a revoke may not).
+   */
   transaction(statements: SqlStatement[]): Promise<void>;
 }
 

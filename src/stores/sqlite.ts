@@ -123,8 +123,8 @@ function wholeMs(value: number | undefined, fallback: number, option: string, mi
 /**
  * Opens (or creates) the database file in WAL mode and creates the table, its owner index,
  * the change log and its triggers when missing; synchronous. Throws a `TypeError` without
- * `path`, with an invalid table name or with a negative `busyTimeout`. Call `close()` (or
- * `auth.close()`) to release the file.
+ * `path`, with an invalid table name, a negative `busyTimeout` or a `pollInterval` under 1.
+ * Call `close()` (or `auth.close()`) to release the file.
  */
 export function sqliteKeyStore(options: SqliteKeyStoreOptions): SqliteKeyStore {
   if (typeof options?.path !== "string" || options.path === "") {
@@ -156,6 +156,9 @@ export function sqliteKeyStore(options: SqliteKeyStoreOptions): SqliteKeyStore {
       }
     }
     db.exec(changeLogStatements(table, log, tableName).join(";\n"));
+    // Subscribed processes prune as they poll; opening prunes too, so that a file only
+    // ever opened by processes that do not subscribe (a CLI) keeps its log short.
+    db.prepare(`DELETE FROM ${log} WHERE at < ?`).run(Date.now() - LOG_RETENTION);
     db.pragma(`busy_timeout = ${busyTimeout}`);
   } catch (error) {
     db.close();
@@ -287,11 +290,14 @@ function createFeed(
         seq = Number(lastSeq.get(`${tableName}_changes`));
       } else if (now !== version || dirty) {
         dirty = false;
+        // Read before the rows: a commit in between adds rows, never a false gap.
+        const written = Number(lastSeq.get(`${tableName}_changes`));
         const rows = readLog.all(seq) as Array<{ seq: number; key_id: string; type: string }>;
-        const first = rows[0];
-        // More than a poll should see, or entries pruned before this process read them.
-        if (rows.length > RESET_AFTER || (first && first.seq !== seq + 1)) {
-          seq = Number(lastSeq.get(`${tableName}_changes`));
+        // Entries pruned before this process read them: the log skips, or is empty while
+        // the sequence moved on.
+        const gap = rows[0] ? rows[0].seq !== seq + 1 : written > seq;
+        if (gap || rows.length > RESET_AFTER) {
+          seq = Math.max(written, rows.at(-1)?.seq ?? 0);
           listeners.announce({ type: "reset", id: "" });
         } else {
           for (const row of rows) {

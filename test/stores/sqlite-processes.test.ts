@@ -156,6 +156,30 @@ describe("sqliteKeyStore across processes", () => {
     }
   });
 
+  it("announces a reset when entries it had not read yet were pruned", async () => {
+    const path = freshFile();
+    const writer = sqliteKeyStore({ path });
+    const reader = sqliteKeyStore({ path, pollInterval: 50 });
+    try {
+      const record = sampleKeyRecord();
+      await writer.create(record);
+      const heard: KeyStoreChange[] = [];
+      await reader.subscribe((change) => heard.push(change));
+      // Written and pruned within one poll interval, as if the reader had been asleep.
+      writer.database.transaction(() => {
+        writer.database
+          .prepare("UPDATE gatehouse_api_keys SET enabled = 0 WHERE id = ?")
+          .run(record.id);
+        writer.database.exec("DELETE FROM gatehouse_api_keys_changes");
+      })();
+      await waitUntil(() => heard.length > 0, BOUND, "the reset");
+      expect(heard).toEqual([{ type: "reset", id: "" }]);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it("reports the feed up before subscribe returns, and stops polling after unsubscribe", async () => {
     const path = freshFile();
     const store = sqliteKeyStore({ path });

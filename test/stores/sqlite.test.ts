@@ -82,5 +82,7 @@ describe("sqliteKeyStore", () => {
   it("rejects a table name that is not a plain identifier", () => {
     expect(() => sqliteKeyStore({ path, table: 'keys"; DROP TABLE x; --' })).toThrow(TypeError);
     expect(() => sqliteKeyStore({ path: "" })).toThrow(/options.path/);
+    expect(() => sqliteKeyStore({ path, busyTimeout: -1 })).toThrow(TypeError);
+    expect(() => sqliteKeyStore({ path, pollInterval: 0 })).toThrow(TypeError);
   });
 });
