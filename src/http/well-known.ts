@@ -124,6 +124,7 @@ export interface WellKnownOptions {
 
 /** What {@link createWellKnownRoutes} reads from an `Auth`. */
 export interface WellKnownAuth {
+  /** The resolved configuration: the realm, the issuer, the key setup and the resource. */
   readonly config: Pick<AuthConfig, "realm" | "jwt" | "apiKeys" | "protectedResource">;
 }
 
