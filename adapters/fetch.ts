@@ -8,7 +8,7 @@
  * context, Bun's server, Deno's connection info) on to your handler and to
  * `clientAddress`, unchanged.
  */
-import type { AuthError } from "../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -21,6 +21,8 @@ import { createKeyRoutes } from "../src/http/key-routes.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
 import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
 import { readWebBody, webResponse } from "../src/http/web-request.js";
+import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
+import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
@@ -199,12 +201,14 @@ export function withAuth<Args extends unknown[] = [], AddressArgs extends unknow
 ): FetchHandler<BothArgs<Args, AddressArgs>> {
   const identifier = createIdentifier(auth, options.optional ?? false);
   const guard = guardOf(options);
-  const realm = realmOf(auth);
-  const { onError } = options;
+  const settings = refusalSettings(auth, options.onError);
   const clientAddress = options.clientAddress as ClientAddress<unknown[]> | undefined;
   const inner = handler as FetchHandler<unknown[]>;
+  // The guards' refusals name the metadata URL too; those of authenticate already do.
   const refuse = (error: AuthError, req: Request) =>
-    webResponse(refusalAnswer(error, { realm, onError }, req));
+    webResponse(
+      refusalAnswer(withResourceMetadata(error, settings.resourceMetadata), settings, req),
+    );
   function settle(req: Request, args: unknown[], outcome: Identified<Principal>) {
     if (!outcome.ok) return refuse(outcome.error, req);
     const error = guard === null ? null : guard(outcome.principal);
@@ -310,4 +314,17 @@ export function tokenRoutes<Args extends unknown[] = []>(
     prefix,
     options.clientAddress,
   );
+}
+
+/**
+ * The discovery documents (RFC 9728 for `createAuth({ protectedResource })`, RFC 8414 for
+ * the token endpoint) at their `/.well-known/…` paths, for the root of your app; resolves to
+ * `null` for any other request. Throws a `TypeError` when the auth has nothing to publish.
+ * See docs/discovery.md.
+ */
+export function wellKnownRoutes(
+  auth: WellKnownAuth,
+  options: WellKnownOptions = {},
+): RouteHandler<unknown[]> {
+  return routeHandler(createWellKnownRoutes(auth, options), null, realmOf(auth), "", undefined);
 }

@@ -3,11 +3,13 @@
  * answer `null` off their paths, the WeakMap accessor, the runtime's extra arguments, the
  * client address reaching the throttles, and a handler's own failure staying its own.
  */
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import * as fe from "../../adapters/fetch.js";
+import { createAuth } from "../../src/create-auth.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { Principal } from "../../src/types.js";
 import { send, wrongSecret } from "../keys/throttle-fixture.js";
-import { useFixture } from "./fixture.js";
+import { SECRET, useFixture } from "./fixture.js";
 import { serveFetch, type Peer } from "./servers-fetch.js";
 
 const fx = useFixture();
@@ -165,6 +167,21 @@ describe("withAuth and getCurrentUser", () => {
     expect(await alice.json()).toMatchObject({ code: "forbidden" });
   });
 
+  it("call auth.authenticate as it is now, a spy set after the handler was made included", async () => {
+    const handler = fe.withAuth(fx.auth, user);
+    const keys = fe.keyRoutes(fx.auth);
+    const req = () => new Request("http://x/keys", { headers: bearer(fx.tokens.alice) });
+    expect((await handler(req())).status).toBe(200); // cached from here on
+    const spy = vi.spyOn(fx.auth, "authenticate");
+    try {
+      expect((await handler(req())).status).toBe(200);
+      expect((await keys(req()))?.status).toBe(200);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("refuse an empty scope or role list when the handler is made", () => {
     expect(() => fe.withAuth(fx.auth, user, { scopes: [] })).toThrow(TypeError);
     expect(() => fe.withAuth(fx.auth, user, { roles: [] })).toThrow(TypeError);
@@ -286,6 +303,34 @@ describe("clientAddress and the failure throttle", () => {
       expect(seen).toContain("127.0.0.3");
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("wellKnownRoutes", () => {
+  it("serves the resource metadata that the guards' challenges name, and null elsewhere", async () => {
+    const base = "https://api.example.test";
+    const auth = createAuth({
+      jwt: { secret: SECRET, algorithms: ["HS256"], issuer: `${base}/`, audience: "api" },
+      apiKeys: { store: memoryKeyStore() },
+      protectedResource: { resource: `${base}/mcp`, authorizationServers: [`${base}/`] },
+    });
+    try {
+      const wellKnown = fe.wellKnownRoutes(auth);
+      const token = await auth.tokens.issue({ sub: "alice", scopes: [], roles: [] });
+      const guarded = fe.withAuth(auth, user, { scopes: ["reports:read"] });
+      const refused = await guarded(new Request(`${base}/mcp`, { headers: bearer(token) }));
+      expect(refused.status).toBe(403);
+      const challenge = refused.headers.get("www-authenticate") ?? "";
+      const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
+      expect(metadataUrl).toBe(`${base}/.well-known/oauth-protected-resource/mcp`);
+      const served = await wellKnown(new Request(metadataUrl!));
+      expect(served?.status).toBe(200);
+      expect(await served?.json()).toMatchObject({ resource: `${base}/mcp` });
+      expect(await wellKnown(new Request(`${base}/.well-known/other`))).toBeNull();
+      expect(await wellKnown(new Request(`${base}/mcp`))).toBeNull();
+    } finally {
+      await auth.close();
     }
   });
 });
