@@ -11,14 +11,11 @@ import { unconfiguredKeys } from "./manage/unconfigured-keys.js";
 import type { Auth, AuthOptions } from "./options/auth-options.js";
 import { checkOptions } from "./options/check-options.js";
 import { resolveConfig } from "./options/resolve-config.js";
-import { claimsToPrincipal, type ToPrincipal } from "./principal/from-claims.js";
 import { createAuthTokens, createLazyIssuer } from "./tokens/lazy-issuer.js";
 import type { Principal, RequestView } from "./types.js";
 import { createApiKeys, type ApiKeys } from "./verify/api-key/api-keys.js";
-import { withResourceMetadata } from "./errors.js";
-import { settleWith, type Ready } from "./decide/settle.js";
-import type { AuthResult } from "./types.js";
-import { createJwtIssuers, type JwtIssuers } from "./verify/jwt/jwt-issuers.js";
+import { pointAtMetadata } from "./http/well-known.js";
+import { createJwtIssuers, principalMapper } from "./verify/jwt/jwt-issuers.js";
 import { createTokenVerifier } from "./verify/verify-token.js";
 
 /** Parts a test may supply instead of the ones built from the options. Not exported from the package. */
@@ -92,38 +89,4 @@ export function createAuthWith<TUser extends Principal = Principal>(
       return closed;
     },
   };
-}
-
-type Mapper<TUser> = (...args: Parameters<ToPrincipal>) => TUser | null;
-
-/**
- * Each entry's `toPrincipal` (the default where it has none), chosen for verified claims by
- * the same routing by `iss` that chose the entry's keys.
- */
-function principalMapper<TUser extends Principal>(jwt: JwtIssuers | null): Mapper<TUser> {
-  // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
-  const mappers = (jwt?.entries ?? []).map(
-    (entry) => (entry.options.toPrincipal ?? claimsToPrincipal) as Mapper<TUser>,
-  );
-  if (jwt === null || !jwt.isList) return mappers[0] ?? (claimsToPrincipal as Mapper<TUser>);
-  return (claims, context) => {
-    const iss = typeof claims.iss === "string" ? claims.iss : undefined;
-    const mapper = mappers[jwt.route(iss)];
-    // Unreachable for claims the verifier accepted; refusing is the safe answer regardless.
-    return mapper === undefined ? null : mapper(claims, context);
-  };
-}
-
-/**
- * With `protectedResource`, every refusal's challenge names the metadata URL (RFC 9728
- * §5.1); an accepted request is returned as it is, with no copy.
- */
-function pointAtMetadata<TUser extends Principal, A extends unknown[]>(
-  authenticate: (...args: A) => Ready<AuthResult<TUser>>,
-  url: string | undefined,
-): (...args: A) => Ready<AuthResult<TUser>> {
-  if (url === undefined) return authenticate;
-  const point = (result: AuthResult<TUser>): AuthResult<TUser> =>
-    result.ok ? result : { ok: false, error: withResourceMetadata(result.error, url) };
-  return (...args) => settleWith(authenticate(...args), point);
 }

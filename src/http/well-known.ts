@@ -4,6 +4,8 @@
  * the root of the app: the protected resource's metadata (RFC 9728 §3) and, when this
  * server issues tokens, the authorization server's (RFC 8414 §3). Adapters only translate.
  */
+import { settleWith, type Ready } from "../decide/settle.js";
+import { withResourceMetadata } from "../errors.js";
 import { hasScopeSyntax } from "../manage/key-input.js";
 import type {
   AuthConfig,
@@ -13,6 +15,7 @@ import type {
 import { realmOf } from "./adapter-auth.js";
 import type { HttpAnswer } from "./answer.js";
 import type { HostedRoutes } from "./route-host.js";
+import type { AuthResult, Principal } from "../types.js";
 
 const PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
 const AUTHORIZATION_SERVER = "/.well-known/oauth-authorization-server";
@@ -256,4 +259,18 @@ export function refusalSettings<H>(
   onError: H,
 ): { realm: string; onError: H; resourceMetadata: string | undefined } {
   return { realm: realmOf(auth), onError, resourceMetadata: resourceMetadataOf(auth) };
+}
+
+/**
+ * With `protectedResource`, every refusal's challenge names the metadata URL (RFC 9728
+ * §5.1); an accepted request is returned as it is, with no copy.
+ */
+export function pointAtMetadata<TUser extends Principal, A extends unknown[]>(
+  authenticate: (...args: A) => Ready<AuthResult<TUser>>,
+  url: string | undefined,
+): (...args: A) => Ready<AuthResult<TUser>> {
+  if (url === undefined) return authenticate;
+  const point = (result: AuthResult<TUser>): AuthResult<TUser> =>
+    result.ok ? result : { ok: false, error: withResourceMetadata(result.error, url) };
+  return (...args) => settleWith(authenticate(...args), point);
 }

@@ -1,6 +1,6 @@
 /**
- * The `jwt` option of `createAuth`, shared by verification (src/jwt/) and issuing
- * (src/tokens/). Verification owns validation of these options.
+ * The `jwt` option of `createAuth` (one of these, or a list of them), shared by verification
+ * (src/verify/jwt/) and issuing (src/tokens/). Verification owns validation of these options.
  */
 import type { KeyObject } from "node:crypto";
 import type { JWK } from "jose";
@@ -9,7 +9,10 @@ import type { Principal, Seconds } from "../types.js";
 /** A key as users hold it: a PEM string, a JWK object, or a Node KeyObject. */
 export type KeyInput = string | JWK | KeyObject;
 
-/** The `jwt` option of `createAuth`: which tokens verify, and how issued tokens are signed. */
+/**
+ * The `jwt` option of `createAuth`, or one entry of a list of them: which tokens verify, and
+ * how issued tokens are signed. In a list, every member applies to that entry's tokens only.
+ */
 export interface JwtOptions {
   /**
    * The algorithm allow-list, e.g. `["HS256"]` or `["ES256", "RS256"]`. Required: there is no
@@ -56,7 +59,11 @@ export interface JwtOptions {
       }
     | string
     | URL;
-  /** Accepted `iss` value(s). Default: not checked. The issuer puts the first in its tokens. */
+  /**
+   * Accepted `iss` value(s). Default: not checked. The issuer puts the first in its tokens.
+   * In a list of entries, tokens are routed by it: required for an entry with only foreign
+   * keys ({@link publicKey}, {@link jwks}), and no two entries may accept the same value.
+   */
   issuer?: string | string[];
   /**
    * Accepted `aud` value(s); a token must name one. The issuer puts them in its tokens. With

@@ -8,6 +8,8 @@
  * entry that signs, an `issuer` on every entry with only foreign keys.
  */
 import { AuthError } from "../../errors.js";
+import { claimsToPrincipal, type ToPrincipal } from "../../principal/from-claims.js";
+import type { Principal } from "../../types.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
 import { peekIssuer } from "./issuer-peek.js";
 import { holdsSigningKey } from "./jwt-config.js";
@@ -181,5 +183,25 @@ export function createJwtIssuers(
       }
       return verifyNew(token);
     },
+  };
+}
+
+type Mapper<TUser> = (...args: Parameters<ToPrincipal>) => TUser | null;
+
+/**
+ * Each entry's `toPrincipal` (the default where it has none), chosen for verified claims by
+ * the same routing by `iss` that chose the entry's keys.
+ */
+export function principalMapper<TUser extends Principal>(jwt: JwtIssuers | null): Mapper<TUser> {
+  // Without a custom mapper the user type is Principal itself, so the default's result is TUser.
+  const mappers = (jwt?.entries ?? []).map(
+    (entry) => (entry.options.toPrincipal ?? claimsToPrincipal) as Mapper<TUser>,
+  );
+  if (jwt === null || !jwt.isList) return mappers[0] ?? (claimsToPrincipal as Mapper<TUser>);
+  return (claims, context) => {
+    const iss = typeof claims.iss === "string" ? claims.iss : undefined;
+    const mapper = mappers[jwt.route(iss)];
+    // Unreachable for claims the verifier accepted; refusing is the safe answer regardless.
+    return mapper === undefined ? null : mapper(claims, context);
   };
 }
