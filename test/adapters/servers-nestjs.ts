@@ -4,7 +4,7 @@
  * token routes served by the module, and the down auth's key routes applied as middleware.
  */
 import type { AddressInfo } from "node:net";
-import type { MiddlewareConsumer, NestModule, Type } from "@nestjs/common";
+import type { DynamicModule, MiddlewareConsumer, NestModule, Type } from "@nestjs/common";
 import { All, Controller, Get, HttpCode, Module, Options, Post } from "@nestjs/common";
 import { APP_GUARD, NestFactory } from "@nestjs/core";
 import { ExpressAdapter, type NestExpressApplication } from "@nestjs/platform-express";
@@ -108,7 +108,7 @@ export async function listenNest(app: NestApp): Promise<Running> {
 }
 
 /** Nest on Express, with only a JSON parser in front, as the Express application has. */
-export async function nestExpress(module: Type<unknown>): Promise<Running> {
+export async function nestExpress(module: Type<unknown> | DynamicModule): Promise<Running> {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
     logger: false,
     bodyParser: false,
@@ -117,7 +117,7 @@ export async function nestExpress(module: Type<unknown>): Promise<Running> {
   return listenNest(app);
 }
 
-export async function nestFastify(module: Type<unknown>): Promise<Running> {
+export async function nestFastify(module: Type<unknown> | DynamicModule): Promise<Running> {
   const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
     logger: false,
   });
