@@ -208,4 +208,3 @@ describe.each(Object.entries(apps))("%s", (_name, app) => {
     });
   });
 });
-
