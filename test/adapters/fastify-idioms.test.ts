@@ -16,7 +16,8 @@ import type { Principal } from "../../src/types.js";
 import * as fa from "../../adapters/fastify.js";
 import { wrongSecret } from "../keys/throttle-fixture.js";
 import { SECRET, useFixture } from "./fixture.js";
-import { listenFastify } from "./servers-fastify.js";
+import { fastifyListener, listenFastify } from "./servers-fastify.js";
+import { withServer } from "./with-server.js";
 
 type Equals<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -203,6 +204,18 @@ for (const [major, make] of majors) {
           expect(await res.json()).toEqual({ handled: "reshaper broke" });
         }
       });
+    });
+
+    it("serves as a plain request listener too (for withServer)", async () => {
+      const app = make();
+      app.addHook("onRequest", fa.authenticate(fx.auth));
+      app.get("/me", (request) => ({ id: fa.getCurrentUser(request)?.id }));
+      await withServer(fastifyListener(app), async (url) => {
+        const res = await fetch(`${url}/me`, { headers: bearer(fx.tokens.alice) });
+        expect(await res.json()).toEqual({ id: "alice" });
+        expect((await fetch(`${url}/me`)).status).toBe(401);
+      });
+      await app.close();
     });
 
     it("a guard without authenticate fails closed with a developer error", async () => {

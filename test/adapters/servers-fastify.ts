@@ -3,6 +3,7 @@
  * Fastify 5 and 4. The down routes sit beside an encapsulated scope that holds the global
  * optional `authenticate`, as in the other apps they come before it.
  */
+import type { RequestListener } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastify5 from "fastify";
 import fastify4 from "fastify4";
@@ -52,6 +53,17 @@ export async function listenFastify(app: FastifyInstance): Promise<Running> {
       app.server.closeAllConnections();
       await app.close();
     },
+  };
+}
+
+/**
+ * An app as a plain request listener, for the tests that serve each framework through
+ * `withServer`: requests wait for the app to be ready, then go to Fastify's router.
+ */
+export function fastifyListener(app: FastifyInstance): RequestListener {
+  const ready = app.ready();
+  return (req, res) => {
+    void ready.then(() => app.routing(req, res));
   };
 }
 
