@@ -197,6 +197,50 @@ describe("the documents", () => {
     });
   });
 
+  it("with an asymmetric signing entry in a list, jwks_uri points at the token routes' JWKS", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const foreign = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const auth = createAuth({
+      jwt: [
+        {
+          algorithms: ["ES256"],
+          publicKey: foreign.publicKey,
+          issuer: "https://tenant.eu.auth0.com/",
+          audience: "api",
+        },
+        { algorithms: ["ES256"], privateKey, issuer: "https://api.example.com/auth/" },
+      ],
+    });
+    const routes = createWellKnownRoutes(auth, { tokenPath: "/auth/token" });
+    const path = "/.well-known/oauth-authorization-server/auth";
+    expect(routes.matches("GET", path)).toBe(true);
+    const answer = await routes.handle({
+      method: "GET",
+      path,
+      headers: new Headers(),
+      body: undefined,
+      principal: null,
+    });
+    expect(answer.body).toMatchObject({
+      issuer: "https://api.example.com/auth/",
+      token_endpoint: "https://api.example.com/auth/token",
+      jwks_uri: "https://api.example.com/auth/.well-known/jwks.json",
+      grant_types_supported: [],
+    });
+    const preflight = await routes.handle({
+      method: "OPTIONS",
+      path,
+      headers: new Headers(),
+      body: undefined,
+      principal: null,
+    });
+    expect(preflight).toMatchObject({
+      status: 204,
+      headers: { "access-control-allow-origin": "*" },
+    });
+  });
+
   it("nothing to serve is a TypeError at mount: no protectedResource, no issuer", () => {
     const auth = createAuth({ jwt: { secret: SECRET, algorithms: ["HS256"] } });
     expect(() => createWellKnownRoutes(auth)).toThrow(/nothing to serve/);
