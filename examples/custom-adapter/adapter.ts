@@ -8,7 +8,7 @@
  * in a WeakMap keyed by the request.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import type { AuthError } from "../../src/errors.js";
+import { withResourceMetadata, type AuthError } from "../../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../../src/http/answer.js";
@@ -26,6 +26,12 @@ import {
   targetPath,
   targetQuery,
 } from "../../src/http/route-host.js";
+import {
+  createWellKnownRoutes,
+  refusalSettings,
+  type WellKnownAuth,
+  type WellKnownOptions,
+} from "../../src/http/well-known.js";
 import type { TokenEndpointAuth } from "../../src/tokens/grants.js";
 import { createTokenEndpoint, type TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
 import type { Principal } from "../../src/types.js";
@@ -53,7 +59,7 @@ export function chain(...steps: Step[]): RequestListener {
   };
 }
 
-type Settings = RefusalSettings<IncomingMessage>;
+type Settings = RefusalSettings<IncomingMessage> & { resourceMetadata: string | undefined };
 const state = new WeakMap<IncomingMessage, { principal: Principal | null; settings: Settings }>();
 
 /** 1. Translate an answer: status, headers, body, field for field. */
@@ -80,7 +86,8 @@ export interface AuthenticateOptions extends IdentifyOptions {
 /** 3. Identify the caller, refuse or record the principal, and go on. */
 export function authenticate(auth: AdapterAuth, options: AuthenticateOptions = {}): Step {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { realm: realmOf(auth), onError: options.onError };
+  // The realm, onError and the metadata URL that challenges name (RFC 9728).
+  const settings: Settings = refusalSettings(auth, options.onError);
   return function authenticateStep(req, res, next) {
     return identifyThen(identifier, viewOf(req), (outcome) => {
       if (!outcome.ok) return send(res, refusalAnswer(outcome.error, settings, req));
@@ -97,7 +104,11 @@ const guards = guardSet(
       const recorded = state.get(req);
       if (recorded === undefined) throw unauthenticatedGuard(name);
       const error: AuthError | null = guard(recorded.principal);
-      if (error) return send(res, refusalAnswer(error, recorded.settings, req));
+      if (error) {
+        // authenticate's refusals name the metadata URL already; a guard's must too.
+        const named = withResourceMetadata(error, recorded.settings.resourceMetadata);
+        return send(res, refusalAnswer(named, recorded.settings, req));
+      }
       next();
     },
 );
@@ -159,4 +170,9 @@ export function tokenRoutes(
     realmOf(auth),
     mountPrefix(options.prefix),
   );
+}
+
+/** The discovery documents (RFC 9728, RFC 8414) at their `/.well-known/…` paths. */
+export function wellKnownRoutes(auth: WellKnownAuth, options: WellKnownOptions = {}): Step {
+  return routeStep(createWellKnownRoutes(auth, options), null, realmOf(auth), "");
 }

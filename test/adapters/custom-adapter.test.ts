@@ -1,12 +1,14 @@
 /**
  * The custom-adapter example of docs/writing-an-adapter.md answers the whole behaviour table
  * (it runs in adapters.test.ts and attacks.test.ts through servers.ts as well), and a step
- * that fails stays the application's 500.
+ * that fails stays the application's 500, and discovery works as in the shipped adapters.
  */
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import * as cu from "../../examples/custom-adapter/adapter.js";
-import { useFixture } from "./fixture.js";
+import { createAuth } from "../../src/create-auth.js";
+import { memoryKeyStore } from "../../src/stores/memory.js";
+import { SECRET, useFixture } from "./fixture.js";
 import { listen } from "./server-parts.js";
 import { customServers } from "./servers-custom.js";
 
@@ -36,6 +38,39 @@ describe("custom adapter (node:http)", () => {
       expect(await misuse.text()).toBe("");
     } finally {
       await server.close();
+    }
+  });
+
+  it("serves the resource metadata that a guard's challenge names", async () => {
+    let base = "";
+    const made: ReturnType<typeof createAuth>[] = [];
+    const server = await listen(
+      createServer((req, res) => {
+        const auth = made[0]!;
+        const optional = cu.authenticate(auth, { optional: true });
+        cu.chain(cu.wellKnownRoutes(auth), optional, cu.requireScopes("reports:read"))(req, res);
+      }),
+    );
+    base = server.url;
+    const auth = createAuth({
+      jwt: { secret: SECRET, algorithms: ["HS256"], issuer: `${base}/`, audience: "api" },
+      apiKeys: { store: memoryKeyStore() },
+      protectedResource: { resource: `${base}/mcp`, authorizationServers: [`${base}/`] },
+    });
+    made.push(auth);
+    try {
+      const token = await auth.tokens.issue({ sub: "alice", scopes: [], roles: [] });
+      const refused = await fetch(`${base}/mcp`, { headers: { authorization: `Bearer ${token}` } });
+      expect(refused.status).toBe(403);
+      const challenge = refused.headers.get("www-authenticate") ?? "";
+      const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
+      expect(metadataUrl).toBe(`${base}/.well-known/oauth-protected-resource/mcp`);
+      const served = await fetch(metadataUrl!);
+      expect(served.status).toBe(200);
+      expect(await served.json()).toMatchObject({ resource: `${base}/mcp` });
+    } finally {
+      await server.close();
+      await auth.close();
     }
   });
 });
