@@ -1,7 +1,8 @@
 /**
  * What the fetch adapter does that the behaviour table does not ask: route handlers that
  * answer `null` off their paths, the WeakMap accessor, the runtime's extra arguments, the
- * client address reaching the throttles, and a handler's own failure staying its own.
+ * client address reaching the throttles, a handler's own failure staying its own, and the
+ * discovery routes.
  */
 import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import * as fe from "../../adapters/fetch.js";
