@@ -12,6 +12,9 @@ export const entry = {
   express: "adapters/express.ts",
   koa: "adapters/koa.ts",
   hono: "adapters/hono.ts",
+  fastify: "adapters/fastify.ts",
+  fetch: "adapters/fetch.ts",
+  nestjs: "adapters/nestjs.ts",
   // Not a subpath: the `gatehouse` executable (package.json `bin`). Its hashbang is the first
   // line of main.ts, which esbuild keeps, so no banner has to apply to every entry.
   cli: "src/cli/main.ts",
@@ -33,7 +36,19 @@ export default defineConfig({
   target: "node20",
   platform: "node",
   treeshake: true,
-  external: ["express", "koa", "hono", "better-sqlite3", "pg", "ioredis", "vitest"],
+  external: [
+    "express",
+    "koa",
+    "hono",
+    "fastify",
+    /^@nestjs\//,
+    "rxjs",
+    "reflect-metadata",
+    "better-sqlite3",
+    "pg",
+    "ioredis",
+    "vitest",
+  ],
   noExternal: esmOnlyDependencies,
   // One config for both formats, so one clean and one dts pass (two configs build in
   // parallel and each would clean the other's output). noExternal above takes the packages

@@ -119,7 +119,9 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
   const limited = await auth.keys.create({
     ownerId: "alice",
     name: "limited",
-    rateLimit: { limit: 1, window: 60_000 },
+    // Fixed windows start on multiples of the window, so a minute-long one could renew
+    // between this spend and the row that expects 429; a year-long one does not.
+    rateLimit: { limit: 1, window: 365 * 86_400_000 },
   });
   const spent = await auth.authenticate(
     new Request("http://x/", { headers: { "x-api-key": limited.key } }),
