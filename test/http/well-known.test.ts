@@ -222,7 +222,7 @@ describe("the documents", () => {
       body: undefined,
       principal: null,
     });
-    expect(answer.body).toMatchObject({
+    expect(answer?.body).toMatchObject({
       issuer: "https://api.example.com/auth/",
       token_endpoint: "https://api.example.com/auth/token",
       jwks_uri: "https://api.example.com/auth/.well-known/jwks.json",
