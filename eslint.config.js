@@ -8,6 +8,8 @@ const nodeGlobals = Object.fromEntries(
     "URL",
     "URLSearchParams",
     "fetch",
+    "Request",
+    "Response",
     "setTimeout",
     "clearTimeout",
     "Buffer",

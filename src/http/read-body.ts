@@ -53,9 +53,18 @@ export async function readBody(
   }
   if (size === 0) return { ok: true, body: undefined };
 
+  // One buffer without Node's Buffer: this module also serves the web adapters (Bun, Deno).
+  const whole = parts.length === 1 ? parts[0]! : new Uint8Array(size);
+  if (parts.length > 1) {
+    let at = 0;
+    for (const part of parts) {
+      whole.set(part, at);
+      at += part.byteLength;
+    }
+  }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(parts));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(whole);
   } catch {
     return refuse(400, "invalid_body", "Invalid request body", "The body is not valid UTF-8.");
   }

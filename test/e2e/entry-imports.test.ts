@@ -1,5 +1,5 @@
 /**
- * What each built entry pulls in, followed through its chunks. `gatehouse/hono` and
+ * What each built entry pulls in, followed through its chunks. `gatehouse/hono`, `gatehouse/fetch` and
  * `gatehouse/client` run outside Node too (Bun, Deno, workers, browsers): no Node built-in
  * may reach them, however deep in a shared chunk it sits.
  */

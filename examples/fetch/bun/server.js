@@ -1,4 +1,4 @@
-/* global Bun, Response */
+/* global Bun */
 // A Bun server guarded by gatehouse: bun run examples/fetch/bun/server.js
 import { createAuth, memoryKeyStore } from "gatehouse";
 import { getCurrentUser, keyRoutes, tokenRoutes, withAuth } from "gatehouse/fetch";

@@ -1,4 +1,4 @@
-/* global Deno, Response */
+/* global Deno */
 // A Deno server guarded by gatehouse:
 //   deno run --allow-net --allow-env --allow-read --allow-ffi examples/fetch/deno/server.js
 import { createAuth, memoryKeyStore } from "npm:gatehouse";

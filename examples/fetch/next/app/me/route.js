@@ -1,4 +1,3 @@
-/* global Response */
 // app/me/route.js: the caller, or null for an anonymous one (optional).
 import { getCurrentUser, withAuth } from "gatehouse/fetch";
 import { auth, clientAddress } from "../../lib/auth.js";

@@ -1,4 +1,3 @@
-/* global Response */
 // app/reports/route.js: GET /reports for callers holding reports:read.
 import { getCurrentUser, withAuth } from "gatehouse/fetch";
 import { auth, clientAddress } from "../../lib/auth.js";

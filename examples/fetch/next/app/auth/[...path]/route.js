@@ -1,4 +1,3 @@
-/* global Response */
 // app/auth/[...path]/route.js: POST /auth/token and POST /auth/logout.
 import { tokenRoutes } from "gatehouse/fetch";
 import { auth, clientAddress } from "../../../lib/auth.js";

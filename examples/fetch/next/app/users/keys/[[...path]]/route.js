@@ -1,4 +1,3 @@
-/* global Response */
 // app/users/keys/[[...path]]/route.js: the key routes, /users/keys and everything below it.
 import { keyRoutes } from "gatehouse/fetch";
 import { auth, clientAddress } from "../../../../lib/auth.js";
