@@ -30,7 +30,7 @@ function start(file: string): Promise<{ url: string; key: string; stop: () => vo
 }
 
 describe.skipIf(!built)("examples", () => {
-  for (const framework of ["express", "koa", "hono"]) {
+  for (const framework of ["express", "koa", "hono", "fastify"]) {
     it(`${framework} starts and serves /me with the printed key`, async () => {
       const server = await start(`examples/${framework}/server.mjs`);
       try {
