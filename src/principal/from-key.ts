@@ -30,8 +30,9 @@ export type KeyFacts = Pick<
 /**
  * Shapes the principal of a verified key (`apiKeys.toPrincipal`): receives the record
  * without its hash, and the principal gatehouse made of it. Whatever it returns holds at
- * most what the key holds (see {@link keyDerivedPrincipal}); throwing answers
- * `unavailable` (503). It runs once per verification the cache keeps, not per request.
+ * most what the key holds (its `id`, `via`, `type` and `key` stay the key's, its scopes and
+ * roles are cut to the key's); throwing answers `unavailable` (503). It runs once per
+ * verification the cache keeps, not per request.
  */
 export type KeyToPrincipal = (record: Readonly<PublicApiKeyRecord>, base: Principal) => Principal;
 
