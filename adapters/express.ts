@@ -81,10 +81,10 @@ function refuse(
   res: Response,
   next: NextFunction,
 ): void {
-  const { realm, onError } = settings;
-  const error = withResourceMetadata(refused, settings.resourceMetadata);
-  if (onError === "next") return next(error);
-  send(res, refusalAnswer(error, { realm, onError }, req));
+  const { realm, onError, resourceMetadata } = settings;
+  // `next` hands the error to the app's error handler, past refusalAnswer: name the URL here.
+  if (onError === "next") return next(withResourceMetadata(refused, resourceMetadata));
+  send(res, refusalAnswer(refused, { realm, onError, resourceMetadata }, req));
 }
 
 const urlOf = (req: Request): string =>

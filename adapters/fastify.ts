@@ -13,7 +13,7 @@ import type {
   onRequestHookHandler,
   preHandlerHookHandler,
 } from "fastify";
-import { withResourceMetadata, type AuthError } from "../src/errors.js";
+import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -87,8 +87,7 @@ function refuse(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const named = withResourceMetadata(error, settings.resourceMetadata);
-  send(reply, refusalAnswer(named, settings, request));
+  send(reply, refusalAnswer(error, settings, request));
 }
 
 // Fastify 5's `host` keeps the port; Fastify 4 has only `hostname`, which keeps it there.

@@ -8,7 +8,7 @@
  * context, Bun's server, Deno's connection info) on to your handler and to
  * `clientAddress`, unchanged.
  */
-import { withResourceMetadata, type AuthError } from "../src/errors.js";
+import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -204,11 +204,8 @@ export function withAuth<Args extends unknown[] = [], AddressArgs extends unknow
   const settings = refusalSettings(auth, options.onError);
   const clientAddress = options.clientAddress as ClientAddress<unknown[]> | undefined;
   const inner = handler as FetchHandler<unknown[]>;
-  // The guards' refusals name the metadata URL too; those of authenticate already do.
   const refuse = (error: AuthError, req: Request) =>
-    webResponse(
-      refusalAnswer(withResourceMetadata(error, settings.resourceMetadata), settings, req),
-    );
+    webResponse(refusalAnswer(error, settings, req));
   function settle(req: Request, args: unknown[], outcome: Identified<Principal>) {
     if (!outcome.ok) return refuse(outcome.error, req);
     const error = guard === null ? null : guard(outcome.principal);

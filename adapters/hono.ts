@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { withResourceMetadata, type AuthError } from "../src/errors.js";
+import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -62,8 +62,7 @@ interface SymbolVariables {
 const settingsOf = (c: Context): Settings | undefined =>
   (c as unknown as SymbolVariables).get(SETTINGS);
 
-function refusal(refused: AuthError, settings: Settings, c: Context): HTTPException {
-  const error = withResourceMetadata(refused, settings.resourceMetadata);
+function refusal(error: AuthError, settings: Settings, c: Context): HTTPException {
   const res = webResponse(refusalAnswer(error, settings, c));
   return new HTTPException(res.status as 401, { res, cause: error });
 }

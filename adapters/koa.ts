@@ -4,7 +4,7 @@
  * the chain.
  */
 import type { Context, Next, ParameterizedContext } from "koa";
-import { withResourceMetadata, type AuthError } from "../src/errors.js";
+import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
@@ -64,7 +64,7 @@ function send(ctx: Context, answer: HttpAnswer): void {
 }
 
 function refuse(error: AuthError, settings: Settings, ctx: Context): void {
-  send(ctx, refusalAnswer(withResourceMetadata(error, settings.resourceMetadata), settings, ctx));
+  send(ctx, refusalAnswer(error, settings, ctx));
 }
 
 const hrefOf = (ctx: Context): string => ctx.href;

@@ -7,7 +7,8 @@ import type { CanActivate, ExecutionContext } from "@nestjs/common";
 import { Inject, Injectable } from "@nestjs/common";
 import type { AuthError } from "../../src/errors.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
-import { realmOf, refusalAnswer } from "../../src/http/adapter-auth.js";
+import { refusalAnswer } from "../../src/http/adapter-auth.js";
+import { refusalSettings } from "../../src/http/well-known.js";
 import type { Identified, Identifier } from "../../src/http/identify.js";
 import { createIdentifier, identifyThen } from "../../src/http/identify.js";
 import type { Principal } from "../../src/types.js";
@@ -91,7 +92,7 @@ export class AuthGuard implements CanActivate {
   }
 
   #refuse(error: AuthError, auth: AdapterAuth, req: PlatformRequest): never {
-    const answer = refusalAnswer(error, { realm: realmOf(auth), onError: this.#onError }, req);
+    const answer = refusalAnswer(error, refusalSettings(auth, this.#onError), req);
     throw new AuthRefusal(error, answer);
   }
 }

@@ -8,7 +8,7 @@
  * in a WeakMap keyed by the request.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { withResourceMetadata, type AuthError } from "../../src/errors.js";
+import type { AuthError } from "../../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../../src/http/adapter-auth.js";
 import { realmOf, refusalAnswer } from "../../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../../src/http/answer.js";
@@ -104,11 +104,7 @@ const guards = guardSet(
       const recorded = state.get(req);
       if (recorded === undefined) throw unauthenticatedGuard(name);
       const error: AuthError | null = guard(recorded.principal);
-      if (error) {
-        // authenticate's refusals name the metadata URL already; a guard's must too.
-        const named = withResourceMetadata(error, recorded.settings.resourceMetadata);
-        return send(res, refusalAnswer(named, recorded.settings, req));
-      }
+      if (error) return send(res, refusalAnswer(error, recorded.settings, req));
       next();
     },
 );

@@ -3,7 +3,7 @@
  * they depend on these few members only, and `TUser` (from `createAuth<TUser>()`) is read
  * off `authenticate`'s result so that `getCurrentUser` comes back typed.
  */
-import type { AuthError } from "../errors.js";
+import { withResourceMetadata, type AuthError } from "../errors.js";
 import type { KeyManager } from "../verify/api-key/api-keys.js";
 import type { HttpAnswer } from "./answer.js";
 import { errorAnswer } from "./problem.js";
@@ -23,18 +23,25 @@ export function realmOf(auth: { readonly config?: { readonly realm?: string } })
   return auth.config?.realm ?? "api";
 }
 
-/** What an adapter's `authenticate` hands its guards: the realm and the refusal hook. */
+/** What an adapter's `authenticate` hands its guards: the realm, the refusal hook, the metadata URL. */
 export interface RefusalSettings<C> {
   realm: string;
   onError?: ((error: AuthError, answer: HttpAnswer, context: C) => HttpAnswer) | undefined;
+  /** With `protectedResource`: the RFC 9728 metadata URL every challenge names. */
+  resourceMetadata?: string | undefined;
 }
 
-/** The answer to a refusal: the core's, reshaped by the app's `onError` when it set one. */
+/**
+ * The answer to a refusal: the core's, its challenge naming the metadata URL (RFC 9728
+ * §5.1) when there is one, reshaped by the app's `onError` when it set one. Every refusal of
+ * every adapter (the core's and the guards') is answered here, so none can miss the URL.
+ */
 export function refusalAnswer<C>(
-  error: AuthError,
+  refused: AuthError,
   settings: RefusalSettings<C>,
   context: C,
 ): HttpAnswer {
+  const error = withResourceMetadata(refused, settings.resourceMetadata);
   const answer = errorAnswer(error, settings.realm);
   return settings.onError ? settings.onError(error, answer, context) : answer;
 }
