@@ -7,6 +7,9 @@
  *   GET /me      authenticate(auth)
  *   GET /maybe   authenticate(auth, { optional: true })
  *   /keys        keyRoutes(auth), with no authenticate in front
+ *
+ * On fetch, withAuth stands for authenticate; on NestJS, the global AuthGuard (with
+ * `@OptionalAuth()` on /maybe) and the module's key routes.
  */
 import type { RequestListener } from "node:http";
 import express5 from "express";
@@ -16,21 +19,32 @@ import Koa2 from "koa2";
 import Router from "@koa/router";
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
+import type { FastifyRequest } from "fastify";
+import fastify5 from "fastify";
+import fastify4 from "fastify4";
+import { Controller, Get, Module, type Type } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import * as ne from "../../adapters/nestjs.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { AuthResult, Principal } from "../../src/types.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import { SECRET } from "./fixture.js";
+import { closeNestApps, fetchListener, nestListener } from "./apps-listeners.js";
+import { fastifyListener } from "./servers-fastify.js";
 import { withServer } from "./with-server.js";
 
 let made: Auth[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
+  await closeNestApps();
   await Promise.all(made.map((auth) => auth.close()));
   made = [];
 });
@@ -85,12 +99,64 @@ function honoApp(auth: Auth): RequestListener {
   return (req, res) => void listener(req, res);
 }
 
+function fastifyApp(make: typeof fastify5, auth: Auth): RequestListener {
+  const app = make();
+  const user = (request: FastifyRequest) => ({ user: fa.getCurrentUser(request) });
+  app.get("/me", { onRequest: fa.authenticate(auth) }, user);
+  app.get("/maybe", { onRequest: fa.authenticate(auth, { optional: true }) }, user);
+  void app.register(fa.keyRoutes(auth), { prefix: "/keys" });
+  return fastifyListener(app);
+}
+
+function fetchApp(auth: Auth): RequestListener {
+  const user = (req: Request) => Response.json({ user: fe.getCurrentUser(req) });
+  const me = fe.withAuth(auth, user);
+  const maybe = fe.withAuth(auth, user, { optional: true });
+  const keys = fe.keyRoutes(auth, { prefix: "/keys" });
+  return fetchListener((req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method === "GET" && path === "/me") return me(req);
+    if (req.method === "GET" && path === "/maybe") return maybe(req);
+    return keys(req);
+  });
+}
+
+/** The global guard on every route, `@OptionalAuth` on /maybe, the module's key routes. */
+function nestModule(auth: Auth): Type<unknown> {
+  @Controller()
+  class Routes {
+    @Get("me")
+    me(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+
+    @Get("maybe")
+    @ne.OptionalAuth()
+    maybe(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+  }
+
+  @Module({
+    imports: [ne.GatehouseModule.forRoot(auth, { keyRoutes: { prefix: "/keys" } })],
+    controllers: [Routes],
+    providers: [{ provide: APP_GUARD, useClass: ne.AuthGuard }],
+  })
+  class AppModule {}
+  return AppModule;
+}
+
 const apps: Record<string, (auth: Auth) => RequestListener> = {
   "express 5": (auth) => expressApp(express5, auth),
   "express 4": (auth) => expressApp(express4, auth),
   "koa 3": (auth) => koaApp(Koa3, auth),
   "koa 2": (auth) => koaApp(Koa2, auth),
   "hono 4": honoApp,
+  "fastify 5": (auth) => fastifyApp(fastify5, auth),
+  "fastify 4": (auth) => fastifyApp(fastify4, auth),
+  fetch: fetchApp,
+  "nestjs express": (auth) => nestListener(nestModule(auth), "express"),
+  "nestjs fastify": (auth) => nestListener(nestModule(auth), "fastify"),
 };
 
 async function get(url: string, headers: Record<string, string> = {}) {
