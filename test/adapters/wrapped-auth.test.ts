@@ -11,17 +11,27 @@ import Koa2 from "koa2";
 import Router from "@koa/router";
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
+import type { FastifyRequest } from "fastify";
+import fastify5 from "fastify";
+import fastify4 from "fastify4";
+import { Controller, Get, HttpCode, Module, Post, type Type } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import * as ne from "../../adapters/nestjs.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/options/auth-options.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
-import type { AuthResult, RequestView } from "../../src/types.js";
+import type { AuthResult, Principal, RequestView } from "../../src/types.js";
 import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.js";
 import { cheapArgon2 } from "../keys/helpers.js";
+import { closeNestApps, fetchListener, nestListener } from "./apps-listeners.js";
+import { fastifyListener } from "./servers-fastify.js";
 import { withServer } from "./with-server.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
@@ -53,6 +63,7 @@ beforeAll(() => {
   };
 });
 afterAll(async () => {
+  await closeNestApps();
   await auth.close();
 });
 
@@ -60,6 +71,8 @@ type App = (a: AdapterAuth) => RequestListener;
 
 /**
  * GET and POST /me behind authenticate(a); GET /maybe behind authenticate(a, { optional: true }).
+ * On fetch, withAuth in its place; on NestJS, the global AuthGuard of
+ * `GatehouseModule.forRoot(a)`, with `@OptionalAuth()` on /maybe.
  */
 const apps: Record<string, App> = {
   "express 5": (a) => expressApp(express5, a),
@@ -76,7 +89,63 @@ const apps: Record<string, App> = {
     const listener = getRequestListener(app.fetch);
     return (req, res) => void listener(req, res);
   },
+  "fastify 5": (a) => fastifyApp(fastify5, a),
+  "fastify 4": (a) => fastifyApp(fastify4, a),
+  fetch: fetchApp,
+  "nestjs express": (a) => nestListener(nestModule(a), "express"),
+  "nestjs fastify": (a) => nestListener(nestModule(a), "fastify"),
 };
+
+function fastifyApp(make: typeof fastify5, a: AdapterAuth): RequestListener {
+  const app = make();
+  const user = (request: FastifyRequest) => ({ user: fa.getCurrentUser(request) });
+  app.get("/me", { onRequest: fa.authenticate(a) }, user);
+  app.post("/me", { onRequest: fa.authenticate(a) }, user);
+  app.get("/maybe", { onRequest: fa.authenticate(a, { optional: true }) }, user);
+  return fastifyListener(app);
+}
+
+function fetchApp(a: AdapterAuth): RequestListener {
+  const user = (req: Request) => Response.json({ user: fe.getCurrentUser(req) });
+  const me = fe.withAuth(a, user);
+  const maybe = fe.withAuth(a, user, { optional: true });
+  return fetchListener((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/me" && (req.method === "GET" || req.method === "POST")) return me(req);
+    if (path === "/maybe" && req.method === "GET") return maybe(req);
+    return null;
+  });
+}
+
+function nestModule(a: AdapterAuth): Type<unknown> {
+  @Controller()
+  class Routes {
+    @Get("me")
+    me(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+
+    @Post("me")
+    @HttpCode(200)
+    postMe(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+
+    @Get("maybe")
+    @ne.OptionalAuth()
+    maybe(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+  }
+
+  @Module({
+    imports: [ne.GatehouseModule.forRoot(a)],
+    controllers: [Routes],
+    providers: [{ provide: APP_GUARD, useClass: ne.AuthGuard }],
+  })
+  class AppModule {}
+  return AppModule;
+}
 
 function expressApp(express: typeof express5, a: AdapterAuth): RequestListener {
   const app = express();
