@@ -9,6 +9,11 @@
  *   /keys            keyRoutes (no authenticate in front: the routes identify the caller)
  *   POST /keys/a/b/c/d  the app's own route, with its own body parser
  *   /keys/v2         keyRoutes again, mounted deeper
+ *
+ * Fastify registers each as a plugin at its prefix. The fetch handlers are chained in that
+ * order, each answering `null` for what is not theirs, and the app's own routes come last.
+ * On NestJS the route middleware are applied in that order, and the app's own routes are a
+ * controller's.
  */
 import type { IncomingMessage, RequestListener } from "node:http";
 import express5 from "express";
@@ -18,16 +23,34 @@ import Koa2 from "koa2";
 import Router from "@koa/router";
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
+import type { FastifyRequest } from "fastify";
+import fastify5 from "fastify";
+import fastify4 from "fastify4";
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Module,
+  Post,
+  type MiddlewareConsumer,
+  type NestModule,
+  type Type,
+} from "@nestjs/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import * as ne from "../../adapters/nestjs.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/options/auth-options.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import { SECRET } from "./fixture.js";
+import { closeNestApps, fetchListener, nestListener, type NestPlatform } from "./apps-listeners.js";
+import { fastifyListener } from "./servers-fastify.js";
 import { withServer } from "./with-server.js";
 
 let auth: Auth;
@@ -58,6 +81,7 @@ beforeAll(() => {
   };
 });
 afterAll(async () => {
+  await closeNestApps();
   await auth.close();
 });
 
@@ -113,12 +137,81 @@ function honoApp(): RequestListener {
   return (req, res) => void listener(req, res);
 }
 
+function fastifyApp(make: typeof fastify5): RequestListener {
+  const app = make();
+  const echo = (request: FastifyRequest) => ({ body: request.body ?? null });
+  void app.register(fa.tokenRoutes(auth, tokenOptions), { prefix: "/auth" });
+  app.post("/auth/other", echo);
+  void app.register(fa.tokenRoutes(auth, tokenOptions), { prefix: "/auth/v1" });
+  void app.register(fa.keyRoutes(counted), { prefix: "/keys" });
+  app.post("/keys/a/b/c/d", echo);
+  void app.register(fa.keyRoutes(counted), { prefix: "/keys/v2" });
+  return fastifyListener(app);
+}
+
+function fetchApp(): RequestListener {
+  const mounted = [
+    fe.tokenRoutes(auth, { prefix: "/auth", ...tokenOptions }),
+    fe.tokenRoutes(auth, { prefix: "/auth/v1", ...tokenOptions }),
+    fe.keyRoutes(counted, { prefix: "/keys" }),
+    fe.keyRoutes(counted, { prefix: "/keys/v2" }),
+  ];
+  const own = new Set(["/auth/other", "/keys/a/b/c/d"]);
+  return fetchListener(async (req) => {
+    for (const routes of mounted) {
+      const answer = await routes(req);
+      if (answer !== null) return answer;
+    }
+    if (req.method !== "POST" || !own.has(new URL(req.url).pathname)) return null;
+    return Response.json({ body: await req.json() });
+  });
+}
+
+function nestModule(): Type<unknown> {
+  @Controller()
+  class Routes {
+    @Post("auth/other")
+    @HttpCode(200)
+    other(@Body() body: unknown) {
+      return { body: body ?? null };
+    }
+
+    @Post("keys/a/b/c/d")
+    @HttpCode(200)
+    deep(@Body() body: unknown) {
+      return { body: body ?? null };
+    }
+  }
+
+  @Module({ controllers: [Routes] })
+  class AppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer) {
+      consumer
+        .apply(
+          ne.tokenRoutes(auth, { prefix: "/auth", ...tokenOptions }),
+          ne.tokenRoutes(auth, { prefix: "/auth/v1", ...tokenOptions }),
+          ne.keyRoutes(counted, { prefix: "/keys" }),
+          ne.keyRoutes(counted, { prefix: "/keys/v2" }),
+        )
+        .forRoutes("*");
+    }
+  }
+  return AppModule;
+}
+
+const nestApp = (platform: NestPlatform) => () => nestListener(nestModule(), platform);
+
 const apps: Record<string, () => RequestListener> = {
   "express 5": () => expressApp(express5),
   "express 4": () => expressApp(express4),
   "koa 3": () => koaApp(Koa3),
   "koa 2": () => koaApp(Koa2),
   "hono 4": honoApp,
+  "fastify 5": () => fastifyApp(fastify5),
+  "fastify 4": () => fastifyApp(fastify4),
+  fetch: fetchApp,
+  "nestjs express": nestApp("express"),
+  "nestjs fastify": nestApp("fastify"),
 };
 
 interface Reply {
