@@ -163,7 +163,7 @@ function fetchApp(): RequestListener {
       if (answer !== null) return answer;
     }
     if (req.method !== "POST" || !own.has(new URL(req.url).pathname)) return null;
-    return Response.json({ body: await req.json() });
+    return Response.json({ body: (await req.json()) as unknown });
   });
 }
 
