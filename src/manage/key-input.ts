@@ -9,7 +9,7 @@ import type {
   OwnerType,
   PublicApiKeyRecord,
 } from "../types.js";
-import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-format.js";
+import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-environment.js";
 
 /** Every owner type a key may have. */
 export const OWNER_TYPES: readonly OwnerType[] = ["user", "org", "service"];

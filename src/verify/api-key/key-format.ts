@@ -22,6 +22,9 @@
 import { crc32 } from "../../crypto/crc32.js";
 import { decodeBase62Int, encodeBase62Int, randomBase62 } from "../../crypto/base62.js";
 import type { KeyEnvironment } from "../../types.js";
+import { isKeyEnvironment } from "./key-environment.js";
+
+export { isKeyEnvironment, KEY_ENVIRONMENTS } from "./key-environment.js";
 
 export const KEY_ID_LENGTH = 16;
 export const KEY_SECRET_LENGTH = 32;
@@ -39,8 +42,6 @@ export const DEFAULT_KEY_PREFIX = "gatehouse";
  * that never set `apiKeys.prefix` (see `apiKeys.previousPrefixes`); new keys never get it.
  */
 export const LEGACY_KEY_PREFIX = "gh";
-/** The environments a key may be issued for. */
-export const KEY_ENVIRONMENTS: readonly KeyEnvironment[] = Object.freeze(["test", "live"]);
 
 const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
 const KEY = /^([a-z][a-z0-9]{0,15})_(?:(test|live)_)?([0-9A-Za-z]{16})_([0-9A-Za-z]{38})$/;
@@ -67,11 +68,6 @@ export function assertValidPrefix(prefix: string, option = "apiKeys.prefix"): vo
       `gatehouse: ${option} must be 1-16 characters of [a-z0-9], starting with a letter`,
     );
   }
-}
-
-/** Whether `value` is an environment a key may carry. */
-export function isKeyEnvironment(value: unknown): value is KeyEnvironment {
-  return value === "test" || value === "live";
 }
 
 function checksumOf(body: string): string {
