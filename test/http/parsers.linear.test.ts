@@ -110,8 +110,10 @@ const LINEAR_PATTERNS = {
   base64: /^[A-Za-z0-9+/]+={0,2}$/,
   plus: /\+/g,
   base64url: /^[A-Za-z0-9_-]+$/,
-  // Only ever sees at most 128 characters (the length is checked first).
-  apiKey: /^([a-z][a-z0-9]{0,15})_([0-9A-Za-z]{16})_([0-9A-Za-z]{38})$/,
+  // Only ever sees at most 128 characters (the length is checked first). The optional
+  // environment is a fixed five-character literal: trying it and giving it back costs at
+  // most five steps, once, since the anchor leaves one start position.
+  apiKey: /^([a-z][a-z0-9]{0,15})_(?:(test|live)_)?([0-9A-Za-z]{16})_([0-9A-Za-z]{38})$/,
 };
 const spelled = (pattern: RegExp) => `/${pattern.source}/${pattern.flags}`;
 
