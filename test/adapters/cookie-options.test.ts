@@ -13,15 +13,25 @@ import Koa2 from "koa2";
 import Router from "@koa/router";
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
+import fastify5 from "fastify";
+import fastify4 from "fastify4";
+import { Controller, Get, Module, type Type } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import * as ne from "../../adapters/nestjs.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth, AuthJwtOptions } from "../../src/options/auth-options.js";
 import type { CookieOptions } from "../../src/options/jwt-options.js";
 import type { TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
+import type { Principal } from "../../src/types.js";
 import { SECRET } from "./fixture.js";
+import { closeNestApps, fetchListener, nestListener, type NestPlatform } from "./apps-listeners.js";
+import { fastifyListener } from "./servers-fastify.js";
 import { withServer } from "./with-server.js";
 
 const jwt: AuthJwtOptions = {
@@ -130,6 +140,11 @@ const tokenRouteMakers: Record<string, (auth: Auth, options: TokenRouteOptions) 
   express: (auth, options) => ex.tokenRoutes(auth, options),
   koa: (auth, options) => ko.tokenRoutes(auth, { prefix: "/auth", ...options }),
   hono: (auth, options) => ho.tokenRoutes(auth, options),
+  fastify: (auth, options) => fa.tokenRoutes(auth, options),
+  fetch: (auth, options) => fe.tokenRoutes(auth, { prefix: "/auth", ...options }),
+  nestjs: (auth, options) => ne.tokenRoutes(auth, { prefix: "/auth", ...options }),
+  "nestjs GatehouseModule": (auth, options) =>
+    ne.GatehouseModule.forRoot(auth, { tokenRoutes: { prefix: "/auth", ...options } }),
 };
 
 describe.each(Object.keys(tokenRouteMakers))("%s tokenRoutes cookieOptions", (name) => {
@@ -161,6 +176,7 @@ beforeAll(() => {
   hostAuth = authWith({ name: "__Host-access_token" });
 });
 afterAll(async () => {
+  await closeNestApps();
   await hostAuth.close();
 });
 
@@ -195,12 +211,56 @@ function honoApp(): RequestListener {
   return (req, res) => void listener(req, res);
 }
 
+function fastifyApp(make: typeof fastify5): RequestListener {
+  const app = make();
+  void app.register(fa.tokenRoutes(hostAuth, routeOptions), { prefix: "/auth" });
+  app.get("/me", { onRequest: fa.authenticate(hostAuth) }, (request) => ({
+    user: fa.getCurrentUser(request),
+  }));
+  return fastifyListener(app);
+}
+
+function fetchApp(): RequestListener {
+  const tokens = fe.tokenRoutes(hostAuth, { prefix: "/auth", ...routeOptions });
+  const me = fe.withAuth(hostAuth, (req) => Response.json({ user: fe.getCurrentUser(req) }));
+  return fetchListener((req) =>
+    req.method === "GET" && new URL(req.url).pathname === "/me" ? me(req) : tokens(req),
+  );
+}
+
+function nestModule(): Type<unknown> {
+  @Controller()
+  class Routes {
+    @Get("me")
+    me(@ne.CurrentUser() user: Principal | null) {
+      return { user };
+    }
+  }
+
+  @Module({
+    imports: [
+      ne.GatehouseModule.forRoot(hostAuth, { tokenRoutes: { prefix: "/auth", ...routeOptions } }),
+    ],
+    controllers: [Routes],
+    providers: [{ provide: APP_GUARD, useClass: ne.AuthGuard }],
+  })
+  class AppModule {}
+  return AppModule;
+}
+
+const nestApp = (platform: NestPlatform) => () => nestListener(nestModule(), platform);
+
 const apps: Record<string, () => RequestListener> = {
   "express 5": () => expressApp(express5),
   "express 4": () => expressApp(express4),
   "koa 3": () => koaApp(Koa3),
   "koa 2": () => koaApp(Koa2),
   "hono 4": honoApp,
+  "fastify 5": () => fastifyApp(fastify5),
+  "fastify 4": () => fastifyApp(fastify4),
+  fetch: fetchApp,
+  "nestjs express": nestApp("express"),
+  "nestjs fastify": nestApp("fastify"),
 };
 
 describe.each(Object.keys(apps))("%s: a __Host- cookie login", (name) => {
