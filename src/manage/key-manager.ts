@@ -391,17 +391,13 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
             expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end),
           };
     invalidate(record.id);
-    const retired = await call(() => update(record.id, retire));
+    const stored = await call(() => update(record.id, retire));
     invalidate(record.id);
-    changed(
-      "rotated",
-      retired ?? { ...record, ...retire },
-      actor,
-      changesOf(record, retired ?? { ...record, ...retire }),
-      {
-        replacedBy: created.record.id,
-      },
-    );
+    // A key deleted meanwhile returns no record; the retirement is still what was asked.
+    const retired = stored ?? { ...record, ...retire };
+    changed("rotated", retired, actor, changesOf(record, retired), {
+      replacedBy: created.record.id,
+    });
     return created;
   }
 
