@@ -2,44 +2,17 @@
  * The fetch and nestjs applications as plain request listeners, for the tests that serve
  * every framework through `withServer`, as `fastifyListener` does for Fastify.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
+import type { RequestListener } from "node:http";
 import type { DynamicModule, INestApplication, Type } from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
 import { ExpressAdapter } from "@nestjs/platform-express";
 import { FastifyAdapter } from "@nestjs/platform-fastify";
 import type { FastifyInstance } from "fastify";
 import { fastifyListener } from "./servers-fastify.js";
+import { send, toRequest } from "./servers-fetch.js";
 
 /** A web handler; `null` is answered 404, as a runtime's router would for a path it lacks. */
 export type WebHandler = (req: Request) => Response | null | Promise<Response | null>;
-
-/** The request as a web `Request`: every raw header line kept, the body streamed. */
-function toRequest(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  }
-  const method = req.method ?? "GET";
-  const body =
-    method === "GET" || method === "HEAD" ? null : (Readable.toWeb(req) as ReadableStream);
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method,
-    headers,
-    body,
-    duplex: "half",
-  } as RequestInit);
-}
-
-async function send(res: ServerResponse, answer: Response): Promise<void> {
-  res.statusCode = answer.status;
-  for (const [name, value] of answer.headers) {
-    if (name !== "set-cookie") res.setHeader(name, value);
-  }
-  const cookies = answer.headers.getSetCookie();
-  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
-  res.end(Buffer.from(await answer.arrayBuffer()));
-}
 
 /** `handler` behind a node:http → `Request` bridge; what it throws answers a plain 500. */
 export function fetchListener(handler: WebHandler): RequestListener {

@@ -18,7 +18,7 @@ export interface Peer {
 export type PeerHandler = (req: Request, peer: Peer) => Response | Promise<Response | null>;
 
 /** The request as a web `Request`: every raw header line kept, the body streamed. */
-function toRequest(req: IncomingMessage): Request {
+export function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
@@ -34,7 +34,8 @@ function toRequest(req: IncomingMessage): Request {
   } as RequestInit);
 }
 
-async function send(res: ServerResponse, answer: Response): Promise<void> {
+/** Writes a web `Response` to the node response, each Set-Cookie on a line of its own. */
+export async function send(res: ServerResponse, answer: Response): Promise<void> {
   res.statusCode = answer.status;
   for (const [name, value] of answer.headers) {
     if (name !== "set-cookie") res.setHeader(name, value);
