@@ -32,6 +32,7 @@ export function createTableSql(table = "api_keys"): string {
   last_used_at DATETIME(3)  NULL,
   metadata     JSON         NULL,
   rate_limit   JSON         NULL,
+  environment  VARCHAR(16)  NULL,
   PRIMARY KEY (id),
   KEY ${table}_owner (owner_id, created_at, id)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
@@ -55,6 +56,7 @@ export interface KeyRow {
   last_used_at: Date | null;
   metadata: unknown;
   rate_limit: unknown;
+  environment: string | null;
 }
 
 /** The values written for a record, column by column; lists and objects as JSON text. */
@@ -75,6 +77,7 @@ export interface KeyRowValues {
   last_used_at: Date | null;
   metadata: string | null;
   rate_limit: string | null;
+  environment: string | null;
 }
 
 export const COLUMNS = [
@@ -94,6 +97,7 @@ export const COLUMNS = [
   "last_used_at",
   "metadata",
   "rate_limit",
+  "environment",
 ] as const satisfies ReadonlyArray<keyof KeyRow>;
 
 const json = (value: unknown): string | null =>
@@ -120,6 +124,7 @@ export function toValues(record: ApiKeyRecord): KeyRowValues {
     last_used_at: record.lastUsedAt ?? null,
     metadata: json(record.metadata),
     rate_limit: json(record.rateLimit),
+    environment: record.environment ?? null,
   };
 }
 
@@ -139,6 +144,7 @@ const PATCH_COLUMNS = {
   lastUsedAt: "last_used_at",
   metadata: "metadata",
   rateLimit: "rate_limit",
+  environment: "environment",
 } as const satisfies Record<keyof ApiKeyPatch, keyof KeyRowValues>;
 
 /** What an update writes: any column but the id and the creation time. */
@@ -175,6 +181,7 @@ export function toRecord(row: KeyRow): ApiKeyRecord {
     lastUsedAt: row.last_used_at,
     metadata: (parsed(row.metadata) ?? null) as ApiKeyRecord["metadata"],
     rateLimit: (parsed(row.rate_limit) ?? null) as ApiKeyRecord["rateLimit"],
+    environment: (row.environment ?? null) as ApiKeyRecord["environment"],
   };
 }
 

@@ -47,6 +47,7 @@ export interface ApiKeysTable {
   last_used_at: Date | null;
   metadata: NullableJson;
   rate_limit: NullableJson;
+  environment: string | null;
 }
 
 /** Whatever the table is called, it has those columns. */

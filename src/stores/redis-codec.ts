@@ -67,6 +67,7 @@ export function decodeRecord(hash: Record<string, string> | string[]): ApiKeyRec
     rateLimit: json(h.rateLimit) as ApiKeyRecord["rateLimit"],
     disabledBy: (h.disabledBy ?? null) as ApiKeyRecord["disabledBy"],
     disabledAt: time(h.disabledAt),
+    environment: (h.environment ?? null) as ApiKeyRecord["environment"],
   };
 }
 

@@ -65,6 +65,7 @@ const COLUMNS = [
   ["rateLimit", "rate_limit", "json", true],
   ["disabledBy", "disabled_by", "text", true],
   ["disabledAt", "disabled_at", "time", true],
+  ["environment", "environment", "text", true],
 ] as const satisfies ReadonlyArray<readonly [keyof ApiKeyRecord, string, ColumnKind, boolean]>;
 
 /** Touch batches are split so that no statement passes the drivers' parameter limits. */
@@ -77,6 +78,7 @@ const TOUCH_CHUNK = 1000;
 export const ADDED_COLUMNS: ReadonlyArray<readonly [string, ColumnKind]> = [
   ["disabled_by", "text"],
   ["disabled_at", "time"],
+  ["environment", "text"],
 ];
 
 /** The statements that create the table and its owner index; safe to run again. */
@@ -133,6 +135,7 @@ export function createSqlKeyStore(config: {
       rateLimit: (decodeJson(row.rate_limit) ?? null) as ApiKeyRecord["rateLimit"],
       disabledBy: (row.disabled_by ?? null) as ApiKeyRecord["disabledBy"],
       disabledAt: nullableTime(row.disabled_at),
+      environment: (row.environment ?? null) as ApiKeyRecord["environment"],
     };
   }
 

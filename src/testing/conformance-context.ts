@@ -26,5 +26,6 @@ export function normalize(record: ApiKeyRecord | null): Record<string, unknown> 
     rateLimit: record.rateLimit ?? null,
     disabledBy: record.disabledBy ?? null,
     disabledAt: record.disabledAt ?? null,
+    environment: record.environment ?? null,
   };
 }

@@ -170,6 +170,16 @@ export function recordTests({ open, setup }: SuiteContext): void {
       expect(read?.disabledAt).toEqual(disabledAt);
     });
 
+    it("keeps the environment a key was issued for (test, live or none)", async ({ skip }) => {
+      const { store, put } = await setup(skip);
+      const test = sampleKeyRecord({ environment: "test" });
+      const none = sampleKeyRecord({ environment: null });
+      await put(test);
+      await put(none);
+      expect((await store.get(test.id))?.environment).toBe("test");
+      expect((await store.get(none.id))?.environment ?? null).toBeNull();
+    });
+
     it("update of an unknown id resolves null and creates nothing", async ({ skip }) => {
       const store = await open();
       if (!store.update) return skip("the store has no update");
