@@ -81,6 +81,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
       authenticateNow,
     ),
     verifyApiKey: decision.verifyApiKey,
+    ...(report.listening ? { onEvent: report.emit } : {}),
     close() {
       closed ??= (async () => {
         jwt?.clearCache();

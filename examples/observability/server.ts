@@ -32,7 +32,7 @@ app.get("/me", requireAuth(), (req, res) => {
 });
 app.use("/users/keys", keyRoutes(auth));
 // The token routes report `token_issued` to the listener they are given.
-app.use("/auth", tokenRoutes({ ...auth, onEvent }));
+app.use("/auth", tokenRoutes(auth));
 
 const { key } = await auth.keys.create({ ownerId: "alice", name: "demo", scopes: ["keys:write"] });
 const port = Number(process.env.PORT ?? 3000);

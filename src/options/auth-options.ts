@@ -212,4 +212,9 @@ export interface Auth<TUser extends Principal = Principal> {
   readonly config: AuthConfig;
   /** Flushes pending writes and releases stores. Idempotent. */
   close(): Promise<void>;
+  /**
+   * The `onEvent` listener given to `createAuth` (absent without one), guarded so that what
+   * it throws is swallowed: the token endpoint and other route handlers report through it.
+   */
+  readonly onEvent?: (event: AuthEvent) => void;
 }

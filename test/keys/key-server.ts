@@ -12,7 +12,6 @@ import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import { sqliteKeyStore } from "../../src/stores/sqlite.js";
-import type { TokenEndpointAuth } from "../../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
 import type { AuthEvent, KeyStore } from "../../src/types.js";
 import type { ApiKeyOptions } from "../../src/verify/api-key/api-keys.js";
@@ -73,13 +72,6 @@ export async function withKeyServer(
     apiKeys: { hasher: cheapArgon2(), ...apiKeys, store: opened.store },
     onEvent: listener,
   });
-  // The token routes get the listener as the token endpoint reads it.
-  const tokenAuth: TokenEndpointAuth = {
-    verifyApiKey: (raw, client) => auth.verifyApiKey(raw, client),
-    tokens: auth.tokens,
-    config: auth.config,
-    onEvent: listener,
-  };
   const app = express();
   app.use(express.json());
   app.use(ex.authenticate(auth, { optional: true }));
@@ -87,7 +79,8 @@ export async function withKeyServer(
     res.json(ex.getCurrentUser(req));
   });
   app.use("/users/keys", ex.keyRoutes(auth));
-  app.use("/auth", ex.tokenRoutes(tokenAuth, tokenOptions));
+  // The auth itself: the token endpoint reports through its onEvent.
+  app.use("/auth", ex.tokenRoutes(auth, tokenOptions));
   try {
     await withServer(app, async (url) => {
       await work({
