@@ -57,6 +57,9 @@ const ALL = {
   fastify: FASTIFY,
   // The installed @fastify/jwt (10) requires Fastify 5: no peer on the older major.
   fastify4: OURS,
+  // No peers: a fetch handler and a Nest guard have no common JWT middleware to compare with.
+  fetch: OURS,
+  nestjs: OURS,
 };
 // Cases that only server.mjs knows but no default run includes (experiments).
 const EXTRA = {
@@ -64,7 +67,9 @@ const EXTRA = {
 };
 
 function plan() {
-  if (selection.length === 0) return { express: EXPRESS, koa: KOA, hono: HONO, fastify: FASTIFY };
+  if (selection.length === 0) {
+    return { express: EXPRESS, koa: KOA, hono: HONO, fastify: FASTIFY, fetch: OURS, nestjs: OURS };
+  }
   const chosen = {};
   for (const item of selection) {
     const [framework, list] = item.split(":");

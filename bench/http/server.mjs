@@ -295,6 +295,89 @@ async function fastifyServer(pkg = "fastify") {
   return app.server;
 }
 
+// A fetch handler, served as Bun or Deno would serve it: here through @hono/node-server's
+// bridge, the same for every case, so the handler is the only difference.
+async function fetchServer() {
+  const { getRequestListener } = await import("@hono/node-server");
+  const ga = await load("fetch");
+  const hello = () => Response.json(body);
+  const handlers = {
+    plain: hello,
+    "plain-apikey": hello,
+    "plain-bare": hello,
+    // The same wrapper shape as withAuth, with nothing in it.
+    "noop-middleware": async (req) => hello(req),
+    "sha256-only": (req) => {
+      const value = req.headers.get("authorization");
+      if (value !== null) hash("sha256", value, "base64url");
+      return hello(req);
+    },
+    "gatehouse-jwt": ga.withAuth(auth, hello),
+    "gatehouse-apikey": ga.withAuth(auth, hello),
+    "gatehouse-anonymous": ga.withAuth(auth, hello, { optional: true }),
+  };
+  const handler = handlers[benchCase];
+  if (!handler) throw new Error(`unknown case ${benchCase}`);
+  return createServer(getRequestListener(handler));
+}
+
+// NestJS 11 on its Express platform. Nest's decorators are applied as functions: this file
+// is plain JavaScript, and the adapter itself needs no emitted metadata.
+async function nestServer() {
+  await import("reflect-metadata");
+  const { Controller, Get, Module } = await import("@nestjs/common");
+  const { APP_GUARD, NestFactory } = await import("@nestjs/core");
+  const { ExpressAdapter } = await import("@nestjs/platform-express");
+  const ga = await load("nestjs");
+  class Hello {
+    hello() {
+      return body;
+    }
+  }
+  const method = Object.getOwnPropertyDescriptor(Hello.prototype, "hello");
+  Get("hello")(Hello.prototype, "hello", method);
+  Controller()(Hello);
+  const imports = [];
+  const providers = [];
+  switch (benchCase) {
+    case "plain":
+    case "plain-apikey":
+    case "plain-bare":
+      break;
+    case "noop-middleware":
+      // Nest's idiom for a check in front of a route is a guard: one async guard that lets
+      // every request through.
+      providers.push({ provide: APP_GUARD, useValue: { canActivate: async () => true } });
+      break;
+    case "sha256-only":
+      providers.push({
+        provide: APP_GUARD,
+        useValue: {
+          canActivate: (context) => {
+            digestOfAuthorization(context.switchToHttp().getRequest());
+            return true;
+          },
+        },
+      });
+      break;
+    case "gatehouse-anonymous":
+      ga.OptionalAuth()(Hello);
+    // falls through
+    case "gatehouse-jwt":
+    case "gatehouse-apikey":
+      imports.push(ga.GatehouseModule.forRoot(auth));
+      providers.push({ provide: APP_GUARD, useClass: ga.AuthGuard });
+      break;
+    default:
+      throw new Error(`unknown case ${benchCase}`);
+  }
+  class AppModule {}
+  Module({ imports, controllers: [Hello], providers })(AppModule);
+  const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+  await app.init();
+  return app.getHttpServer();
+}
+
 // express4, koa2 and fastify4 are the older majors, installed under npm aliases.
 const build = {
   express: () => expressServer(),
@@ -304,6 +387,8 @@ const build = {
   hono: honoServer,
   fastify: () => fastifyServer(),
   fastify4: () => fastifyServer("fastify4"),
+  fetch: fetchServer,
+  nestjs: nestServer,
 }[framework];
 if (!build) throw new Error(`unknown framework ${framework}`);
 const server = await build();
