@@ -15,5 +15,6 @@ export { CurrentUser, getCurrentUser } from "./nestjs/request.js";
 export type { PlatformRequest, Register, RegisteredUser } from "./nestjs/request.js";
 export { OptionalAuth, Public, Roles, Scopes, UseAuth } from "./nestjs/route-rules.js";
 export type { RouteDecorator } from "./nestjs/route-rules.js";
-export { keyRoutes, tokenRoutes } from "./nestjs/routes.js";
+export { keyRoutes, tokenRoutes, wellKnownRoutes } from "./nestjs/routes.js";
+export type { WellKnownOptions } from "../src/http/well-known.js";
 export type { NodeMiddleware } from "./nestjs/routes.js";

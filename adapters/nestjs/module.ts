@@ -12,7 +12,8 @@ import type { GatehouseModuleOptions } from "./options.js";
 import { GATEHOUSE_AUTH, GATEHOUSE_OPTIONS } from "./options.js";
 import { AuthRefusalFilter } from "./refusal.js";
 import type { NodeMiddleware } from "./routes.js";
-import { keyRoutes, tokenRoutes } from "./routes.js";
+import { keyRoutes, tokenRoutes, wellKnownRoutes } from "./routes.js";
+import type { WellKnownAuth } from "../../src/http/well-known.js";
 
 const GATEHOUSE_ROUTES = Symbol("gatehouse.routes");
 
@@ -46,6 +47,11 @@ export class GatehouseModule implements NestModule {
     options: GatehouseModuleOptions<A> = {},
   ): DynamicModule {
     const routes: NodeMiddleware[] = [];
+    if (options.wellKnownRoutes) {
+      const known = options.wellKnownRoutes === true ? {} : options.wellKnownRoutes;
+      // The options type admits wellKnownRoutes only for an auth with the resolved config.
+      routes.push(wellKnownRoutes(auth as A & WellKnownAuth, known));
+    }
     if (options.keyRoutes) routes.push(keyRoutes(auth, options.keyRoutes));
     if (options.tokenRoutes) {
       // The options type admits tokenRoutes only for an auth that can issue tokens.

@@ -1,4 +1,5 @@
 /** The injection tokens of the module and the options it takes. */
+import type { WellKnownAuth, WellKnownOptions } from "../../src/http/well-known.js";
 import type { AuthError } from "../../src/errors.js";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../../src/http/answer.js";
@@ -38,4 +39,9 @@ export interface GatehouseModuleOptions<A extends AdapterAuth = AdapterAuth> {
    * Default: not served.
    */
   tokenRoutes?: A extends TokenEndpointAuth ? TokenRouteOptions & MountOptions : never;
+  /**
+   * Serves the OAuth discovery documents at the root (RFC 9728, and RFC 8414 when this
+   * server issues tokens); `true` for the defaults. Default: not served.
+   */
+  wellKnownRoutes?: A extends WellKnownAuth ? WellKnownOptions | true : never;
 }

@@ -22,6 +22,8 @@ import {
 import type { TokenEndpointAuth } from "../../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
 import { createTokenEndpoint } from "../../src/tokens/token-endpoint.js";
+import type { WellKnownAuth, WellKnownOptions } from "../../src/http/well-known.js";
+import { createWellKnownRoutes } from "../../src/http/well-known.js";
 import type { MountOptions } from "./options.js";
 import type { PlatformRequest } from "./request.js";
 import { sendAnswer } from "./refusal.js";
@@ -98,4 +100,24 @@ export function tokenRoutes(
   const prefix = mountPrefix(options.prefix ?? "");
   // The token endpoint needs no caller, so no identification is run for it.
   return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
+}
+
+/**
+ * The OAuth discovery documents at the root of the app: `GET
+ * /.well-known/oauth-protected-resource` (RFC 9728) and, when this server issues tokens,
+ * `GET /.well-known/oauth-authorization-server` (RFC 8414). A global prefix does not apply:
+ * well-known paths are the origin's. `GatehouseModule.forRoot(auth, { wellKnownRoutes })`
+ * applies it for you.
+ */
+export function wellKnownRoutes(
+  auth: WellKnownAuth,
+  options: WellKnownOptions = {},
+): NodeMiddleware {
+  return routeMiddleware(
+    createWellKnownRoutes(auth, options),
+    null,
+    realmOf(auth),
+    "",
+    "wellKnownRoutes",
+  );
 }

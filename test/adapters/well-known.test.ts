@@ -1,5 +1,5 @@
 /**
- * Discovery and several issuers over real HTTP on Express 5, Koa 3 and Hono 4: the 401 and
+ * Discovery and several issuers over real HTTP on every adapter: the 401 and
  * 403 challenges name the metadata URL, the documents are served at the root and pass a
  * third-party OAuth client's discovery checks (oauth4webapi), the token endpoint they point
  * at issues a token that then opens the resource, and tokens of two issuers authenticate
@@ -12,14 +12,22 @@ import express from "express";
 import { Hono } from "hono";
 import Koa from "koa";
 import * as oauth from "oauth4webapi";
-import { describe, expect, it } from "vitest";
+import { Controller, Get, Module } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
+import fastify from "fastify";
+import { afterAll, describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import * as ne from "../../adapters/nestjs.js";
 import * as ho from "../../adapters/hono.js";
 import * as ko from "../../adapters/koa.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { Auth } from "../../src/options/auth-options.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
 import { auth0Claims, provider } from "../core/issuers-fixture.js";
+import { closeNestApps, fetchListener, nestListener } from "./apps-listeners.js";
+import { fastifyListener } from "./servers-fastify.js";
 import { withServer } from "./with-server.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
@@ -48,6 +56,36 @@ function makeAuth(base: string): Auth {
 }
 
 type App = (auth: Auth) => RequestListener;
+
+function nestModule(auth: Auth) {
+  @Controller()
+  class Routes {
+    @Get("mcp")
+    mcp(@ne.CurrentUser() principal: unknown) {
+      return user(principal);
+    }
+
+    @Get("reports")
+    @ne.Scopes("reports:read")
+    reports() {
+      return [];
+    }
+  }
+  @Module({
+    imports: [
+      ne.GatehouseModule.forRoot(auth, {
+        wellKnownRoutes: true,
+        tokenRoutes: { prefix: "/auth", attempts: false },
+      }),
+    ],
+    controllers: [Routes],
+    providers: [{ provide: APP_GUARD, useClass: ne.AuthGuard }],
+  })
+  class AppModule {}
+  return AppModule;
+}
+
+afterAll(closeNestApps);
 const user = (principal: unknown) => ({ user: principal });
 
 const apps: Record<string, App> = {
@@ -86,6 +124,34 @@ const apps: Record<string, App> = {
     const listener = getRequestListener(app.fetch);
     return (req, res) => void listener(req, res);
   },
+  "fastify 5": (auth) => {
+    const app = fastify();
+    void app.register(fa.wellKnownRoutes(auth));
+    app.addHook("onRequest", fa.authenticate(auth, { optional: true }));
+    app.get("/mcp", { preHandler: fa.requireAuth() }, (req) =>
+      Promise.resolve(user(fa.getCurrentUser(req))),
+    );
+    app.get("/reports", { preHandler: fa.requireScopes("reports:read") }, () =>
+      Promise.resolve([]),
+    );
+    void app.register(fa.tokenRoutes(auth, { attempts: false }), { prefix: "/auth" });
+    return fastifyListener(app);
+  },
+  fetch: (auth) => {
+    const known = fe.wellKnownRoutes(auth);
+    const tokens = fe.tokenRoutes(auth, { prefix: "/auth", attempts: false });
+    const mcp = fe.withAuth(auth, (req) => Response.json(user(fe.getCurrentUser(req))));
+    const reports = fe.withAuth(auth, () => Response.json([]), { scopes: ["reports:read"] });
+    return fetchListener(async (req) => {
+      const path = new URL(req.url).pathname;
+      const hosted = (await known(req)) ?? (await tokens(req));
+      if (hosted !== null) return hosted;
+      if (path === "/mcp") return mcp(req);
+      return path === "/reports" ? reports(req) : null;
+    });
+  },
+  "nestjs express": (auth) => nestListener(nestModule(auth), "express"),
+  "nestjs fastify": (auth) => nestListener(nestModule(auth), "fastify"),
 };
 
 /** Serves the app for an auth made once the port is known: the issuer names the server. */
