@@ -143,7 +143,12 @@ export function parseApiKey(
     /** The prefix, or the prefixes, a key must carry. Default: any. */
     prefix?: string | readonly string[];
   } = {},
-): (ParsedApiKey & { environment: KeyEnvironment | null }) | null {
+):
+  | (ParsedApiKey & {
+      /** `test` or `live` for a key issued for that environment, `null` for a key without one. */
+      environment: KeyEnvironment | null;
+    })
+  | null {
   if (typeof raw !== "string" || raw.length > MAX_KEY_LENGTH) return null;
   const match = KEY.exec(raw);
   if (!match) return null;
