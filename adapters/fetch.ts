@@ -17,7 +17,7 @@ import { rolesGuard, scopesGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
-import { createKeyRoutes } from "../src/http/key-routes.js";
+import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "../src/http/key-routes.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
 import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
 import { readWebBody, webResponse } from "../src/http/web-request.js";
@@ -283,7 +283,7 @@ export function keyRoutes<Args extends unknown[] = []>(
   auth: AdapterAuth,
   options: KeyRoutesOptions & MountOptions & AddressOptions<Args> = {},
 ): RouteHandler<Args> {
-  const prefix = mountPrefix(options.prefix ?? "/keys");
+  const prefix = mountPrefix(options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
   return routeHandler(
     createKeyRoutes(auth, options),
     auth,

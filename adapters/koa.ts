@@ -13,7 +13,7 @@ import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
-import { createKeyRoutes } from "../src/http/key-routes.js";
+import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
@@ -174,7 +174,7 @@ export function keyRoutes(
   options: KeyRoutesOptions & MountOptions = {},
 ): Middleware {
   const routes = createKeyRoutes(auth, options);
-  const prefix = mountPrefix(options.prefix ?? "/keys");
+  const prefix = mountPrefix(options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
   return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
 }
 

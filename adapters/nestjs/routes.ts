@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
 import { realmOf } from "../../src/http/adapter-auth.js";
 import type { KeyRoutesOptions } from "../../src/http/key-routes.js";
-import { createKeyRoutes } from "../../src/http/key-routes.js";
+import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "../../src/http/key-routes.js";
 import { nodeBodySource } from "../../src/http/node-request.js";
 import { readBody } from "../../src/http/read-body.js";
 import type { HostedRoutes, HostReads } from "../../src/http/route-host.js";
@@ -83,7 +83,7 @@ export function keyRoutes(
   options: KeyRoutesOptions & MountOptions = {},
 ): NodeMiddleware {
   const routes = createKeyRoutes(auth, options);
-  const prefix = mountPrefix(options.prefix ?? "/keys");
+  const prefix = mountPrefix(options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
   return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
 }
 

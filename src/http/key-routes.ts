@@ -186,6 +186,9 @@ function checkMaxOverlap(value: unknown): Seconds {
 /** The caller's own id: each caller manages the keys issued to it. */
 const ownId: KeyOwnerResolver = (principal) => principal.id;
 
+/** Where an adapter that mounts by prefix serves the key routes when it is given none. */
+export const DEFAULT_KEY_ROUTES_PREFIX = "/keys";
+
 /**
  * Who owns the keys a user route acts on, as the resolver says; a value that is not an id
  * is the application's bug, so it is thrown as one (a 500), never answered as a refusal.
