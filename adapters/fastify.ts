@@ -23,7 +23,7 @@ import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { createKeyRoutes } from "../src/http/key-routes.js";
-import { nodeRequestView } from "../src/http/node-request.js";
+import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText } from "../src/http/problem.js";
 import { DEFAULT_BODY_LIMIT, readBody, type BodyResult } from "../src/http/read-body.js";
 import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
@@ -175,14 +175,8 @@ function parseForm(
   payload: IncomingMessage,
   done: (error: Error | null, body?: unknown) => void,
 ): void {
-  const { headers } = request.raw;
-  const source = {
-    contentType: headers["content-type"] ?? null,
-    contentLength: headers["content-length"] ?? null,
-    chunks: payload,
-  };
-  // readBody never rejects: every failure is an answer.
-  void readBody(source).then((result) => {
+  // The request's headers, the stream Fastify hands the parser. readBody never rejects.
+  void readBody({ ...nodeBodySource(request.raw), chunks: payload }).then((result) => {
     formBodies.set(request, result);
     done(null, result.ok ? result.body : undefined);
   });
