@@ -5,7 +5,8 @@
  * `by-user` routes act on anyone's keys and need the admin role.
  *
  *   GET    /                            list the owner's keys
- *   POST   /                            create a key (201; the plaintext is shown this once)
+ *   POST   /                            create a key (201; the plaintext is shown this once);
+ *                                        { name, scopes?, expiresAt?, environment? }
  *   GET    /:id                         one of the owner's keys
  *   PATCH  /:id                         name, enabled, scopes (within the caller's), expiresAt
  *   DELETE /:id                         204
@@ -155,6 +156,7 @@ function publicView(record: PublicApiKeyRecord & { status?: string }): Record<st
     prefix: record.prefix,
     ownerId: record.ownerId,
     ownerType: record.ownerType,
+    environment: record.environment ?? null,
     scopes: record.scopes,
     roles: record.roles,
     enabled: record.enabled,
@@ -257,9 +259,17 @@ export function createKeyRoutes(
     if (method === "POST") {
       const checked = checkCreateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
-      const { name, scopes, expiresAt } = checked.value;
+      const { name, scopes, expiresAt, environment } = checked.value;
       const created = await keys.create(
-        { ownerId, ownerType, name, scopes: scopes ?? [], expiresAt: expiresAt ?? null },
+        {
+          ownerId,
+          ownerType,
+          name,
+          scopes: scopes ?? [],
+          expiresAt: expiresAt ?? null,
+          // Left out when the body names none, so that the key gets `apiKeys.environment`.
+          ...(environment === undefined ? {} : { environment }),
+        },
         principal,
       );
       return createdAnswer(created);

@@ -5,16 +5,23 @@
  */
 import type { KeyUpdate } from "../verify/api-key/api-keys.js";
 import { isScopeToken } from "../manage/key-input.js";
-import type { PageRequest, Seconds } from "../types.js";
+import type { KeyEnvironment, PageRequest, Seconds } from "../types.js";
+import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-environment.js";
 import type { FieldProblem } from "./problem.js";
 
 const MAX_NAME = 200;
 const MAX_SCOPES = 100;
 
+/** A create body once checked: what the create route hands the key manager. */
 export interface CreateKeyBody {
+  /** The key's name, trimmed. */
   name: string;
+  /** The scopes asked for, without repeats; `undefined` when the body names none. */
   scopes: string[] | undefined;
+  /** When the key stops working, `null` for never; `undefined` when the body names none. */
   expiresAt: Date | null | undefined;
+  /** `undefined` when the body names none: the key then gets `apiKeys.environment`. */
+  environment: KeyEnvironment | null | undefined;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldProblem[] };
@@ -64,6 +71,18 @@ function checkExpiry(value: unknown, errors: FieldProblem[], now: Date): Date | 
   return date;
 }
 
+function checkEnvironment(
+  value: unknown,
+  errors: FieldProblem[],
+): KeyEnvironment | null | undefined {
+  if (value === null || isKeyEnvironment(value)) return value;
+  errors.push({
+    field: "environment",
+    message: `must be ${KEY_ENVIRONMENTS.map((e) => `"${e}"`).join(" or ")} or null`,
+  });
+  return undefined;
+}
+
 function unknownFields(body: Record<string, unknown>, allowed: readonly string[]): FieldProblem[] {
   return Object.keys(body)
     .filter((field) => !allowed.includes(field))
@@ -74,13 +93,15 @@ const NOT_AN_OBJECT: FieldProblem[] = [{ field: "(body)", message: "must be a JS
 
 export function checkCreateBody(body: unknown, now = new Date()): Checked<CreateKeyBody> {
   if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
-  const errors = unknownFields(body, ["name", "scopes", "expiresAt"]);
+  const errors = unknownFields(body, ["name", "scopes", "expiresAt", "environment"]);
   const name = checkName(body.name, errors);
   const scopes = body.scopes === undefined ? undefined : checkScopes(body.scopes, errors);
   const expiresAt =
     body.expiresAt === undefined ? undefined : checkExpiry(body.expiresAt, errors, now);
+  const environment =
+    body.environment === undefined ? undefined : checkEnvironment(body.environment, errors);
   if (errors.length > 0 || name === undefined) return { ok: false, errors };
-  return { ok: true, value: { name, scopes, expiresAt } };
+  return { ok: true, value: { name, scopes, expiresAt, environment } };
 }
 
 export function checkUpdateBody(body: unknown, now = new Date()): Checked<KeyUpdate> {
