@@ -1,0 +1,52 @@
+// Helpers the bench runners share: the build, CPU pinning, the machine's load.
+import { spawnSync } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Runs `npm run build` (skipped with GATEHOUSE_BENCH_BUILD=0), retrying a broken build. */
+export function buildOnce() {
+  if (process.env.GATEHOUSE_BENCH_BUILD === "0") return;
+  // Someone's work in progress can break a build for a moment: retry before giving up.
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    const built = spawnSync("npm", ["run", "build"], { cwd: root, stdio: ["ignore", 2, 2] });
+    if (built.status === 0) return;
+    if (attempt < 3) {
+      console.error(`build failed (attempt ${attempt}); retrying in 60 s`);
+      spawnSync("sleep", ["60"]);
+    }
+  }
+  throw new Error("`npm run build` failed three times");
+}
+
+/** Whether `taskset` (util-linux) is on the PATH and the machine has 2 CPUs to split. */
+export const canPin = () =>
+  availableParallelism() >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+
+/** Pins this process (all its threads) to one CPU; false when that failed. */
+export function pinSelf(cpu) {
+  const pinned = spawnSync("taskset", ["-a", "-cp", String(cpu), String(process.pid)], {
+    stdio: "ignore",
+  });
+  return pinned.status === 0;
+}
+
+/** The command and arguments that run node with `argv` on one CPU (or unpinned). */
+export function pinnedNode(cpu, argv, pin) {
+  return pin
+    ? ["taskset", ["-c", String(cpu), process.execPath, ...argv]]
+    : [process.execPath, argv];
+}
+
+/** The 1, 5 and 15 minute load averages. */
+export const loadText = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
+
+/** `uptime`'s line, or the load averages where it is missing. */
+export function uptimeText() {
+  const out = spawnSync("uptime", [], { encoding: "utf8" });
+  return out.status === 0 ? out.stdout.trim() : `load average ${loadText()}`;
+}
