@@ -4,12 +4,15 @@
  * protected route with it, revoke it, rename by keyboard, rotate with an overlap, team keys,
  * the admin view; with the accessible names, the focus and the live region checked on the
  * way, and the layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px without
- * sideways scrolling. axe-core is not among the dependencies; these assertions stand in for
- * its checks that matter here (names, labels, focus, reflow).
+ * sideways scrolling. In each state the page reaches (signed out, keys listed, a new key
+ * shown, rename and rotate open, after a rotation, team keys, the admin table, empty
+ * tables) axe-core runs at 390 and 1280 px and may find nothing serious or critical.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { AxeResults, ImpactValue } from "axe-core";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,6 +113,70 @@ async function sideways(page: Page, width: number): Promise<{ scrolls: boolean; 
   });
 }
 
+/** axe-core's browser build, put into the page as a script of its own. */
+const AXE_SOURCE = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve("axe-core")), "axe.min.js"),
+  "utf8",
+);
+
+/** One axe finding, cut down to what a failure message needs. */
+interface Violation {
+  id: string;
+  impact: ImpactValue | undefined;
+  help: string;
+  nodes: { target: string; summary: string }[];
+}
+
+/** Runs axe-core on the whole page as it is now: what it found, and how many rules passed. */
+async function axeRun(page: Page): Promise<{ violations: Violation[]; passed: number }> {
+  // A reload drops the script, so it is put in again whenever it is not there.
+  if (!(await page.evaluate(() => "axe" in window))) {
+    await page.addScriptTag({ content: AXE_SOURCE });
+  }
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe;
+    const results = await axe.run(document);
+    const violations = results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({
+        target: n.target.join(" "),
+        summary: n.failureSummary ?? "",
+      })),
+    }));
+    return { violations, passed: results.passes.length };
+  });
+}
+
+function describeViolations(found: Violation[]): string {
+  return found
+    .map(
+      (v) =>
+        `\n  [${v.impact}] ${v.id}: ${v.help}` +
+        v.nodes.map((n) => `\n    ${n.target}: ${n.summary.replace(/\n/g, " ")}`).join(""),
+    )
+    .join("");
+}
+
+/**
+ * The page in its current state at 390 and 1280 px: no sideways scroll, and no serious or
+ * critical axe-core violation. It leaves the viewport at 1280 px.
+ */
+async function checkState(page: Page, state: string): Promise<void> {
+  for (const width of [390, 1280]) {
+    const { scrolls, wide } = await sideways(page, width);
+    expect(scrolls, `${state}, ${width} px: sideways scroll; too wide: ${wide.join(", ")}`).toBe(
+      false,
+    );
+    const { violations, passed } = await axeRun(page);
+    // A script that failed to load would find nothing; a run that passed no rule proves that.
+    expect(passed, `${state}, ${width} px: axe-core checked nothing`).toBeGreaterThan(0);
+    const found = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    expect(found, `${state}, ${width} px: axe-core found${describeViolations(found)}`).toEqual([]);
+  }
+}
+
 async function logIn(page: Page, demo: RunningDemo, user: "demo" | "admin") {
   const variable = user === "demo" ? "PASSWORD" : "ADMIN_PASSWORD";
   const password = new RegExp(`^${variable}='(.+)'$`, "m").exec(demo.shell.join("\n"))?.[1];
@@ -178,6 +245,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     }
     // The live region is in the page before anything is said in it.
     expect(await page.getByRole("status").count()).toBe(1);
+    await checkState(page, "signed out: the login form");
   });
 
   it("logs in, creates a key that works, revokes it, and the key fails", async () => {
@@ -196,6 +264,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     const row = page.locator(`tr[data-key-id="${id}"]`);
     await expect.poll(() => row.getByTestId("key-name").textContent()).toBe("from the browser");
     expect(await row.getByTestId("key-scopes").textContent()).toBe("reports:read");
+    await checkState(page, "signed in: keys listed, a new key shown once");
 
     // Each row's buttons are told apart by the key's name, not only "Delete".
     const remove = page.getByRole("button", { name: "Delete key “from the browser”" });
@@ -224,6 +293,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     expect(await hint.isVisible()).toBe(false);
     await page.getByRole("checkbox", { name: "reports:read" }).uncheck();
     await expect.poll(() => hint.textContent()).toMatch(/No scope chosen/);
+    await checkState(page, "the no-scope hint shown");
     const key = await createKey(page, "no scopes");
     await expect.poll(() => noticeText(page)).toMatch(/It has no scopes\./);
     expect((await callWithKey(page, key, "/api/reports")).status).toBe(403);
@@ -239,6 +309,8 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     await page.getByRole("button", { name: "Rename key “to change”" }).focus();
     await page.keyboard.press("Enter");
     const input = page.getByRole("textbox", { name: "New name for key “to change”" });
+    expect(await focusedTestId(page)).toBe("rename-input");
+    await checkState(page, "a rename form open");
     expect(await focusedTestId(page)).toBe("rename-input");
     await input.fill("not this");
     await page.keyboard.press("Escape");
@@ -273,6 +345,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     await page.getByRole("button", { name: "Rotate key “to rotate”" }).click();
     const overlap = page.getByRole("combobox", { name: "The old key" });
     expect(await focusedTestId(page)).toBe("rotate-overlap");
+    await checkState(page, "a rotate form open");
     await overlap.selectOption("3600");
     await page.getByRole("button", { name: "Rotate key “to rotate” now" }).press("Enter");
     const shown = page.getByTestId("created-key");
@@ -287,6 +360,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     await expect
       .poll(() => row.getByTestId("key-status").textContent())
       .toMatch(/^rotated; works until \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    await checkState(page, "after a rotation: the new key shown, the old one rotated");
     // Superseded for good: nothing would bring it back or rotate it again.
     expect(await row.getByTestId("enable").count()).toBe(0);
     expect(await row.getByTestId("rotate").count()).toBe(0);
@@ -331,6 +405,7 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
       await page.getByTestId("keys-table").getByTestId("key-name").allTextContents(),
     ).not.toContain("team deploy");
     expect(await callWithKey(page, key)).toMatchObject({ status: 200, id: "team:demo" });
+    await checkState(page, "team keys listed");
   });
 
   it("holds its layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px", async () => {
@@ -363,10 +438,16 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     await expect
       .poll(() => page.getByTestId("admin-table").getByTestId("key-name").allTextContents())
       .toContain("renamed");
+    await checkState(page, "the admin table");
     await page.getByLabel("Owner").selectOption("admin");
     await expect
       .poll(() => page.getByTestId("admin-table").locator("td.empty").textContent())
       .toBe("This owner has no keys.");
+    // The admin has no keys of their own either: two empty tables.
+    expect(await page.getByTestId("keys-table").locator("td.empty").textContent()).toBe(
+      "No keys yet: create one above.",
+    );
+    await checkState(page, "empty states: the admin's own keys and the admin table");
 
     noise.length = 0;
     await page.reload();
@@ -375,6 +456,28 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     for (const width of [320, 1280]) {
       const { scrolls, wide } = await sideways(page, width);
       expect(scrolls, `admin view, ${width} px: ${wide.join(", ")}`).toBe(false);
+    }
+  });
+
+  it("has an axe-core check that finds what it is there to find", async () => {
+    // A page with the faults the demo must not have: were the script not injected or the
+    // run not looked at, the checks above would pass on anything.
+    const scratch = await context.newPage();
+    try {
+      await scratch.setContent(
+        `<!doctype html><html lang="en"><head><title>faults</title></head><body><main>
+          <h1>faults</h1>
+          <p style="color:#bbb;background:#fff">pale text</p>
+          <input type="text" />
+          <button type="button"></button>
+        </main></body></html>`,
+      );
+      const { violations } = await axeRun(scratch);
+      const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      expect(serious.map((v) => v.id).sort()).toEqual(["button-name", "color-contrast", "label"]);
+      expect(describeViolations(serious)).toMatch(/\[critical\] button-name: .+\n {4}button: /);
+    } finally {
+      await scratch.close();
     }
   });
 });
