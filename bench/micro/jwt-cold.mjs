@@ -1,0 +1,239 @@
+// Per-token cost of verifying a JWT seen for the first time (no cache can answer), for
+// gatehouse's verifier and the libraries its peers build on. Every contender gets the same
+// distinct, valid tokens and a key prepared before the clock starts.
+//
+//   npm run build && node bench/micro/jwt-cold.mjs            # 5 processes, median
+//   node bench/micro/jwt-cold.mjs --runs 3 --tokens 2000
+//
+// The verifier is bundled from src/verify/jwt/jwt-verifier.ts with esbuild into a temporary
+// directory (jose and lru-cache stay external), so its internal `verifyNew` is measured
+// without the request path around it. `gatehouse tokens.verify` is the public door of the
+// built package (dist/index.js) on the same tokens: shape, signature, claims, cache insertion.
+import { spawnSync } from "node:child_process";
+import { createPublicKey, createSecretKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Number(args[at + 1]);
+};
+const RUNS = flag("runs", 5);
+const TOKENS = flag("tokens", 3000);
+const ALGS = ["HS256", "ES256", "EdDSA"];
+
+if (args.includes("--child")) {
+  await child(JSON.parse(readFileSync(args[args.indexOf("--child") + 1], "utf8")));
+} else {
+  parent();
+}
+
+function parent() {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-jwt-cold-"));
+  try {
+    const require = createRequire(join(ROOT, "package.json"));
+    const esbuild = require("esbuild");
+    const verifierFile = join(dir, "jwt-verifier.mjs");
+    esbuild.buildSync({
+      entryPoints: [join(ROOT, "src/verify/jwt/jwt-verifier.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      outfile: verifierFile,
+      external: ["jose", "lru-cache"],
+      // Resolve jose and lru-cache from the project, not from the temporary directory.
+      banner: { js: "" },
+      absWorkingDir: ROOT,
+    });
+    // A bare import from a file outside the project would not find node_modules.
+    writeFileSync(
+      verifierFile,
+      readFileSync(verifierFile, "utf8")
+        .replaceAll('from "jose"', `from ${JSON.stringify(require.resolve("jose"))}`)
+        .replaceAll('from "lru-cache"', `from ${JSON.stringify(require.resolve("lru-cache"))}`),
+    );
+    const setupFile = join(dir, "setup.json");
+    writeFileSync(setupFile, JSON.stringify({ verifierFile, tokens: TOKENS }));
+    const runs = [];
+    for (let run = 0; run < RUNS; run++) {
+      const out = spawnSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), "--child", setupFile],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+        },
+      );
+      if (out.status !== 0) throw new Error(out.stderr || `child exited ${out.status}`);
+      runs.push(JSON.parse(out.stdout.trim().split("\n").pop()));
+    }
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+    console.log(
+      `node ${process.version}, ${TOKENS} distinct tokens per contender, median of ${RUNS} processes (µs per token)`,
+    );
+    const rows = names.map((name) => {
+      const [alg, ...rest] = name.split(" ");
+      const values = runs
+        .map((r) => r[name])
+        .filter((v) => v !== undefined)
+        .sort((a, b) => a - b);
+      const median = values[Math.floor(values.length / 2)];
+      return { alg, contender: rest.join(" "), median, min: values[0], max: values.at(-1) };
+    });
+    for (const alg of ALGS) {
+      console.log(`\n${alg}`);
+      for (const row of rows.filter((r) => r.alg === alg)) {
+        console.log(
+          `  ${row.contender.padEnd(40)} ${row.median.toFixed(1).padStart(7)}   (${row.min.toFixed(1)}–${row.max.toFixed(1)})`,
+        );
+      }
+    }
+    const steps = rows.filter((r) => r.alg === "step");
+    if (steps.length > 0) {
+      console.log("\nFirst-seen path, HS256, per step");
+      for (const row of steps) {
+        console.log(`  ${row.contender.padEnd(40)} ${row.median.toFixed(2).padStart(7)}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function optional(specifier) {
+  try {
+    return await import(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mean µs per call of `fn` over `items`, after one warm-up pass over the first few. */
+async function timeEach(items, fn, warm = 300) {
+  for (let i = 0; i < warm; i++) await fn(items[i % items.length], i);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < items.length; i++) await fn(items[i], i);
+  return Number(process.hrtime.bigint() - started) / 1000 / items.length;
+}
+
+function timeSync(items, fn, warm = 300) {
+  let sink = 0;
+  for (let i = 0; i < warm; i++) sink ^= fn(items[i % items.length]) ? 1 : 0;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < items.length; i++) sink ^= fn(items[i]) ? 1 : 0;
+  const us = Number(process.hrtime.bigint() - started) / 1000 / items.length;
+  return sink === 2 ? -1 : us;
+}
+
+async function child({ verifierFile, tokens: count }) {
+  const jose = await import("jose");
+  const { createJwtVerifier } = await import(verifierFile);
+  const gatehouse = await import(join(ROOT, "dist/index.js"));
+  const fastJwt = await optional("fast-jwt");
+  const jsonwebtoken = (await optional("jsonwebtoken"))?.default;
+  const honoJwt = await optional("hono/jwt");
+  const results = {};
+  const now = Math.floor(Date.now() / 1000);
+
+  for (const alg of ALGS) {
+    let signKey, verifyKeyObject, options, joseKey, pem;
+    if (alg === "HS256") {
+      // Printable, so that a peer taking the secret as a string sees the same bytes.
+      const secret = Buffer.from(randomBytes(32).toString("base64url"));
+      signKey = createSecretKey(secret);
+      verifyKeyObject = signKey;
+      options = { algorithms: [alg], secret, typ: false, audience: "api", issuer: "https://iss" };
+      joseKey = await jose.importJWK({ kty: "oct", k: secret.toString("base64url") }, alg);
+      pem = secret;
+    } else {
+      const pair =
+        alg === "ES256"
+          ? generateKeyPairSync("ec", { namedCurve: "prime256v1" })
+          : generateKeyPairSync("ed25519");
+      signKey = pair.privateKey;
+      verifyKeyObject = createPublicKey(pair.privateKey);
+      pem = verifyKeyObject.export({ type: "spki", format: "pem" });
+      options = {
+        algorithms: [alg],
+        publicKey: pem,
+        typ: false,
+        audience: "api",
+        issuer: "https://iss",
+      };
+      joseKey = await jose.importSPKI(pem, alg);
+    }
+    const tokens = [];
+    for (let i = 0; i < count; i++) {
+      tokens.push(
+        await new jose.SignJWT({ sub: `user-${i}`, scope: "read write", n: i })
+          .setProtectedHeader({ alg })
+          .setIssuer("https://iss")
+          .setAudience("api")
+          .setIssuedAt(now)
+          .setExpirationTime(now + 3600)
+          .sign(signKey),
+      );
+    }
+    const check = (ok) => {
+      if (!ok) throw new Error(`${alg}: a contender refused a valid token`);
+    };
+
+    const verifier = createJwtVerifier({ ...options, cacheMax: count * 4 });
+    results[`${alg} gatehouse verifyNew`] = await timeEach(tokens, async (t) =>
+      check((await verifier.verifyNew(t)).ok),
+    );
+    const auth = gatehouse.createAuth({ jwt: { ...options, cacheMax: count * 4 } });
+    results[`${alg} gatehouse tokens.verify (dist)`] = await timeEach(tokens, async (t) =>
+      check((await auth.tokens.verify(t)).ok),
+    );
+    await auth.close?.();
+
+    const joseOptions = { algorithms: [alg], audience: "api", issuer: "https://iss" };
+    results[`${alg} jose jwtVerify (imported key)`] = await timeEach(tokens, async (t) =>
+      check((await jose.jwtVerify(t, joseKey, joseOptions)).payload.sub !== undefined),
+    );
+    results[`${alg} jose jwtVerify (KeyObject)`] = await timeEach(tokens, async (t) =>
+      check((await jose.jwtVerify(t, verifyKeyObject, joseOptions)).payload.sub !== undefined),
+    );
+    if (fastJwt !== undefined) {
+      const verify = fastJwt.createVerifier({
+        key: pem,
+        algorithms: [alg],
+        allowedAud: "api",
+        allowedIss: "https://iss",
+        cache: false,
+      });
+      results[`${alg} fast-jwt (no cache)`] = timeSync(tokens, (t) => verify(t).sub !== undefined);
+    }
+    if (jsonwebtoken !== undefined && alg !== "EdDSA") {
+      results[`${alg} jsonwebtoken (KeyObject)`] = timeSync(
+        tokens,
+        (t) =>
+          jsonwebtoken.verify(t, verifyKeyObject, {
+            algorithms: [alg],
+            audience: "api",
+            issuer: "https://iss",
+          }).sub !== undefined,
+      );
+    }
+    if (honoJwt !== undefined) {
+      const honoKey =
+        alg === "HS256" ? pem.toString("utf8") : verifyKeyObject.export({ format: "jwk" });
+      const label = alg === "HS256" ? "string secret" : "JWK";
+      try {
+        results[`${alg} hono/jwt verify (${label})`] = await timeEach(tokens, async (t) =>
+          check((await honoJwt.verify(t, honoKey, alg)).sub !== undefined),
+        );
+      } catch {
+        // This hono version cannot verify the algorithm: no row.
+      }
+    }
+  }
+  console.log(JSON.stringify(results));
+}
