@@ -17,6 +17,7 @@ export type AuthErrorCode =
   | "forbidden"
   | "csrf_failed"
   | "rate_limited"
+  | "usage_exceeded"
   | "unavailable";
 
 /**
@@ -100,6 +101,7 @@ const CODES: Readonly<Record<AuthErrorCode, CodeInfo>> = {
   forbidden: { status: 403, title: "Forbidden", challenge: false },
   csrf_failed: { status: 403, title: "Cross-site request refused", challenge: false },
   rate_limited: { status: 429, title: "Too many requests", challenge: false },
+  usage_exceeded: { status: 429, title: "Usage credits exhausted", challenge: false },
   unavailable: { status: 503, title: "Authentication unavailable", challenge: false },
 };
 
@@ -115,6 +117,7 @@ const DEFAULT_DETAIL: Readonly<Record<AuthErrorCode, string>> = {
   forbidden: "The credentials do not allow this request.",
   csrf_failed: "A cookie-authenticated request failed the cross-site check.",
   rate_limited: "Too many requests with this credential.",
+  usage_exceeded: "The API key has used all of its credits.",
   unavailable: "Authentication is temporarily unavailable.",
 };
 

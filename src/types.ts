@@ -44,13 +44,13 @@ export interface Principal {
     /** The owner the key was issued to; equals {@link Principal.id}. */
     readonly ownerId: string;
     /**
-     * The environment the key was issued for (`test` or `live`, read from the key itself),
-     * or `null` for a key without one. Absent on tokens minted from a key.
+     * The environment the key was issued for (`test` or `live`, read from the key itself;
+     * on a token minted from a key, the key record's), or `null` for a key without one.
      */
     readonly environment?: KeyEnvironment | null;
     /**
      * The key record's `metadata`, deep-frozen (a copy: editing the record later does not
-     * change it), or `null`. Absent on tokens minted from a key.
+     * change it), or `null`; on a token minted from a key, the key's metadata as it is now.
      */
     readonly metadata?: DeepReadonly<Record<string, unknown>> | null;
   };
@@ -124,6 +124,48 @@ export interface KeyRateLimit {
   window: Milliseconds;
 }
 
+/** How a metered key's credits come back: see {@link KeyCredits.refill}. */
+export interface KeyCreditRefill {
+  /** What `remaining` is raised to at each refill (never lowered); a positive integer. */
+  amount: number;
+  /** How often, in ms; a positive integer. */
+  interval: Milliseconds;
+}
+
+/**
+ * A metered key's usage credits: each authenticated request made with the key, or with a
+ * token minted from it, spends one, atomically in the store (so every instance draws on
+ * the same count). A key with none left answers `usage_exceeded` (429) until a refill or a
+ * top-up.
+ */
+export interface KeyCredits {
+  /** Requests left; a non-negative integer. */
+  remaining: number;
+  /**
+   * Every `interval` after `refilledAt`, `remaining` is raised to `amount` (a top-up above
+   * it is kept). Refills are applied by the next spend, so a stored record may show the
+   * count from before one fell due. `null` or absent: no refills.
+   */
+  refill?: KeyCreditRefill | null;
+  /**
+   * When the last refill was due (or when the credits were set): the next is due one
+   * `interval` later. The key manager sets it; `null` or absent without a refill.
+   */
+  refilledAt?: Date | null;
+}
+
+/**
+ * What {@link KeyStore.spendCredits} answers: `ok` with the credits after the spend, not
+ * `ok` with the credits as they are when too few were left (nothing was spent), or `null`
+ * when there is no such key or it is not metered.
+ */
+export type CreditSpend = {
+  /** Whether the credits were spent. */
+  ok: boolean;
+  /** The key's credits after the spend (or, when not `ok`, as they are). */
+  credits: KeyCredits;
+} | null;
+
 /** A stored API key. The plaintext secret is never part of it, only its hash. */
 export interface ApiKeyRecord {
   /** The public lookup id embedded in the key. */
@@ -178,6 +220,16 @@ export interface ApiKeyRecord {
   metadata?: Record<string, unknown> | null;
   /** A per-key request budget; `null` or absent: the key is never counted. */
   rateLimit?: KeyRateLimit | null;
+  /**
+   * Usage credits; `null` or absent: the key is not metered and its requests cost no
+   * store write.
+   */
+  credits?: KeyCredits | null;
+  /**
+   * The key a rotation replaced this one with. A rotation moves a metered key's credits to
+   * its replacement, and the old key, while its overlap lasts, spends the replacement's.
+   */
+  replacedBy?: string | null;
 }
 
 /** The fields of a record that an update may change. */
@@ -251,6 +303,15 @@ export interface KeyStore {
   listByOwner?(ownerId: string, page?: PageRequest): Promise<Page<ApiKeyRecord>>;
   /** Batched last-used writes; ids that no longer exist are ignored. */
   touch?(batch: TouchEntry[]): Promise<void>;
+  /**
+   * Spends `cost` credits of a metered key in one atomic step (a negative `cost` adds them:
+   * a top-up), after applying the refills that fell due by `now` (see
+   * {@link KeyCredits.refill}). Refused, spending nothing, when fewer than `cost` are left.
+   * It must not announce a change to `subscribe` listeners: spending is not a change of the
+   * key, and announcing it would evict every instance's cache on every request. Needed only
+   * for keys with `credits`; such a key's requests answer `unavailable` without it.
+   */
+  spendCredits?(id: string, cost: number, now: Date): Promise<CreditSpend>;
   /**
    * Cross-instance invalidation: calls `onChange` when any instance updates or deletes a
    * key, or with a `reset` when any key may have changed. Returns the unsubscribe function.

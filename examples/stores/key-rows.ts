@@ -33,6 +33,8 @@ export function createTableSql(table = "api_keys"): string {
   metadata     JSON         NULL,
   rate_limit   JSON         NULL,
   environment  VARCHAR(16)  NULL,
+  credits      JSON         NULL,
+  replaced_by  VARCHAR(191) NULL,
   PRIMARY KEY (id),
   KEY ${table}_owner (owner_id, created_at, id)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
@@ -57,6 +59,8 @@ export interface KeyRow {
   metadata: unknown;
   rate_limit: unknown;
   environment: string | null;
+  credits: unknown;
+  replaced_by: string | null;
 }
 
 /** The values written for a record, column by column; lists and objects as JSON text. */
@@ -78,6 +82,8 @@ export interface KeyRowValues {
   metadata: string | null;
   rate_limit: string | null;
   environment: string | null;
+  credits: string | null;
+  replaced_by: string | null;
 }
 
 export const COLUMNS = [
@@ -98,6 +104,8 @@ export const COLUMNS = [
   "metadata",
   "rate_limit",
   "environment",
+  "credits",
+  "replaced_by",
 ] as const satisfies ReadonlyArray<keyof KeyRow>;
 
 const json = (value: unknown): string | null =>
@@ -125,6 +133,8 @@ export function toValues(record: ApiKeyRecord): KeyRowValues {
     metadata: json(record.metadata),
     rate_limit: json(record.rateLimit),
     environment: record.environment ?? null,
+    credits: json(record.credits),
+    replaced_by: record.replacedBy ?? null,
   };
 }
 
@@ -145,12 +155,34 @@ const PATCH_COLUMNS = {
   metadata: "metadata",
   rateLimit: "rate_limit",
   environment: "environment",
+  credits: "credits",
+  replacedBy: "replaced_by",
 } as const satisfies Record<keyof ApiKeyPatch, keyof KeyRowValues>;
 
 /** What an update writes: any column but the id and the creation time. */
 export type KeyRowPatch = Partial<Omit<KeyRowValues, "id" | "created_at">>;
 
-const JSON_FIELDS: ReadonlySet<string> = new Set(["scopes", "roles", "metadata", "rateLimit"]);
+const JSON_FIELDS: ReadonlySet<string> = new Set([
+  "scopes",
+  "roles",
+  "metadata",
+  "rateLimit",
+  "credits",
+]);
+
+/**
+ * Credits as JSON (the refill's start as an ISO string). These example stores have no
+ * atomic `spendCredits`, so the key manager refuses to meter keys on them; they only keep
+ * the field whole.
+ */
+function creditsOf(value: unknown): ApiKeyRecord["credits"] {
+  const credits = parsed(value) as { refilledAt?: string | null } | null;
+  if (!credits) return null;
+  return {
+    ...(credits as NonNullable<ApiKeyRecord["credits"]>),
+    refilledAt: credits.refilledAt ? new Date(credits.refilledAt) : null,
+  };
+}
 
 /** The columns a patch changes; a field left out (or `undefined`) keeps its value. */
 export function patchValues(patch: ApiKeyPatch): KeyRowPatch {
@@ -182,6 +214,8 @@ export function toRecord(row: KeyRow): ApiKeyRecord {
     metadata: (parsed(row.metadata) ?? null) as ApiKeyRecord["metadata"],
     rateLimit: (parsed(row.rate_limit) ?? null) as ApiKeyRecord["rateLimit"],
     environment: (row.environment ?? null) as ApiKeyRecord["environment"],
+    credits: creditsOf(row.credits),
+    replacedBy: row.replaced_by ?? null,
   };
 }
 

@@ -48,6 +48,8 @@ export interface ApiKeysTable {
   metadata: NullableJson;
   rate_limit: NullableJson;
   environment: string | null;
+  credits: NullableJson;
+  replaced_by: string | null;
 }
 
 /** Whatever the table is called, it has those columns. */

@@ -4,11 +4,13 @@
  */
 import type {
   ApiKeyRecord,
+  KeyCredits,
   KeyEnvironment,
   KeyRateLimit,
   OwnerType,
   PublicApiKeyRecord,
 } from "../types.js";
+import { MAX_CREDITS } from "../verify/api-key/credits.js";
 import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-environment.js";
 
 /** Every owner type a key may have. */
@@ -116,6 +118,50 @@ export function checkRateLimit(value: unknown): KeyRateLimit | null {
     fail("rateLimit", "must be { limit: positive integer, window: positive integer ms } or null");
   }
   return { limit, window };
+}
+
+function isCount(value: unknown, min: number): value is number {
+  return (
+    typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= MAX_CREDITS
+  );
+}
+
+const CREDITS_SHAPE =
+  "must be { remaining: integer ≥ 0, refill?: { amount: positive integer, interval: positive integer ms } | null } or null";
+
+/**
+ * A key's usage credits as set by a caller: `remaining` and an optional `refill`; the
+ * refill schedule starts at `now` (the manager's clock), so `refilledAt` is never the
+ * caller's to set.
+ */
+export function checkCredits(value: unknown, now: number): KeyCredits | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) fail("credits", CREDITS_SHAPE);
+  const input = value as Record<string, unknown>;
+  for (const field of Object.keys(input)) {
+    if (field !== "remaining" && field !== "refill")
+      fail(`credits.${field}`, "is not a field that can be set");
+  }
+  if (!isCount(input.remaining, 0)) fail("credits", CREDITS_SHAPE);
+  const raw = input.refill ?? null;
+  if (raw === null) return { remaining: input.remaining, refill: null, refilledAt: null };
+  const { amount, interval } = (typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  if (
+    typeof raw !== "object" ||
+    Array.isArray(raw) ||
+    Object.keys(raw).some((field) => field !== "amount" && field !== "interval") ||
+    !isCount(amount, 1) ||
+    !isCount(interval, 1)
+  ) {
+    fail("credits", CREDITS_SHAPE);
+  }
+  return { remaining: input.remaining, refill: { amount, interval }, refilledAt: new Date(now) };
+}
+
+/** A top-up: how many credits to add, a positive integer. */
+export function checkTopUp(value: unknown): number {
+  if (!isCount(value, 1)) fail("amount", "must be a positive integer");
+  return value;
 }
 
 /** Refuses fields the caller may not set, so a typo is an error rather than a no-op. */

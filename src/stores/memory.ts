@@ -13,6 +13,7 @@ import type {
   TouchEntry,
 } from "../types.js";
 import { comparePosition, decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
+import { spendFrom } from "../verify/api-key/credits.js";
 
 function copy(record: ApiKeyRecord): ApiKeyRecord {
   return structuredClone(record);
@@ -100,6 +101,15 @@ export function memoryKeyStore(): MemoryKeyStore {
         if (record) record.lastUsedAt = new Date(lastUsedAt.getTime());
       }
       return Promise.resolve();
+    },
+
+    spendCredits(id, cost, now) {
+      const record = records.get(id);
+      if (!record?.credits) return Promise.resolve(null);
+      const spent = spendFrom(record.credits, cost, now.getTime());
+      // Not announced: a spend is not a change of the key (see KeyStore.spendCredits).
+      if (spent.ok) record.credits = spent.credits;
+      return Promise.resolve(structuredClone(spent));
     },
 
     subscribe(onChange) {

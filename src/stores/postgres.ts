@@ -15,6 +15,8 @@ import { checkName, quote } from "./sql-identifier.js";
 import {
   createSqlKeyStore,
   ADDED_COLUMNS,
+  ANNOUNCED_COLUMNS,
+  NEWEST_ANNOUNCED_COLUMN,
   tableDefinition,
   type SqlDialect,
   type SqlRunner,
@@ -87,7 +89,9 @@ const dialect: SqlDialect = {
         ? `$${n}::jsonb`
         : kind === "text"
           ? `$${n}::text`
-          : `$${n}`,
+          : kind === "int"
+            ? `$${n}::bigint`
+            : `$${n}`,
   types: {
     // The "C" collation orders ids byte-wise, as the cursors of every store do.
     id: 'TEXT COLLATE "C"',
@@ -95,18 +99,13 @@ const dialect: SqlDialect = {
     time: "TIMESTAMPTZ",
     json: "JSONB",
     bool: "BOOLEAN",
+    int: "BIGINT",
   },
   encodeTime: (date) => date,
   decodeTime: (value) => (value instanceof Date ? value : new Date(String(value))),
   encodeBool: (value) => value,
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
 };
-
-/**
- * Every column but last_used_at: touch must not announce, or each use would evict caches.
- * `id` is among them, so that a key renamed by hand is announced under its old id too.
- */
-const ANNOUNCED_COLUMNS =
-  "id, owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit, disabled_by, disabled_at";
 
 function schemaStatements(schema: string, table: string, channel: string): string[] {
   const qualified = `${quote(schema)}.${quote(table)}`;
@@ -136,13 +135,13 @@ function schemaStatements(schema: string, table: string, channel: string): strin
        PERFORM pg_notify('${channel}', json_build_object('type', 'update', 'id', NEW.id)::text);
        RETURN NEW;
      END $$`,
-    // A trigger made by an older version does not watch id; it is replaced once, in the
-    // same transaction, so that no write goes unannounced in between.
+    // A trigger made by an older version does not watch every announced column; it is
+    // replaced once, in the same transaction, so that no write goes unannounced in between.
     `DO $$ BEGIN
        IF NOT EXISTS (SELECT 1 FROM pg_trigger t
                       WHERE t.tgrelid = '${qualified}'::regclass AND t.tgname = '${trigger}'
                         AND (SELECT a.attnum FROM pg_attribute a
-                             WHERE a.attrelid = t.tgrelid AND a.attname = 'id')
+                             WHERE a.attrelid = t.tgrelid AND a.attname = '${NEWEST_ANNOUNCED_COLUMN}')
                             = ANY (t.tgattr::int2[])) THEN
          DROP TRIGGER IF EXISTS ${quote(trigger)} ON ${qualified};
          CREATE TRIGGER ${quote(trigger)} AFTER UPDATE OF ${ANNOUNCED_COLUMNS} OR DELETE

@@ -1,8 +1,46 @@
 /**
  * How a record lies in a Redis hash: every field a string, Dates as epoch milliseconds,
- * lists and objects as JSON, and an absent field for `null`.
+ * lists and objects as JSON, and an absent field for `null`. `credits` lies in four fields
+ * of plain numbers (see {@link CREDIT_FIELDS}), so that the spend script does arithmetic
+ * on them in place.
  */
-import type { ApiKeyPatch, ApiKeyRecord, OwnerType } from "../types.js";
+import type { ApiKeyPatch, ApiKeyRecord, KeyCredits, OwnerType } from "../types.js";
+
+/** The hash fields of `credits`: remaining, refill amount, refill interval, refilled at (ms). */
+export const CREDIT_FIELDS = [
+  "creditsRemaining",
+  "creditsRefillAmount",
+  "creditsRefillInterval",
+  "creditsRefilledAt",
+] as const;
+
+function creditValues(credits: KeyCredits | null | undefined): Array<number | null> {
+  if (!credits) return [null, null, null, null];
+  return [
+    credits.remaining,
+    credits.refill?.amount ?? null,
+    credits.refill?.interval ?? null,
+    credits.refilledAt ? credits.refilledAt.getTime() : null,
+  ];
+}
+
+/** `credits` from the four fields' values (strings or numbers), or `null` when not metered. */
+export function decodeCredits(
+  values: ReadonlyArray<string | number | null | undefined>,
+): KeyCredits | null {
+  const [remaining, amount, interval, refilledAt] = values.map((value) =>
+    value === null || value === undefined ? null : Number(value),
+  );
+  if (remaining === null || remaining === undefined) return null;
+  return {
+    remaining,
+    refill:
+      amount === null || amount === undefined || interval === null || interval === undefined
+        ? null
+        : { amount, interval },
+    refilledAt: refilledAt === null || refilledAt === undefined ? null : new Date(refilledAt),
+  };
+}
 
 type Field = keyof ApiKeyRecord;
 
@@ -35,6 +73,13 @@ export function encodeFields(values: ApiKeyPatch | ApiKeyRecord): {
   const remove: string[] = [];
   for (const [field, value] of Object.entries(values)) {
     if (value === undefined) continue;
+    if (field === "credits") {
+      creditValues(value as KeyCredits | null).forEach((part, i) => {
+        if (part === null) remove.push(CREDIT_FIELDS[i]!);
+        else set.push(CREDIT_FIELDS[i]!, String(part));
+      });
+      continue;
+    }
     const encoded = encodeField(field as Field, value);
     if (encoded === null) remove.push(field);
     else set.push(field, encoded);
@@ -68,6 +113,8 @@ export function decodeRecord(hash: Record<string, string> | string[]): ApiKeyRec
     disabledBy: (h.disabledBy ?? null) as ApiKeyRecord["disabledBy"],
     disabledAt: time(h.disabledAt),
     environment: (h.environment ?? null) as ApiKeyRecord["environment"],
+    credits: decodeCredits(CREDIT_FIELDS.map((field) => h[field])),
+    replacedBy: h.replacedBy ?? null,
   };
 }
 

@@ -84,6 +84,37 @@ end
 return 0`;
 
 /**
+ * The steps of credits.ts (spendFrom) on the four credit fields, atomically: refills that
+ * fell due first (remaining raised to the amount, never lowered; the schedule moved on by
+ * whole intervals), then the cost, refused below zero. No PUBLISH: a spend is not a change
+ * of the key. KEYS: hash. ARGV: now ms, cost. Returns false when the key is missing or not
+ * metered, else { 1 spent / 0 refused, remaining, amount, interval, refilledAt } with
+ * false for a missing refill part.
+ */
+export const SPEND_CREDITS = `
+local f = redis.call('HMGET', KEYS[1], 'creditsRemaining', 'creditsRefillAmount', 'creditsRefillInterval', 'creditsRefilledAt')
+if not f[1] then return false end
+local now = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local remaining = tonumber(f[1])
+local amount = f[2] and tonumber(f[2])
+local interval = f[3] and tonumber(f[3])
+local at = f[4] and tonumber(f[4])
+local refilled = false
+if amount and interval and interval > 0 and at and now - at >= interval then
+  remaining = math.max(remaining, amount)
+  at = at + math.floor((now - at) / interval) * interval
+  refilled = true
+end
+local left = remaining - cost
+if left < 0 then
+  return { 0, tostring(remaining), f[2], f[3], at and tostring(at) or false }
+end
+redis.call('HSET', KEYS[1], 'creditsRemaining', tostring(left))
+if refilled then redis.call('HSET', KEYS[1], 'creditsRefilledAt', tostring(at)) end
+return { 1, tostring(left), f[2], f[3], at and tostring(at) or false }`;
+
+/**
  * Fixed window on the server's clock, so that every instance agrees on the window.
  * KEYS: counter prefix. ARGV: limit, window ms. Returns { count, ms left in the window }.
  */

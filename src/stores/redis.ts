@@ -24,14 +24,14 @@ import type {
 } from "../types.js";
 import { ChangeListeners, encodeChange } from "./change-listeners.js";
 import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
-import { decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
+import { decodeCredits, decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
 import {
   openRedis,
   quit,
   type RedisClient,
   type RedisConnectionOptions,
 } from "./redis-connection.js";
-import { CREATE, DELETE, TOUCH, UPDATE, runScript } from "./redis-scripts.js";
+import { CREATE, DELETE, SPEND_CREDITS, TOUCH, UPDATE, runScript } from "./redis-scripts.js";
 
 export { redisRateLimiter } from "./redis-rate-limiter.js";
 export type { RedisRateLimiterOptions } from "./redis-rate-limiter.js";
@@ -350,6 +350,14 @@ export function redisKeyStore<C extends RedisClient = Redis>(
           ? encodeCursor({ createdAt: Number(lastMember.slice(0, 15)), id: lastId })
           : null;
       return { items, next };
+    },
+
+    async spendCredits(id, cost, now) {
+      const reply = (await runScript(client, SPEND_CREDITS, [keyOf(id)], [now.getTime(), cost])) as
+        [number, string, string | null, string | null, string | null] | null;
+      if (!Array.isArray(reply)) return null;
+      const credits = decodeCredits(reply.slice(1));
+      return credits === null ? null : { ok: reply[0] === 1, credits };
     },
 
     async touch(batch: TouchEntry[]) {

@@ -7,6 +7,8 @@
 import type {
   ApiKeyPatch,
   ApiKeyRecord,
+  CreditSpend,
+  KeyCredits,
   KeyStore,
   OwnerType,
   Page,
@@ -16,7 +18,7 @@ import type {
 import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
 
 export type Row = Record<string, unknown>;
-export type ColumnKind = "text" | "time" | "json" | "bool";
+export type ColumnKind = "text" | "time" | "json" | "bool" | "int";
 
 export interface SqlDialect {
   /**
@@ -29,6 +31,8 @@ export interface SqlDialect {
   encodeTime(date: Date): unknown;
   decodeTime(value: unknown): Date;
   encodeBool(value: boolean): unknown;
+  /** The larger of two integer expressions (`GREATEST` in PostgreSQL, `max` in SQLite). */
+  greatest(a: string, b: string): string;
 }
 
 export interface SqlStatement {
@@ -66,7 +70,38 @@ const COLUMNS = [
   ["disabledBy", "disabled_by", "text", true],
   ["disabledAt", "disabled_at", "time", true],
   ["environment", "environment", "text", true],
+  ["replacedBy", "replaced_by", "text", true],
 ] as const satisfies ReadonlyArray<readonly [keyof ApiKeyRecord, string, ColumnKind, boolean]>;
+
+/**
+ * `credits` lies in four integer columns, so that one UPDATE can spend and refill it
+ * atomically: times are epoch ms, in every dialect, to keep that arithmetic the same.
+ */
+const CREDIT_COLUMNS = [
+  "credits_remaining",
+  "credits_refill_amount",
+  "credits_refill_interval",
+  "credits_refilled_at",
+] as const;
+
+/**
+ * The columns whose change is announced to other instances: all but the creation time and
+ * the two a use of the key writes (last use, and the credits a spend leaves), or every
+ * request would evict every instance's cache. `id` is among them, so that a key renamed
+ * by hand is announced under its old id too; so are the refill columns, which a change of
+ * a key's credits always writes (see `update`), so that instances learn a key became
+ * metered or stopped being so.
+ */
+export const ANNOUNCED_COLUMNS = [
+  ...COLUMNS.map(([, column]) => column).filter(
+    (column) => column !== "created_at" && column !== "last_used_at",
+  ),
+  "credits_refill_amount",
+  "credits_refill_interval",
+].join(", ");
+
+/** The newest announced column: a trigger that does not watch it was made by an older version. */
+export const NEWEST_ANNOUNCED_COLUMN = "credits_refill_amount";
 
 /** Touch batches are split so that no statement passes the drivers' parameter limits. */
 const TOUCH_CHUNK = 1000;
@@ -79,6 +114,8 @@ export const ADDED_COLUMNS: ReadonlyArray<readonly [string, ColumnKind]> = [
   ["disabled_by", "text"],
   ["disabled_at", "time"],
   ["environment", "text"],
+  ["replaced_by", "text"],
+  ...CREDIT_COLUMNS.map((column) => [column, "int"] as const),
 ];
 
 /** The statements that create the table and its owner index; safe to run again. */
@@ -86,7 +123,7 @@ export function tableDefinition(table: string, index: string, dialect: SqlDialec
   const columns = COLUMNS.map(([, column, kind, nullable]) => {
     const type = column === "id" ? dialect.types.id : dialect.types[kind];
     return `${column} ${type}${nullable ? "" : " NOT NULL"}${column === "id" ? " PRIMARY KEY" : ""}`;
-  });
+  }).concat(CREDIT_COLUMNS.map((column) => `${column} ${dialect.types.int}`));
   return [
     `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(", ")})`,
     `CREATE INDEX IF NOT EXISTS ${index} ON ${table} (owner_id, created_at, id)`,
@@ -109,6 +146,31 @@ export function createSqlKeyStore(config: {
     if (kind === "json") return JSON.stringify(value);
     if (kind === "bool") return dialect.encodeBool(value as boolean);
     return value;
+  }
+
+  /** The four credit columns' values, in {@link CREDIT_COLUMNS} order. */
+  function encodeCredits(credits: KeyCredits | null | undefined): unknown[] {
+    if (!credits) return [null, null, null, null];
+    return [
+      credits.remaining,
+      credits.refill?.amount ?? null,
+      credits.refill?.interval ?? null,
+      credits.refilledAt ? credits.refilledAt.getTime() : null,
+    ];
+  }
+
+  function decodeCredits(row: Row): KeyCredits | null {
+    const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+    const remaining = int(row.credits_remaining);
+    if (remaining === null) return null;
+    const amount = int(row.credits_refill_amount);
+    const interval = int(row.credits_refill_interval);
+    const refilledAt = int(row.credits_refilled_at);
+    return {
+      remaining,
+      refill: amount === null || interval === null ? null : { amount, interval },
+      refilledAt: refilledAt === null ? null : new Date(refilledAt),
+    };
   }
 
   function decodeJson(value: unknown): unknown {
@@ -136,6 +198,8 @@ export function createSqlKeyStore(config: {
       disabledBy: (row.disabled_by ?? null) as ApiKeyRecord["disabledBy"],
       disabledAt: nullableTime(row.disabled_at),
       environment: (row.environment ?? null) as ApiKeyRecord["environment"],
+      credits: decodeCredits(row),
+      replacedBy: (row.replaced_by ?? null) as string | null,
     };
   }
 
@@ -153,9 +217,16 @@ export function createSqlKeyStore(config: {
 
     async create(record) {
       await ready();
-      const params = COLUMNS.map(([field, , kind]) => encode(kind, record[field]));
-      const names = COLUMNS.map(([, column]) => column).join(", ");
-      const values = COLUMNS.map(([, , kind], i) => dialect.param(i + 1, kind)).join(", ");
+      const params = [
+        ...COLUMNS.map(([field, , kind]) => encode(kind, record[field])),
+        ...encodeCredits(record.credits),
+      ];
+      const names = [...COLUMNS.map(([, column]) => column), ...CREDIT_COLUMNS].join(", ");
+      const kinds = [
+        ...COLUMNS.map(([, , kind]) => kind),
+        ...CREDIT_COLUMNS.map(() => "int" as const),
+      ];
+      const values = kinds.map((kind, i) => dialect.param(i + 1, kind)).join(", ");
       // The primary key rejects a duplicate id; the driver's error is passed on.
       await runner.run({ sql: `INSERT INTO ${table} (${names}) VALUES (${values})`, params });
     },
@@ -170,6 +241,14 @@ export function createSqlKeyStore(config: {
         if (value === undefined) continue;
         params.push(encode(kind, value));
         sets.push(`${column} = ${dialect.param(params.length, kind)}`);
+      }
+      // All four together, refill columns included even when they stay null: writing them
+      // is what announces the change (see ANNOUNCED_COLUMNS).
+      if (patch.credits !== undefined) {
+        encodeCredits(patch.credits).forEach((value, i) => {
+          params.push(value);
+          sets.push(`${CREDIT_COLUMNS[i]} = ${dialect.param(params.length, "int")}`);
+        });
       }
       if (sets.length === 0) return get(id);
       params.push(id);
@@ -213,6 +292,34 @@ export function createSqlKeyStore(config: {
           ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id })
           : null;
       return { items, next };
+    },
+
+    async spendCredits(id, cost, now): Promise<CreditSpend> {
+      await ready();
+      const p = (n: number) => dialect.param(n, "int");
+      // The steps of credits.ts (spendFrom), in one statement so that a spend is atomic:
+      // refills that fell due first (remaining raised to the amount, never lowered; the
+      // schedule moved on by whole intervals), then the cost, refused below zero.
+      const due =
+        `(credits_refill_amount IS NOT NULL AND credits_refill_interval > 0 ` +
+        `AND credits_refilled_at IS NOT NULL AND ${p(2)} - credits_refilled_at >= credits_refill_interval)`;
+      const base = `(CASE WHEN ${due} THEN ${dialect.greatest("credits_remaining", "credits_refill_amount")} ELSE credits_remaining END)`;
+      const refilledAt =
+        `(CASE WHEN ${due} THEN credits_refilled_at + ((${p(2)} - credits_refilled_at) / credits_refill_interval) * credits_refill_interval ` +
+        `ELSE credits_refilled_at END)`;
+      const params = [id, now.getTime(), cost];
+      const where = `id = ${dialect.param(1, "text")} AND credits_remaining IS NOT NULL`;
+      const spent = await runner.all({
+        sql: `UPDATE ${table} SET credits_remaining = ${base} - ${p(3)}, credits_refilled_at = ${refilledAt} WHERE ${where} AND ${base} - ${p(3)} >= 0 RETURNING *`,
+        params,
+      });
+      if (spent[0]) return { ok: true, credits: decodeCredits(spent[0])! };
+      // Refused or not metered: the credits as a spend would have found them.
+      const rows = await runner.all({
+        sql: `SELECT ${base} AS credits_remaining, credits_refill_amount, credits_refill_interval, ${refilledAt} AS credits_refilled_at FROM ${table} WHERE ${where}`,
+        params: params.slice(0, 2),
+      });
+      return rows[0] ? { ok: false, credits: decodeCredits(rows[0])! } : null;
     },
 
     async touch(batch: TouchEntry[]) {

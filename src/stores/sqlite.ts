@@ -22,6 +22,8 @@ import { ChangeListeners, type ChangeListener, type StatusListener } from "./cha
 import {
   createSqlKeyStore,
   ADDED_COLUMNS,
+  ANNOUNCED_COLUMNS,
+  NEWEST_ANNOUNCED_COLUMN,
   tableDefinition,
   type SqlDialect,
   type SqlRunner,
@@ -62,20 +64,25 @@ export interface SqliteKeyStore extends Required<KeyStore> {
 
 const dialect: SqlDialect = {
   // Named parameters, because a cursor condition uses one value twice.
-  param: (n) => `@p${n}`,
-  types: { id: "TEXT", text: "TEXT", time: "INTEGER", json: "TEXT", bool: "INTEGER" },
+  // better-sqlite3 binds every JS number as a REAL: credit arithmetic must stay integral.
+  param: (n, kind) => (kind === "int" ? `CAST(@p${n} AS INTEGER)` : `@p${n}`),
+  types: {
+    id: "TEXT",
+    text: "TEXT",
+    time: "INTEGER",
+    json: "TEXT",
+    bool: "INTEGER",
+    int: "INTEGER",
+  },
   encodeTime: (date) => date.getTime(),
   decodeTime: (value) => new Date(Number(value)),
   encodeBool: (value) => (value ? 1 : 0),
+  greatest: (a, b) => `max(${a}, ${b})`,
 };
 
 function named(params: unknown[]): Record<string, unknown> {
   return Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
 }
-
-/** Every column but last_used_at: a last-used write must not evict every process's cache. */
-const ANNOUNCED_COLUMNS =
-  "id, owner_id, owner_type, name, prefix, hash, scopes, roles, enabled, expires_at, metadata, rate_limit, disabled_by, disabled_at";
 
 /** Milliseconds since the epoch, in SQL, for the log's `at` column. */
 const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
@@ -155,7 +162,18 @@ export function sqliteKeyStore(options: SqliteKeyStoreOptions): SqliteKeyStore {
         db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}`);
       }
     }
-    db.exec(changeLogStatements(table, log, tableName).join(";\n"));
+    // An update trigger made by an older version does not watch every announced column:
+    // replaced, in one transaction, so that no write goes unannounced in between.
+    const updateTrigger = `${tableName}_announce_update`;
+    const existing = db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+      .get(updateTrigger) as { sql: string } | undefined;
+    db.transaction(() => {
+      if (existing && !existing.sql.includes(NEWEST_ANNOUNCED_COLUMN)) {
+        db.exec(`DROP TRIGGER ${quote(updateTrigger)}`);
+      }
+      db.exec(changeLogStatements(table, log, tableName).join(";\n"));
+    })();
     // Subscribed processes prune as they poll; opening prunes too, so that a file only
     // ever opened by processes that do not subscribe (a CLI) keeps its log short.
     db.prepare(`DELETE FROM ${log} WHERE at < ?`).run(Date.now() - LOG_RETENTION);

@@ -27,5 +27,7 @@ export function normalize(record: ApiKeyRecord | null): Record<string, unknown> 
     disabledBy: record.disabledBy ?? null,
     disabledAt: record.disabledAt ?? null,
     environment: record.environment ?? null,
+    credits: record.credits ?? null,
+    replacedBy: record.replacedBy ?? null,
   };
 }

@@ -74,6 +74,8 @@ const FIELDS = {
   lastUsedAt: true,
   metadata: true,
   rateLimit: true,
+  credits: true,
+  replacedBy: true,
 } as const satisfies Record<keyof ApiKeyRecord, true>;
 
 /** The fields an {@link ApiKeyRecord} may carry; anything else returned by a store is a leak. */

@@ -6,11 +6,12 @@
  *
  * Each test gets a fresh store from `makeStore` and uses random ids and owners, so a store
  * backed by a shared database may keep its data between tests. Optional capabilities
- * (`touch`, `subscribe`, the write methods) skip their tests, saying so, when absent.
+ * (`touch`, `subscribe`, `spendCredits`, the write methods) skip their tests, saying so, when absent.
  */
 import { afterEach, describe } from "vitest";
 import type { ApiKeyRecord, KeyStore, Milliseconds } from "../types.js";
 import { capabilityTests } from "./conformance-capabilities.js";
+import { creditTests } from "./conformance-credits.js";
 import { idTests } from "./conformance-ids.js";
 import { listingTests } from "./conformance-listing.js";
 import { recordTests } from "./conformance-records.js";
@@ -73,5 +74,6 @@ export function keyStoreConformance(
     idTests(context);
     listingTests(context);
     capabilityTests(context);
+    creditTests(context);
   });
 }

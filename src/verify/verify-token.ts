@@ -85,6 +85,17 @@ export function createTokenVerifier<TUser extends Principal>(
   // Per standing object, so that a changed key (a new standing) maps its tokens anew.
   const keyTokenResults = new WeakMap<object, WeakMap<CachedToken, AuthResult<TUser>>>();
 
+  function announced(
+    result: AuthResult<TUser>,
+    via: TokenVia,
+    keyId: string,
+  ): AuthResult<TUser> {
+    if (report.listening && result.ok) {
+      report.emit({ type: "authenticated", source: via, principalId: result.principal.id, keyId });
+    }
+    return result;
+  }
+
   function admitKeyToken(
     claims: Readonly<Record<string, unknown>>,
     entry: CachedToken | undefined,
@@ -92,7 +103,7 @@ export function createTokenVerifier<TUser extends Principal>(
     keyId: unknown,
   ): Ready<AuthResult<TUser>> {
     if (typeof keyId !== "string" || keyId === "" || apiKeys === null) return keyGone(via);
-    const settle = (standing: KeyStanding): AuthResult<TUser> => {
+    const settle = (standing: KeyStanding): Ready<AuthResult<TUser>> => {
       if (!standing.ok) {
         if (standing.reason !== "unavailable") return keyGone(via);
         return report.failed(
@@ -123,15 +134,21 @@ export function createTokenVerifier<TUser extends Principal>(
           perToken.set(entry, result);
         }
       }
-      if (report.listening && result.ok) {
-        report.emit({
-          type: "authenticated",
-          source: via,
-          principalId: result.principal.id,
-          keyId,
-        });
-      }
-      return result;
+      const admitted = result;
+      // A token spends what its key would: its rate limit and its credits hold here too.
+      if (standing.use === null) return announced(admitted, via, keyId);
+      return settleWith(apiKeys.use(standing.use), (used) => {
+        if (used.ok) return announced(admitted, via, keyId);
+        return report.failed(
+          via,
+          "cause" in used
+            ? new AuthError("unavailable", { retryAfter: 1, cause: used.cause })
+            : new AuthError(used.code, {
+                ...(used.retryAfter === undefined ? {} : { retryAfter: used.retryAfter }),
+                ...(used.detail === undefined ? {} : { detail: used.detail }),
+              }),
+        );
+      });
     };
     return settleWith(apiKeys.standing(keyId), settle);
   }

@@ -44,6 +44,7 @@ export function stubApiKeys(
     matches: (raw) => raw.startsWith("gh_"),
     // No key stands behind a token here: tokens carrying key_id are refused.
     standing: () => ({ ok: false, reason: "unknown_key" }),
+    use: () => ({ ok: true }),
     check(raw) {
       return this.verify(raw);
     },

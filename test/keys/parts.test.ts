@@ -187,7 +187,7 @@ describe("verify cache", () => {
   };
   const result = { ok: true as const, principal };
   /** A good entry for `keyId`: no expiry, no rate limit. */
-  const good = (keyId: string) => ({ keyId, principal, result, expiresAt: null, rateLimit: null });
+  const good = (keyId: string) => ({ keyId, principal, result, expiresAt: null, use: null });
 
   it("keys entries by a keyed digest, never by the key itself", () => {
     const cache = new VerifyCache();

@@ -13,6 +13,7 @@ import { formatApiKey, parseApiKey } from "../../src/verify/api-key/key-format.j
 import { createKeyVerifier } from "../../src/verify/api-key/key-verifier.js";
 import type { KeyVerifier } from "../../src/verify/api-key/key-verifier.js";
 import { memoryRateLimiter } from "../../src/verify/api-key/rate-limiter.js";
+import { createKeyUsage } from "../../src/verify/api-key/key-usage.js";
 import { createTouchWriter } from "../../src/verify/api-key/touch-writer.js";
 import { VerifyCache } from "../../src/verify/api-key/verify-cache.js";
 import { memoryKeyStore } from "../../src/stores/memory.js";
@@ -74,7 +75,7 @@ export function verifierSetup(
     cacheTtl: 30_000,
     gate: createHashGate(max, queue),
     throttle: createFailureThrottle(options.failureThrottle ?? {}),
-    rateLimiter: memoryRateLimiter(),
+    usage: createKeyUsage({ rateLimiter: memoryRateLimiter(), store, storeTimeout: 60_000, now }),
     touch,
     storeTimeout: 60_000,
     failClosed: false,

@@ -37,6 +37,7 @@ import { createTouchWriter } from "./touch-writer.js";
 import { VerifyCache } from "./verify-cache.js";
 import { withTimeout } from "./with-timeout.js";
 import { createKeyStates, type KeyStanding } from "./key-state.js";
+import { createKeyUsage, type KeyUse, type UseOutcome } from "./key-usage.js";
 import type { VerifyCacheOptions } from "./verify-cache.js";
 
 export type {
@@ -225,6 +226,11 @@ export interface ApiKeys {
    * when remembered, dropped with the key's other cache entries on any change.
    */
   standing(keyId: string): KeyStanding | Promise<KeyStanding>;
+  /**
+   * Counts one use of a key against its rate limit and credits: for the requests of a
+   * token minted from it (a key's own requests are counted by {@link check}).
+   */
+  use(use: KeyUse): UseOutcome | Promise<UseOutcome>;
   /** The key manager, exposed as `auth.keys`. */
   readonly manager: KeyManager;
   /** Drops everything cached about a key id in this process. */
@@ -371,6 +377,12 @@ export function createApiKeys(
     failClosed,
     feed,
   });
+  const usage = createKeyUsage({
+    rateLimiter: options.rateLimiter ?? memoryRateLimiter(),
+    store,
+    storeTimeout,
+    now,
+  });
   const verifier = createKeyVerifier({
     store,
     hasher,
@@ -382,7 +394,7 @@ export function createApiKeys(
       count(options.hashConcurrency?.queue, 64, "hashConcurrency.queue", 0),
     ),
     throttle: createFailureThrottle(options.failureThrottle ?? {}),
-    rateLimiter: options.rateLimiter ?? memoryRateLimiter(),
+    usage,
     touch,
     storeTimeout,
     failClosed,
@@ -471,6 +483,7 @@ export function createApiKeys(
     verify: (raw, client) => Promise.resolve(verifier.verify(raw, client)),
     check: (raw, client) => verifier.verify(raw, client),
     standing: (keyId) => states.standing(keyId),
+    use: (use) => usage.use(use),
     manager,
     invalidate,
     async close() {

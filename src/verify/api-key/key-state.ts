@@ -18,6 +18,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { KeyFacts } from "../../principal/from-key.js";
+import { useOf, type KeyUse } from "./key-usage.js";
 import type { ApiKeyRecord, KeyStore, Milliseconds } from "../../types.js";
 import type { FeedHealth } from "./verify-cache.js";
 import { withTimeout } from "./with-timeout.js";
@@ -31,6 +32,8 @@ export type KeyStanding =
       expiresAt: number | null;
       /** Epoch ms of the key's last disable; tokens minted before it are refused. */
       disabledAt: number | null;
+      /** What each request of a token minted from the key costs the key (see key-usage.ts). */
+      use: KeyUse | null;
     }
   | { ok: false; reason: "unknown_key" | "key_disabled" }
   | { ok: false; reason: "unavailable"; cause: unknown };
@@ -77,6 +80,9 @@ function sameStanding(a: KeyStanding, b: KeyStanding): boolean {
   return (
     a.expiresAt === b.expiresAt &&
     a.disabledAt === b.disabledAt &&
+    JSON.stringify(a.use) === JSON.stringify(b.use) &&
+    x.environment === y.environment &&
+    JSON.stringify(x.metadata) === JSON.stringify(y.metadata) &&
     x.id === y.id &&
     x.ownerId === y.ownerId &&
     x.ownerType === y.ownerType &&
@@ -98,9 +104,12 @@ function standingOf(record: ApiKeyRecord | null, keyId: string): KeyStanding {
       name: record.name,
       scopes: Object.freeze([...record.scopes]) as string[],
       roles: Object.freeze([...record.roles]) as string[],
+      environment: record.environment ?? null,
+      metadata: record.metadata ?? null,
     }),
     expiresAt: record.expiresAt ? record.expiresAt.getTime() : null,
     disabledAt: record.disabledAt ? record.disabledAt.getTime() : null,
+    use: useOf(record),
   };
 }
 

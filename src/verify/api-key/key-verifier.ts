@@ -2,7 +2,7 @@
  * The API-key verification path, one straight line:
  * parse + checksum → cache → failure throttle → (one flight per key) store.get with a
  * timeout → hash verify behind a bounded gate → enabled / expiry → principal → rate limit
- * → last-used note. It never throws: every outcome is an {@link AuthResult}.
+ * and usage credits (key-usage.ts) → last-used note. It never throws: every outcome is an {@link AuthResult}.
  *
  * The caller's address, when the adapter knows it, keys both the failure budget and the
  * gate's fair share, so a flood from one address, for one id or for a hundred, spends that
@@ -42,7 +42,7 @@ import type {
 import type { FailureThrottle } from "./failure-throttle.js";
 import { isGateFull } from "./hash-gate.js";
 import type { HashGate } from "./hash-gate.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import { useOf, type KeyUsage } from "./key-usage.js";
 import type { TouchWriter } from "./touch-writer.js";
 import type { FeedHealth, GoodEntry, VerifyCache } from "./verify-cache.js";
 import { withTimeout } from "./with-timeout.js";
@@ -65,7 +65,8 @@ export interface VerifierContext {
   /** Bounds this verifier's hash verifications; each entry names its key id and client. */
   gate: HashGate;
   throttle: FailureThrottle;
-  rateLimiter: RateLimiter;
+  /** Counts each admitted use of a key against its rate limit and credits. */
+  usage: KeyUsage;
   touch: TouchWriter;
   storeTimeout: Milliseconds;
   /** Refuse cached keys while store reads are failing (`whenStoreDown: "fail-closed"`). */
@@ -221,7 +222,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       principal,
       result: Object.freeze({ ok: true, principal }),
       expiresAt,
-      rateLimit: record.rateLimit ?? null,
+      use: useOf(record),
       hash: record.hash,
       readAt,
     };
@@ -385,16 +386,12 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     client: ClientAddress | undefined,
     retried: boolean,
   ): Promise<AuthResult> {
-    if (entry.rateLimit) {
-      let decision;
-      try {
-        decision = await ctx.rateLimiter.consume(entry.keyId, entry.rateLimit, ctx.now());
-      } catch (cause) {
-        return unavailable("rate_limiter_error", cause, entry.keyId);
-      }
-      if (!decision.ok) {
-        const seconds = Math.max(1, Math.ceil(decision.retryAfter / 1000));
-        return fail("rate_limited", "rate_limited", entry.keyId, seconds);
+    if (entry.use) {
+      const used = await ctx.usage.use(entry.use);
+      if (!used.ok) {
+        return "cause" in used
+          ? unavailable(used.reason, used.cause, entry.keyId)
+          : fail(used.code, used.reason, entry.keyId, used.retryAfter, used.detail);
       }
     }
     return confirm(entry, readAt, digest, raw, client, retried);
@@ -491,7 +488,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
           if (!feed.trusted || (ctx.failClosed && storeFailing) || ctx.cache.stale(good)) {
             return recheck(good, digest, raw, client);
           }
-          return good.rateLimit === null
+          return good.use === null
             ? admitted(good, now)
             : admit(good, ctx.cache.epoch(), digest, raw, client, false);
         }

@@ -22,7 +22,8 @@ import { randomBytes } from "node:crypto";
 import { sha256 } from "../../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
 import type { AuthErrorCode } from "../../errors.js";
-import type { AuthResult, KeyRateLimit, Milliseconds, Principal } from "../../types.js";
+import type { AuthResult, Milliseconds, Principal } from "../../types.js";
+import type { KeyUse } from "./key-usage.js";
 
 /**
  * Whether the store's change feed can be relied on to drop a cached key when it changes:
@@ -39,7 +40,8 @@ export interface GoodEntry {
   /** `{ ok: true, principal }`, frozen, made once: the answer every hit hands out. */
   result: AuthResult;
   expiresAt: number | null;
-  rateLimit: KeyRateLimit | null;
+  /** What a use of the key costs (a rate limit, credits), or `null` when it costs nothing. */
+  use: KeyUse | null;
   /**
    * The stored hash the secret was verified against: a record read later with the same
    * hash needs no second hash verification to answer for the same secret. Absent: the
