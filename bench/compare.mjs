@@ -25,7 +25,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { buildOnce, canPin, pinSelf, pinnedNode, uptimeText } from "./common.mjs";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -193,7 +193,7 @@ async function matrix() {
   lines.push(
     `Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${minutes} min: ` +
       `\`npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}\`; Node ${process.version}, ` +
-      `${availableParallelism()} CPUs, ` +
+      `${cpus().length} CPUs, ` +
       (pinned ? "server pinned to CPU 0, load generator to CPU 1" : "no CPU pinning") +
       `; ${seconds} s per measurement after 1 s of warm-up, median of ${rounds} rounds` +
       (nodeFlags.length ? `, server flags ${nodeFlags.join(" ")}` : "") +
