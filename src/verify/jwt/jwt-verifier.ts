@@ -1,18 +1,21 @@
 /**
- * The one place that calls jose's `jwtVerify`. The order is the point: cheap shape and header
- * checks first, then the cache, then the signature (trying each configured key that fits the
- * algorithm and `kid`), then the claims jose does not enforce (a finite `exp`, a maximum
- * lifetime), then the revocation hook — which is consulted on cache hits too.
+ * The one place that decides what a token must pass and in which order. Cheap shape and
+ * header checks first (token-shape.ts), then the cache, then the signature — one swappable
+ * step (jwt-signature.ts), tried with each configured key that fits the algorithm and `kid`
+ * — then the claims exactly as jose's `jwtVerify` checks them (typ, required claims, iss,
+ * aud, nbf, exp, iat age, with the clock tolerance), then the claims jose does not enforce
+ * (a finite `exp`, a maximum lifetime, `key_id`), then the revocation hook — which is
+ * consulted on cache hits too. The claims are parsed only once the signature holds.
  */
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
-import { errors } from "jose";
+import { errors, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { AuthError } from "../../errors.js";
 import { fromJoseError, KeySetUnavailable } from "./jose-errors.js";
 import { resolveJwtOptions, type ResolvedJwt } from "./jwt-config.js";
 import { keyFitsAlgorithm, type VerificationKey } from "./jwt-keys.js";
+import { joseSignatureStep, type SignatureStep, type VerifyKey } from "./jwt-signature.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
 import { createTokenCache, type CachedToken, type TokenCache } from "./token-cache.js";
-import { checkTokenShape } from "./token-shape.js";
+import { checkTokenShape, decodeJsonObject } from "./token-shape.js";
 
 export type JwtOutcome =
   | {
@@ -47,13 +50,130 @@ function fail(detail: string): JwtOutcome {
   return { ok: false, error: new AuthError("invalid_token", { detail }) };
 }
 
-function candidateKeys(keys: VerificationKey[], alg: string, kid: unknown): VerificationKey[] {
-  const fitting = keys.filter(
-    (entry) => keyFitsAlgorithm(entry.key, alg) && (entry.alg === undefined || entry.alg === alg),
-  );
+/**
+ * The static keys that may verify each allowed algorithm, computed once: those that fit it
+ * and whose JWK `alg`, if declared, is that algorithm.
+ */
+function keysByAlgorithm(
+  keys: readonly VerificationKey[],
+  algorithms: ReadonlySet<string>,
+): Map<string, VerificationKey[]> {
+  const table = new Map<string, VerificationKey[]>();
+  for (const alg of algorithms) {
+    table.set(
+      alg,
+      keys.filter(
+        (entry) =>
+          keyFitsAlgorithm(entry.key, alg) && (entry.alg === undefined || entry.alg === alg),
+      ),
+    );
+  }
+  return table;
+}
+
+/** A `kid` names its keys when any carries it; otherwise only the keys without a kid. */
+function candidateKeys(fitting: VerificationKey[], kid: unknown): VerificationKey[] {
   if (typeof kid !== "string") return fitting;
   const named = fitting.filter((entry) => entry.kid === kid);
   return named.length > 0 ? named : fitting.filter((entry) => entry.kid === undefined);
+}
+
+/** jose's `typ` comparison: case-insensitive, `application/` implied without a slash. */
+function normalizeTyp(value: string): string {
+  const lower = value.toLowerCase();
+  return value.includes("/") ? lower : `application/${lower}`;
+}
+
+const claimFailed = (
+  message: string,
+  claims: JWTPayload,
+  claim: string,
+  reason: string,
+): errors.JWTClaimValidationFailed =>
+  new errors.JWTClaimValidationFailed(message, claims, claim, reason);
+
+/** A NumericDate claim as jose reads it: absent (unless required) or a number. */
+function numericDate(claims: JWTPayload, claim: string, required: boolean): number | undefined {
+  const value = (claims as Record<string, unknown>)[claim];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== "number") {
+    throw claimFailed(`"${claim}" claim must be a number`, claims, claim, "invalid");
+  }
+  return value;
+}
+
+/**
+ * The claim checks of jose's `jwtVerify`, in its order and with its error classes (so that
+ * fromJoseError answers them as before): `typ`, presence of the required claims, `iss`,
+ * `aud`, `nbf`, `exp`, then the `iat` age. Throws on the first failure.
+ */
+function checkJoseClaims(
+  header: Record<string, unknown>,
+  claims: JWTPayload,
+  settings: ResolvedJwt,
+  nowSeconds: number,
+): void {
+  const { typ, issuer, audience, maxTokenAge, clockTolerance } = settings;
+  if (
+    typ !== undefined &&
+    (typeof header.typ !== "string" || normalizeTyp(header.typ) !== normalizeTyp(typ))
+  ) {
+    throw claimFailed('unexpected "typ" JWT header value', claims, "typ", "check_failed");
+  }
+  const present = [...settings.requiredClaims];
+  if (maxTokenAge !== undefined) present.push("iat");
+  if (audience !== undefined) present.push("aud");
+  if (issuer !== undefined) present.push("iss");
+  for (const claim of new Set(present.reverse())) {
+    if (!Object.hasOwn(claims, claim)) {
+      throw claimFailed(`missing required "${claim}" claim`, claims, claim, "missing");
+    }
+  }
+  if (issuer !== undefined && !(Array.isArray(issuer) ? issuer : [issuer]).includes(claims.iss!)) {
+    throw claimFailed('unexpected "iss" claim value', claims, "iss", "check_failed");
+  }
+  if (audience !== undefined) {
+    const accepted = typeof audience === "string" ? [audience] : audience;
+    const aud: unknown = claims.aud;
+    const matches =
+      typeof aud === "string"
+        ? accepted.includes(aud)
+        : Array.isArray(aud) && accepted.some((value) => aud.includes(value));
+    if (!matches) throw claimFailed('unexpected "aud" claim value', claims, "aud", "check_failed");
+  }
+  const iat = numericDate(claims, "iat", maxTokenAge !== undefined);
+  const nbf = numericDate(claims, "nbf", false);
+  if (nbf !== undefined && nbf > nowSeconds + clockTolerance) {
+    throw claimFailed('"nbf" claim timestamp check failed', claims, "nbf", "check_failed");
+  }
+  const exp = numericDate(claims, "exp", false);
+  if (exp !== undefined && exp <= nowSeconds - clockTolerance) {
+    throw new errors.JWTExpired(
+      '"exp" claim timestamp check failed',
+      claims,
+      "exp",
+      "check_failed",
+    );
+  }
+  if (maxTokenAge !== undefined) {
+    const age = nowSeconds - iat!;
+    if (age - clockTolerance > maxTokenAge) {
+      throw new errors.JWTExpired(
+        '"iat" claim timestamp check failed (too far in the past)',
+        claims,
+        "iat",
+        "check_failed",
+      );
+    }
+    if (age < -clockTolerance) {
+      throw claimFailed(
+        '"iat" claim timestamp check failed (it should be in the past)',
+        claims,
+        "iat",
+        "check_failed",
+      );
+    }
+  }
 }
 
 /** Claims jose leaves alone: `exp: 1e309` parses to Infinity, which jose treats as forever. */
@@ -86,6 +206,12 @@ export interface VerifierRole {
    * and honouring it would let that issuer speak for one of our keys.
    */
   keyTokens?: boolean;
+  /**
+   * The signature step. Default: `node:crypto` where it covers the key and algorithm, jose
+   * otherwise (`nodeSignatureStep`). Every other check runs here whichever step is given,
+   * so a test can hold two verifiers that differ only in how a signature is checked.
+   */
+  signature?: SignatureStep;
 }
 
 export function createJwtVerifier(
@@ -95,66 +221,62 @@ export function createJwtVerifier(
 ): JwtVerifier {
   const settings = resolveJwtOptions(options);
   const keyTokens = role.keyTokens ?? true;
+  const signatureStep = role.signature ?? joseSignatureStep;
   const cache: TokenCache = createTokenCache(settings.cacheMax, now);
-  const baseOptions: JWTVerifyOptions = {
-    issuer: settings.issuer,
-    audience: settings.audience,
-    clockTolerance: settings.clockTolerance,
-    maxTokenAge: settings.maxTokenAge,
-    typ: settings.typ,
-    requiredClaims: settings.requiredClaims,
-  };
+  const source = settings.keys;
+  const staticKeys =
+    source.kind === "static" ? keysByAlgorithm(source.keys, settings.algorithms) : undefined;
 
-  const remote: JWTVerifyGetKey | undefined =
-    settings.keys.kind === "remote"
-      ? (() => {
-          const getKey = settings.keys.getKey;
-          return async (header, token) => {
-            try {
-              return await getKey(header, token);
-            } catch (error) {
-              if (
-                error instanceof errors.JWKSNoMatchingKey ||
-                error instanceof errors.JWKSMultipleMatchingKeys ||
-                error instanceof errors.JOSENotSupported
-              ) {
-                throw error;
-              }
-              throw new KeySetUnavailable("JWKS fetch failed", { cause: error });
+  const resolveRemote =
+    source.kind === "remote"
+      ? async (header: Record<string, unknown>, segments: readonly string[]) => {
+          try {
+            return await source.getKey(header as unknown as JWTHeaderParameters, {
+              protected: segments[0],
+              payload: segments[1]!,
+              signature: segments[2]!,
+            });
+          } catch (error) {
+            if (
+              error instanceof errors.JWKSNoMatchingKey ||
+              error instanceof errors.JWKSMultipleMatchingKeys ||
+              error instanceof errors.JOSENotSupported
+            ) {
+              throw error;
             }
-          };
-        })()
+            throw new KeySetUnavailable("JWKS fetch failed", { cause: error });
+          }
+        }
       : undefined;
 
-  async function checkSignatureAndClaims(
-    token: string,
+  /** The keys to try, in order: the JWKS's one answer, or the fitting static keys. */
+  async function keysFor(
+    header: Record<string, unknown>,
     alg: string,
-    kid: unknown,
-  ): Promise<JwtOutcome> {
-    const verifyOptions: JWTVerifyOptions = {
-      ...baseOptions,
-      algorithms: [alg],
-      currentDate: new Date(now()),
+    segments: readonly string[],
+  ): Promise<readonly VerifyKey[]> {
+    if (resolveRemote !== undefined) return [await resolveRemote(header, segments)];
+    return candidateKeys(staticKeys?.get(alg) ?? [], header.kid).map((entry) => entry.key);
+  }
+
+  /** True when some key verifies; throws jose's error when a key cannot be used at all. */
+  async function signatureHolds(
+    keys: readonly VerifyKey[],
+    alg: string,
+    token: string,
+    segments: readonly [string, string, string],
+  ): Promise<boolean> {
+    const parts = {
+      token,
+      signingInput: token.slice(0, segments[0].length + 1 + segments[1].length),
+      signature: Buffer.from(segments[2], "base64url"),
     };
-    if (remote !== undefined) {
-      const { payload } = await jwtVerify(token, remote, verifyOptions);
-      return { ok: true, claims: payload, cached: false };
+    for (const key of keys) {
+      // A false verdict means "maybe the next key"; a throw is the answer.
+      const valid = signatureStep(alg, key, parts);
+      if (valid === true || (valid !== false && (await valid))) return true;
     }
-    const keys = settings.keys.kind === "static" ? candidateKeys(settings.keys.keys, alg, kid) : [];
-    if (keys.length === 0) return fail("No verification key matches the token.");
-    let lastError: unknown;
-    for (const { key } of keys) {
-      try {
-        const { payload } = await jwtVerify(token, key, verifyOptions);
-        return { ok: true, claims: payload, cached: false };
-      } catch (error) {
-        // Only a bad signature means "maybe the next key"; any other failure came after a
-        // good signature or from the token itself, and is the answer.
-        if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
-        lastError = error;
-      }
-    }
-    throw lastError;
+    return false;
   }
 
   async function revoked(claims: Readonly<Record<string, unknown>>): Promise<JwtOutcome | null> {
@@ -196,13 +318,34 @@ export function createJwtVerifier(
     verifyNew,
   };
 
+  /** Signature, then jose's claim checks; a jose error (or TypeError) for any refusal. */
+  async function verifySigned(
+    token: string,
+    header: Record<string, unknown>,
+    segments: readonly [string, string, string],
+  ): Promise<JwtOutcome> {
+    const alg = header.alg as string;
+    const keys = await keysFor(header, alg, segments);
+    if (keys.length === 0) return fail("No verification key matches the token.");
+    if (!(await signatureHolds(keys, alg, token, segments))) {
+      throw new errors.JWSSignatureVerificationFailed();
+    }
+    // Parsed only now: an unsigned payload never reaches JSON.parse.
+    const claims: JWTPayload | null = decodeJsonObject(segments[1]);
+    if (claims === null) {
+      throw new errors.JWTInvalid("JWT Claims Set must be a top-level JSON object");
+    }
+    checkJoseClaims(header, claims, settings, Math.floor(now() / 1000));
+    return { ok: true, claims, cached: false };
+  }
+
   async function verifyNew(token: string): Promise<JwtOutcome> {
     const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
     if (!shape.ok) return fail(shape.detail);
 
     let outcome: JwtOutcome;
     try {
-      outcome = await checkSignatureAndClaims(token, String(shape.header.alg), shape.header.kid);
+      outcome = await verifySigned(token, shape.header, shape.segments);
     } catch (error) {
       return { ok: false, error: fromJoseError(error) };
     }

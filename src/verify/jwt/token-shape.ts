@@ -1,31 +1,56 @@
 /**
- * Token hygiene before any decoding. jose parses the whole protected header and payload of
- * whatever it is given before it checks a signature, so everything a token can do to a
- * parser is bounded here first: its length, its shape (compact JWS only), its base64url
- * encoding (canonical only, so one token has exactly one spelling and one cache key), and
- * the header parameters we refuse to act on.
+ * Token hygiene before any decoding. Everything a token can do to a parser is bounded here
+ * first: its length, its shape (compact JWS only), its base64url encoding (canonical only,
+ * so one token has exactly one spelling and one cache key), and the header parameters we
+ * refuse to act on. The header is then read as jose reads it: strict UTF-8 (a lone
+ * surrogate or a truncated sequence is refused, a leading BOM is dropped) and a JSON object.
  */
 
 /** Header parameters that would make the token choose its own key or extensions. */
 const REFUSED_HEADER_PARAMS = ["jwk", "jku", "x5u", "x5c", "crit", "b64", "enc", "zip"] as const;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** The 6-bit value of each base64url character by char code. */
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
+
+/** jose's decoder: fatal on malformed UTF-8, BOM dropped (the WHATWG default). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export type TokenShape =
-  { ok: true; header: Record<string, unknown> } | { ok: false; detail: string };
+  | {
+      ok: true;
+      header: Record<string, unknown>;
+      /** The three segments, in order: protected header, payload, signature. */
+      segments: readonly [string, string, string];
+    }
+  | { ok: false; detail: string };
 
 /** True when `segment` is the one canonical unpadded base64url spelling of its bytes. */
 export function isCanonicalBase64url(segment: string): boolean {
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return false;
-  // Re-encoding catches non-zero unused bits in the last character (RFC 4648 §3.5), which
-  // Node's decoder silently ignores.
-  return Buffer.from(segment, "base64url").toString("base64url") === segment;
+  const length = segment.length;
+  if (length % 4 === 1 || !BASE64URL.test(segment)) return false;
+  // RFC 4648 §3.5: the bits of the last character past the final byte must be zero; Node's
+  // decoder silently ignores them, so without this two spellings decode to the same bytes.
+  const tail = length % 4;
+  if (tail === 0) return true;
+  const last = SEXTET[segment.charCodeAt(length - 1)]!;
+  return (last & (tail === 2 ? 0b1111 : 0b11)) === 0;
 }
 
-function decodeHeader(segment: string): Record<string, unknown> | null {
+/** A JSON object (not an array, not null), as jose requires of a header and of claims. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The JSON object a canonical base64url segment encodes, read as jose reads it, or `null`.
+ * Never throws.
+ */
+export function decodeJsonObject(segment: string): Record<string, unknown> | null {
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
-    return parsed as Record<string, unknown>;
+    const parsed: unknown = JSON.parse(strictUtf8.decode(Buffer.from(segment, "base64url")));
+    return isJsonObject(parsed) ? parsed : null;
   } catch {
     return null;
   }
@@ -53,10 +78,15 @@ export function checkTokenShape(
   if (segments.length !== 3) {
     return { ok: false, detail: "The token is not a compact JWS (three segments)." };
   }
-  if (!segments.every(isCanonicalBase64url)) {
+  const [encodedHeader, payload, signature] = segments as [string, string, string];
+  if (
+    !isCanonicalBase64url(encodedHeader) ||
+    !isCanonicalBase64url(payload) ||
+    !isCanonicalBase64url(signature)
+  ) {
     return { ok: false, detail: "The token is not canonical base64url." };
   }
-  const header = decodeHeader(segments[0] ?? "");
+  const header = decodeJsonObject(encodedHeader);
   if (header === null) {
     return { ok: false, detail: "The token header is not a JSON object." };
   }
@@ -72,5 +102,5 @@ export function checkTokenShape(
   if (header.kid !== undefined && typeof header.kid !== "string") {
     return { ok: false, detail: "The token header kid is not a string." };
   }
-  return { ok: true, header };
+  return { ok: true, header, segments: [encodedHeader, payload, signature] };
 }
