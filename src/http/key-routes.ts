@@ -15,6 +15,10 @@
  *   PATCH  /by-user/:userId/:id         admin
  *   DELETE /by-user/:userId/:id         admin
  *   POST   /by-user/:userId/:id/rotate  admin
+ *   POST   /by-user/:userId/:id/credits admin: add usage credits; { amount }
+ *
+ * The admin PATCH also takes `credits` ({ remaining, refill? } or null); the owner's does
+ * not: an owner who could set a key's credits would not be metered.
  *
  * Another owner's key answers 404, never 403, so ids cannot be probed.
  */
@@ -31,6 +35,7 @@ import {
   checkCreateBody,
   checkPageQuery,
   checkRotateBody,
+  checkTopUpBody,
   checkUpdateBody,
 } from "./key-validation.js";
 import { answerFor, errorAnswer, invalidBodyAnswer, jsonAnswer, problemAnswer } from "./problem.js";
@@ -92,7 +97,8 @@ type Route =
   | { kind: "userCollection"; userId: string }
   | { kind: "userKey"; userId: string; id: string }
   | { kind: "rotate"; id: string }
-  | { kind: "userRotate"; userId: string; id: string };
+  | { kind: "userRotate"; userId: string; id: string }
+  | { kind: "userCredits"; userId: string; id: string };
 
 /** No id the manager accepts is longer; a longer segment names no key. */
 const MAX_SEGMENT = 256;
@@ -123,9 +129,9 @@ function matchRoute(path: string): Route | "unknown" | null {
     case 3:
       return admin ? { kind: "userKey", userId: second!, id: third! } : null;
     case 4:
-      return admin && fourth === "rotate"
-        ? { kind: "userRotate", userId: second!, id: third! }
-        : null;
+      if (!admin) return null;
+      if (fourth === "rotate") return { kind: "userRotate", userId: second!, id: third! };
+      return fourth === "credits" ? { kind: "userCredits", userId: second!, id: third! } : null;
     default:
       return null;
   }
@@ -138,9 +144,15 @@ const ALLOWED: Record<Route["kind"], string[]> = {
   userKey: ["PATCH", "DELETE"],
   rotate: ["POST"],
   userRotate: ["POST"],
+  userCredits: ["POST"],
 };
 
-const ADMIN_KINDS = new Set<Route["kind"]>(["userCollection", "userKey", "userRotate"]);
+const ADMIN_KINDS = new Set<Route["kind"]>([
+  "userCollection",
+  "userKey",
+  "userRotate",
+  "userCredits",
+]);
 
 /** Seven days: long enough to roll a key out to every deployment, short enough to matter. */
 const DEFAULT_MAX_ROTATE_OVERLAP: Seconds = 7 * 24 * 60 * 60;
@@ -164,6 +176,14 @@ function publicView(record: PublicApiKeyRecord & { status?: string }): Record<st
     createdAt: record.createdAt,
     expiresAt: record.expiresAt ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
+    credits: record.credits
+      ? {
+          remaining: record.credits.remaining,
+          refill: record.credits.refill ?? null,
+          refilledAt: record.credits.refilledAt ?? null,
+        }
+      : null,
+    replacedBy: record.replacedBy ?? null,
   };
 }
 
@@ -256,6 +276,14 @@ export function createKeyRoutes(
           : await keys.rotate(ownerId, route.id, rotation, principal);
       return created ? createdAnswer(created) : notFound();
     }
+    if (route.kind === "userCredits") {
+      const checked = checkTopUpBody(req.body);
+      if (!checked.ok) return invalidBodyAnswer(checked.errors);
+      const record =
+        (await keys.get(ownerId, route.id)) &&
+        (await keys.admin.topUp(route.id, checked.value.amount, principal));
+      return record ? jsonAnswer(200, publicView(record), NO_STORE) : notFound();
+    }
     if (method === "POST") {
       const checked = checkCreateBody(req.body);
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
@@ -280,7 +308,7 @@ export function createKeyRoutes(
       return record ? jsonAnswer(200, publicView(record), NO_STORE) : notFound();
     }
     if (method === "PATCH") {
-      const checked = checkUpdateBody(req.body);
+      const checked = checkUpdateBody(req.body, new Date(), route.kind === "userKey");
       if (!checked.ok) return invalidBodyAnswer(checked.errors);
       // The admin form goes through the admin path, so that a disable there is an admin's.
       const record =

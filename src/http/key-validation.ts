@@ -3,8 +3,8 @@
  * first, and fields the route does not know are refused rather than ignored: a client that
  * sends `roles` or `ownerId` must learn that it had no effect.
  */
-import type { KeyUpdate } from "../verify/api-key/api-keys.js";
-import { isScopeToken } from "../manage/key-input.js";
+import type { AdminKeyUpdate } from "../manage/key-manager-api.js";
+import { checkCredits, checkTopUp, isScopeToken } from "../manage/key-input.js";
 import type { KeyEnvironment, PageRequest, Seconds } from "../types.js";
 import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-environment.js";
 import type { FieldProblem } from "./problem.js";
@@ -104,10 +104,41 @@ export function checkCreateBody(body: unknown, now = new Date()): Checked<Create
   return { ok: true, value: { name, scopes, expiresAt, environment } };
 }
 
-export function checkUpdateBody(body: unknown, now = new Date()): Checked<KeyUpdate> {
+/**
+ * A rule of the key manager's input checks, reported as a field problem: the manager's
+ * check is the one rule, and its `TypeError` names what is wrong.
+ */
+function byManager<T>(field: string, errors: FieldProblem[], check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const message = error.message.replace(/^gatehouse: /, "");
+    const named = message.match(/^(\S+) (.*)$/s);
+    errors.push({ field: named?.[1] ?? field, message: named?.[2] ?? message });
+    return undefined;
+  }
+}
+
+/**
+ * The PATCH body. `admin`: the by-user form, which also takes `credits` (an owner who could
+ * set a key's credits would not be metered).
+ */
+export function checkUpdateBody(
+  body: unknown,
+  now = new Date(),
+  admin = false,
+): Checked<AdminKeyUpdate> {
   if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
-  const errors = unknownFields(body, ["name", "enabled", "scopes", "expiresAt"]);
-  const patch: KeyUpdate = {};
+  const fields = ["name", "enabled", "scopes", "expiresAt"];
+  const errors = unknownFields(body, admin ? [...fields, "credits"] : fields);
+  const patch: AdminKeyUpdate = {};
+  if (admin && body.credits !== undefined) {
+    const credits = byManager("credits", errors, () => checkCredits(body.credits, now.getTime()));
+    if (credits !== undefined) {
+      patch.credits = credits && { remaining: credits.remaining, refill: credits.refill ?? null };
+    }
+  }
   if (body.name !== undefined) {
     const name = checkName(body.name, errors);
     if (name !== undefined) patch.name = name;
@@ -127,10 +158,27 @@ export function checkUpdateBody(body: unknown, now = new Date()): Checked<KeyUpd
   if (errors.length === 0 && Object.keys(patch).length === 0) {
     errors.push({
       field: "(body)",
-      message: "must change at least one of name, enabled, scopes, expiresAt",
+      message: `must change at least one of ${(admin ? [...fields, "credits"] : fields).join(", ")}`,
     });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: patch };
+}
+
+/** What the top-up route takes: how many credits to add. */
+export interface TopUpBody {
+  amount: number;
+}
+
+/** The top-up body: `{ amount }`, a positive integer (a form body sends it as digits). */
+export function checkTopUpBody(body: unknown): Checked<TopUpBody> {
+  if (!isRecord(body)) return { ok: false, errors: NOT_AN_OBJECT };
+  const errors = unknownFields(body, ["amount"]);
+  const raw = body.amount;
+  const value = typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
+  const amount = byManager("amount", errors, () => checkTopUp(value));
+  return errors.length > 0 || amount === undefined
+    ? { ok: false, errors }
+    : { ok: true, value: { amount } };
 }
 
 /** What the rotate routes take: how long the old key keeps working, in seconds. */

@@ -10,7 +10,7 @@ import type {
   OwnerType,
   PublicApiKeyRecord,
 } from "../types.js";
-import { MAX_CREDITS } from "../verify/api-key/credits.js";
+import { creditsAt, MAX_CREDITS } from "../verify/api-key/credits.js";
 import { isKeyEnvironment, KEY_ENVIRONMENTS } from "../verify/api-key/key-environment.js";
 
 /** Every owner type a key may have. */
@@ -192,7 +192,10 @@ export function keyStatusOf(record: ApiKeyRecord, now: number): KeyStatus {
   return "active";
 }
 
+/** The record as shown: no hash, its status, and its credits as a spend now would find them. */
 export function toManagedKey(record: ApiKeyRecord, now: number): ManagedKey {
   const { hash: _hash, ...visible } = record;
-  return { ...visible, status: keyStatusOf(record, now) };
+  const shown = { ...visible, status: keyStatusOf(record, now) };
+  if (record.credits) shown.credits = creditsAt(record.credits, now);
+  return shown;
 }

@@ -3,6 +3,7 @@
  * lives in key-manager.ts.
  */
 import type {
+  KeyCreditRefill,
   KeyEnvironment,
   KeyRateLimit,
   Milliseconds,
@@ -39,6 +40,21 @@ export interface CreateKeyInput {
    * none. Default `apiKeys.environment`. It cannot be changed later: it is part of the key.
    */
   environment?: KeyEnvironment | null;
+  /**
+   * Default `null` (not metered). Usage credits: each request with the key, or with a
+   * token minted from it, spends one; at zero the key answers `usage_exceeded` (429) until
+   * a refill (`refill.amount` every `refill.interval` ms, counted from now) or a top-up.
+   * Needs a store with `spendCredits` (every store gatehouse ships has it).
+   */
+  credits?: CreditsInput | null;
+}
+
+/** Usage credits as a caller sets them; the refill schedule starts when they are set. */
+export interface CreditsInput {
+  /** Requests left; an integer ≥ 0. */
+  remaining: number;
+  /** Raise `remaining` to `amount` every `interval` ms; `null` or absent: never. */
+  refill?: KeyCreditRefill | null;
 }
 
 /** What an owner may change on their own key (the key routes' `PATCH`). */
@@ -65,6 +81,11 @@ export interface AdminKeyUpdate extends KeyUpdate {
   metadata?: Record<string, unknown> | null;
   /** A new per-key budget, or `null` to make the key unlimited. */
   rateLimit?: KeyRateLimit | null;
+  /**
+   * New usage credits (replacing the count and the refill, whose schedule starts now), or
+   * `null` to stop metering the key. To add to the count instead, use `topUp`.
+   */
+  credits?: CreditsInput | null;
 }
 
 /** Options of `rotate`: how long the old key overlaps with the new one. */
@@ -104,10 +125,19 @@ export interface AdminKeyManager {
   /** Deletes the key; resolves `true` when one was deleted. It stops working at once, and so do the tokens minted from it. */
   delete(id: string, actor?: Principal): Promise<boolean>;
   /**
-   * Issues a new key with the old one's owner, name, grants, expiry, metadata and rate
-   * limit, and retires the old one per {@link RotateOptions.overlap}; `null` when there is no such id.
+   * Issues a new key with the old one's owner, name, grants, expiry, metadata, rate limit
+   * and usage credits, and retires the old one per {@link RotateOptions.overlap}; `null`
+   * when there is no such id. The credits move to the new key (the old one keeps none), and
+   * while the overlap lasts the old key spends the new key's.
    */
   rotate(id: string, options?: RotateOptions, actor?: Principal): Promise<CreatedKey | null>;
+  /**
+   * Adds `amount` usage credits to a metered key in one atomic step (spends under way are
+   * not lost), after any refill that fell due; resolves the key, or `null` when there is no
+   * such id. A key that is not metered is a `KeyConflictError`: set `credits` with
+   * `update` first.
+   */
+  topUp(id: string, amount: number, actor?: Principal): Promise<ManagedKey | null>;
 }
 
 /** `auth.keys`. Methods taking an `actor` refuse to grant more than the actor holds. */

@@ -15,6 +15,7 @@ import type {
   ApiKeyRecord,
   KeyChangeAction,
   KeyChangeActor,
+  KeyCredits,
   KeyEnvironment,
   KeyFieldChange,
   KeyStore,
@@ -30,6 +31,7 @@ import {
   checkEnabled,
   checkEnvironment,
   checkExpiry,
+  checkCredits,
   checkId,
   checkKnownFields,
   checkMetadata,
@@ -37,6 +39,7 @@ import {
   checkOwnerType,
   checkRateLimit,
   checkTokens,
+  checkTopUp,
   toManagedKey,
 } from "./key-input.js";
 import type { ManagedKey } from "./key-input.js";
@@ -78,11 +81,15 @@ const CREATE_FIELDS = [
   "metadata",
   "rateLimit",
   "environment",
+  "credits",
 ];
 const UPDATE_FIELDS = ["name", "enabled", "scopes", "expiresAt"];
-const ADMIN_UPDATE_FIELDS = [...UPDATE_FIELDS, "roles", "metadata", "rateLimit"];
+const ADMIN_UPDATE_FIELDS = [...UPDATE_FIELDS, "roles", "metadata", "rateLimit", "credits"];
 
-type StoreMethod = "create" | "update" | "delete" | "listByOwner";
+type StoreMethod = "create" | "update" | "delete" | "listByOwner" | "spendCredits";
+
+/** How often a rotation re-reads credits that spends keep moving before it gives up. */
+const MAX_CREDIT_MOVES = 5;
 
 /** The fields an audit event shows, in the order it shows them; never the hash. */
 const AUDITED_FIELDS = [
@@ -96,6 +103,8 @@ const AUDITED_FIELDS = [
   "disabledAt",
   "expiresAt",
   "rateLimit",
+  "credits",
+  "replacedBy",
   "metadata",
 ] as const satisfies ReadonlyArray<keyof ApiKeyRecord>;
 
@@ -104,6 +113,10 @@ function shown(field: (typeof AUDITED_FIELDS)[number], value: unknown): unknown 
   if (value === undefined || value === null) return null;
   if (value instanceof Date) return value.toISOString();
   if (field === "metadata") return Object.keys(value);
+  if (field === "credits") {
+    const { remaining, refill, refilledAt } = value as KeyCredits;
+    return { remaining, refill: refill ?? null, refilledAt: refilledAt?.toISOString() ?? null };
+  }
   if (Array.isArray(value)) return [...(value as unknown[])];
   if (typeof value === "object") return { ...value };
   return value;
@@ -231,10 +244,20 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     }
   }
 
+  /** Metering needs an atomic spend: a store without one must not take metered keys. */
+  function meteringStore(credits: KeyCredits | null): void {
+    if (credits !== null) method("spendCredits");
+  }
+
+  /**
+   * `inherited`: the credits a rotation moved off the key it replaces, taken as they are
+   * (count and schedule) instead of `input.credits`.
+   */
   async function issue(
     input: CreateKeyInput,
     actor?: Principal,
     replaces?: string,
+    inherited?: KeyCredits | null,
   ): Promise<CreatedKey> {
     if (typeof input !== "object" || input === null)
       throw new TypeError("gatehouse: input must be an object");
@@ -252,7 +275,9 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
       rateLimit: checkRateLimit(input.rateLimit ?? null),
       environment:
         input.environment === undefined ? context.environment : checkEnvironment(input.environment),
+      credits: inherited === undefined ? checkCredits(input.credits ?? null, at) : inherited,
     };
+    meteringStore(base.credits);
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, scopes, roles);
     return oneAtATime(base.ownerId, async () => {
@@ -303,6 +328,10 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     if (patch.expiresAt !== undefined) next.expiresAt = checkExpiry(patch.expiresAt, at);
     if (patch.metadata !== undefined) next.metadata = checkMetadata(patch.metadata);
     if (patch.rateLimit !== undefined) next.rateLimit = checkRateLimit(patch.rateLimit);
+    if (patch.credits !== undefined) {
+      next.credits = checkCredits(patch.credits, at);
+      meteringStore(next.credits);
+    }
     checkIssuer(actor, context.writeScope);
     checkGrant(actor, next.scopes ?? [], next.roles ?? []);
     checkRevival(record, next, actor, asAdmin);
@@ -365,40 +394,101 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     const at = now();
     const keptExpiry =
       record.expiresAt && record.expiresAt.getTime() > at ? record.expiresAt : null;
-    const created = await issue(
-      {
-        ownerId: record.ownerId,
-        ownerType: record.ownerType,
-        name: record.name,
-        scopes: record.scopes,
-        roles: record.roles,
-        expiresAt: keptExpiry,
-        metadata: record.metadata ?? null,
-        rateLimit: record.rateLimit ?? null,
-        // A store that keeps no environment gives none back: the deployment's is the best guess.
-        environment: record.environment === undefined ? context.environment : record.environment,
-      },
-      actor,
-      record.id,
-    );
+    // The credits move: taken off the old key first, so that no credit is spent twice.
+    const moved = record.credits ? await takeCredits(record.id, at) : null;
+    let created: CreatedKey;
+    try {
+      created = await issue(
+        {
+          ownerId: record.ownerId,
+          ownerType: record.ownerType,
+          name: record.name,
+          scopes: record.scopes,
+          roles: record.roles,
+          expiresAt: keptExpiry,
+          metadata: record.metadata ?? null,
+          rateLimit: record.rateLimit ?? null,
+          // A store that keeps no environment gives none back: the deployment's is the best guess.
+          environment: record.environment === undefined ? context.environment : record.environment,
+        },
+        actor,
+        record.id,
+        moved,
+      );
+    } catch (error) {
+      // Best effort: the old key stays as it was, credits included.
+      if (moved) await giveBack(record.id, moved.remaining, at);
+      throw error;
+    }
     const end = at + overlap;
-    // Superseded for good either way: see checkRevival.
+    const replacedBy = created.record.id;
+    // Superseded for good either way: see checkRevival. A metered old key keeps an empty
+    // count with no refill, and spends its replacement's while its overlap lasts.
+    const spent = record.credits
+      ? { credits: { remaining: 0, refill: null, refilledAt: null } }
+      : {};
     const retire: ApiKeyPatch =
       overlap === 0
-        ? { enabled: false, disabledBy: "rotation", disabledAt: new Date(at) }
+        ? { enabled: false, disabledBy: "rotation", disabledAt: new Date(at), replacedBy, ...spent }
         : {
             disabledBy: "rotation",
             expiresAt: new Date(keptExpiry ? Math.min(keptExpiry.getTime(), end) : end),
+            replacedBy,
+            ...spent,
           };
     invalidate(record.id);
     const stored = await call(() => update(record.id, retire));
     invalidate(record.id);
     // A key deleted meanwhile returns no record; the retirement is still what was asked.
     const retired = stored ?? { ...record, ...retire };
-    changed("rotated", retired, actor, changesOf(record, retired), {
-      replacedBy: created.record.id,
-    });
+    changed("rotated", retired, actor, changesOf(record, retired), { replacedBy });
     return created;
+  }
+
+  /**
+   * Takes every credit off a key in one atomic spend and answers what was taken (with the
+   * refill schedule), after any refill that fell due: a spend of 0 reads the count, a spend
+   * of that count takes it unless requests spent meanwhile, in which case it reads again.
+   */
+  async function takeCredits(id: string, at: number): Promise<KeyCredits | null> {
+    const spend = method("spendCredits");
+    for (let tries = 0; tries < MAX_CREDIT_MOVES; tries++) {
+      const current = await call(() => spend(id, 0, new Date(at)));
+      if (current === null) return null;
+      const { remaining } = current.credits;
+      const taken = await call(() => spend(id, remaining, new Date(at)));
+      if (taken === null) return null;
+      if (taken.ok) return { ...current.credits, remaining };
+    }
+    throw new AuthError("unavailable", {
+      detail: "The key's credits kept changing; try the rotation again.",
+    });
+  }
+
+  async function giveBack(id: string, amount: number, at: number): Promise<void> {
+    if (amount === 0) return;
+    const spend = method("spendCredits");
+    await call(() => spend(id, -amount, new Date(at))).catch(() => undefined);
+  }
+
+  async function topUp(record: ApiKeyRecord, amount: number, actor?: Principal) {
+    checkIssuer(actor, context.writeScope);
+    const added = checkTopUp(amount);
+    if (!record.credits) {
+      throw new KeyConflictError("This key is not metered; set its credits first.");
+    }
+    const spend = method("spendCredits");
+    const at = now();
+    const spent = await call(() => spend(record.id, -added, new Date(at)));
+    if (spent === null) return null;
+    const after = { ...record, credits: spent.credits };
+    changed("updated", after, actor, {
+      credits: {
+        from: shown("credits", { ...spent.credits, remaining: spent.credits.remaining - added }),
+        to: shown("credits", spent.credits),
+      },
+    });
+    return toManagedKey(after, at);
   }
 
   async function listOwned(ownerId: string, page?: PageRequest): Promise<Page<ManagedKey>> {
@@ -426,6 +516,10 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     async rotate(id, options = {}, actor) {
       const record = await load(id);
       return record ? rotate(record, options, actor, true) : null;
+    },
+    async topUp(id, amount, actor) {
+      const record = await load(id);
+      return record ? topUp(record, amount, actor) : null;
     },
   };
 

@@ -16,6 +16,13 @@ export function unconfiguredKeys(): KeyManager {
     update: refuse,
     delete: refuse,
     rotate: refuse,
-    admin: { get: refuse, list: refuse, update: refuse, delete: refuse, rotate: refuse },
+    admin: {
+      get: refuse,
+      list: refuse,
+      update: refuse,
+      delete: refuse,
+      rotate: refuse,
+      topUp: refuse,
+    },
   };
 }

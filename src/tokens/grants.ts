@@ -145,6 +145,14 @@ function keyOutage(error: AuthError): HttpAnswer | null {
   if (error.code === "rate_limited") {
     return tooManyAttempts(error.retryAfter ?? 1, "Too many requests with this key.");
   }
+  if (error.code === "usage_exceeded") {
+    return oauthError(
+      429,
+      "usage_exceeded",
+      error.detail,
+      error.retryAfter === undefined ? {} : { "retry-after": String(error.retryAfter) },
+    );
+  }
   return null;
 }
 

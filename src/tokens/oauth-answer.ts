@@ -6,7 +6,7 @@
 import type { HttpAnswer } from "../http/answer.js";
 import type { Seconds } from "../types.js";
 
-/** The RFC 6749 §5.2 codes, plus the two this endpoint adds for 429 and 503. */
+/** The RFC 6749 §5.2 codes, plus the three this endpoint adds for 429 and 503. */
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
@@ -15,6 +15,7 @@ export type OAuthErrorCode =
   | "unsupported_grant_type"
   | "invalid_scope"
   | "rate_limited"
+  | "usage_exceeded"
   | "temporarily_unavailable";
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const;

@@ -226,6 +226,46 @@ export const errorRows: Row[] = [
     }),
   },
   {
+    name: "usage_exceeded: a metered key with no credits left → 429 with Retry-After until its refill, not 401",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.exhausted) }),
+    expect: () => ({
+      ...problem(429, "usage_exceeded", null),
+      headers: { "content-type": PROBLEM, "www-authenticate": null, "retry-after": /^\d+$/ },
+    }),
+  },
+  {
+    name: "usage_exceeded: a token minted from a key with no credits left → 429 too",
+    request: (fx) => ({ path: "/required", headers: bearer(fx.tokens.fromExhausted) }),
+    expect: () => ({
+      ...problem(429, "usage_exceeded", null),
+      headers: { "content-type": PROBLEM, "www-authenticate": null, "retry-after": /^\d+$/ },
+    }),
+  },
+  {
+    name: "a metered key with credits → 200, its metadata and environment on principal.key",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.metered) }),
+    expect: () => ({
+      status: 200,
+      body: {
+        "user.via": "apiKey",
+        "user.key.metadata.tenant": "acme",
+        "user.key.environment": "test",
+      },
+    }),
+  },
+  {
+    name: "a token minted from a key → 200, the key's metadata and environment on principal.key",
+    request: (fx) => ({ path: "/required", headers: bearer(fx.tokens.fromMetered) }),
+    expect: () => ({
+      status: 200,
+      body: {
+        "user.via": "jwt",
+        "user.key.metadata.tenant": "acme",
+        "user.key.environment": "test",
+      },
+    }),
+  },
+  {
     name: "unavailable: key store down → 503 with Retry-After, never 401",
     request: (fx) => ({ path: "/down", headers: apiKey(fx.keys.onDownStore) }),
     expect: () => ({

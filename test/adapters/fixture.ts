@@ -36,6 +36,10 @@ export interface Fixture {
     onDownAuth: string;
     /** An admin (role admin), issued by the down auth. */
     adminOnDownAuth: string;
+    /** Minted from `keys.exhausted`. */
+    fromExhausted: string;
+    /** Minted from `keys.metered`. */
+    fromMetered: string;
   };
   keys: {
     /** alice, scopes reports:read. */
@@ -53,6 +57,10 @@ export interface Fixture {
     service: string;
     /** A key on the down auth (its store rejects). */
     onDownStore: string;
+    /** alice, metered, no credits left; refills in a year. */
+    exhausted: string;
+    /** alice, metered with plenty left, metadata `{ tenant: "acme" }`, environment `test`. */
+    metered: string;
   };
   ids: {
     service: string;
@@ -127,6 +135,19 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
     new Request("http://x/", { headers: { "x-api-key": limited.key } }),
   );
   if (!spent.ok) throw new Error(`fixture: the limited key did not verify: ${spent.error.code}`);
+  const exhausted = await auth.keys.create({
+    ownerId: "alice",
+    name: "out of credits",
+    credits: { remaining: 0, refill: { amount: 5, interval: 365 * 86_400_000 } },
+  });
+  const metered = await auth.keys.create({
+    ownerId: "alice",
+    name: "metered",
+    scopes: ["reports:read"],
+    metadata: { tenant: "acme" },
+    environment: "test",
+    credits: { remaining: 1_000_000 },
+  });
   const service = await auth.keys.create({
     ownerId: "billing-app",
     ownerType: "service",
@@ -168,6 +189,18 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
         scopes: ["reports:read", "keys:write"],
         roles: ["admin"],
       }),
+      fromExhausted: await auth.tokens.issue({
+        sub: "alice",
+        scopes: [],
+        roles: [],
+        keyId: exhausted.record.id,
+      }),
+      fromMetered: await auth.tokens.issue({
+        sub: "alice",
+        scopes: ["reports:read"],
+        roles: [],
+        keyId: metered.record.id,
+      }),
     },
     keys: {
       alice: alice.key,
@@ -179,6 +212,8 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
       limitedSpent: limited.key,
       service: service.key,
       onDownStore: onDown.key,
+      exhausted: exhausted.key,
+      metered: metered.key,
     },
     ids: {
       service: service.record.id,

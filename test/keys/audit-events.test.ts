@@ -160,7 +160,11 @@ describe.each(STORES.map((s) => s.name))("key_changed over HTTP, %s store", (sto
         replacedBy: rotated!.record.id,
         actor: null,
       });
-      expect(Object.keys(retired!.changes).sort()).toEqual(["disabledBy", "expiresAt"]);
+      expect(Object.keys(retired!.changes).sort()).toEqual([
+        "disabledBy",
+        "expiresAt",
+        "replacedBy",
+      ]);
       const everything = JSON.stringify(world.events);
       expect(everything).not.toContain("do-not-log-me");
       for (const secret of await secretsOf(world, [old.key, rotated!.key])) {
