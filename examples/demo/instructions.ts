@@ -4,7 +4,7 @@
  * real curl and checks the answer each comment announces ("(expect 200)").
  */
 import type { Provisioned } from "./provision.js";
-import { ADMIN_USER, DEMO_USER, TEAM_OWNER } from "./provision.js";
+import { ADMIN_USER, DEMO_USER, METERED_CREDITS, TEAM_OWNER } from "./provision.js";
 
 /** Single-quotes a value for a POSIX shell. */
 function sh(value: string): string {
@@ -27,12 +27,13 @@ export const SHELL_START = "----- paste into bash or zsh -----";
 export const SHELL_END = "----- end -----";
 
 export function instructions({ baseUrl, provisioned, cli, store }: PrintContext): string {
-  const { passwords, apiKey, client } = provisioned;
+  const { passwords, apiKey, client, meteredKey } = provisioned;
   const shell = [
     `BASE=${sh(baseUrl)}`,
     `KEY=${sh(apiKey)}`,
     `CLIENT_ID=${sh(client.id)}`,
     `CLIENT_SECRET=${sh(client.secret)}`,
+    `METERED_KEY=${sh(meteredKey)}`,
     `PASSWORD=${sh(passwords.demo)}`,
     `ADMIN_PASSWORD=${sh(passwords.admin)}`,
     // Ends each answer with its status, so the output reads against the "(expect …)" notes.
@@ -91,6 +92,10 @@ export function instructions({ baseUrl, provisioned, cli, store }: PrintContext)
     `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $TEAM_KEY"`,
     "#     ...an overlap above the 7-day maximum is refused (expect 400)",
     `curl -s -w "$SHOW" -b cookies.txt -H "Origin: $BASE" -H "Content-Type: application/json" -d '{"overlap":9999999}' "$BASE/teams/keys/$(echo "$ROTATED_KEY" | cut -d_ -f2)/rotate"`,
+    `# 15. Usage credits: METERED_KEY has ${METERED_CREDITS} requests a day, and this one spends one (expect 200)`,
+    `curl -s -w "$SHOW" "$BASE/api/reports" -H "X-API-Key: $METERED_KEY"`,
+    "#     ...its record says what is left: credits.remaining, credits.refill (expect 200)",
+    `curl -s -w "$SHOW" -b cookies.txt "$BASE/users/keys/$(echo "$METERED_KEY" | cut -d_ -f2)"`,
   ];
 
   return [
@@ -102,7 +107,7 @@ export function instructions({ baseUrl, provisioned, cli, store }: PrintContext)
     `    ${DEMO_USER.padEnd(6)} ${passwords.demo}`,
     `    ${ADMIN_USER.padEnd(6)} ${passwords.admin}   (role admin: sees every user's keys)`,
     "",
-    "  The API key and client secret below are shown only now; each start issues new ones.",
+    "  The API keys and client secret below are shown only now; each start issues new ones.",
     "",
     SHELL_START,
     ...shell,

@@ -1,6 +1,7 @@
 /**
  * What the demo sets up at every start: the two users with fresh passwords, and the keys
- * whose plaintext it prints (a user's API key and a service client). Plaintext keys exist
+ * whose plaintext it prints (a user's API key, a metered key with a daily allowance, and a
+ * service client). Plaintext keys exist
  * only at creation, so the keys printed by an earlier run are replaced, not reused; keys you
  * made on the page or with curl are left alone.
  */
@@ -22,7 +23,13 @@ export interface Provisioned {
   apiKey: string;
   /** A service client (Run:ai "application", Trivial "client key"). */
   client: { id: string; secret: string };
+  /** demo's metered key: 100 requests, refilled to 100 every day. */
+  meteredKey: string;
 }
+
+/** The metered key's allowance: what the page shows as "… of 100 requests left". */
+export const METERED_CREDITS = 100;
+const DAY_MS = 86_400_000;
 
 /** Replaces the key the demo keeps in `slot` for `ownerId` with a new one, returning it. */
 async function replaceSlot(
@@ -64,9 +71,20 @@ export async function provision(auth: Auth, users: UserDirectory): Promise<Provi
     name: "reporting job",
     scopes: ["reports:read"],
   });
+  // Replaced at each start like the others, so it starts again with a full allowance.
+  const metered = await replaceSlot(auth.keys, "printed-metered-key", {
+    ownerId: DEMO_USER,
+    name: "metered: 100 requests a day",
+    scopes: ["reports:read"],
+    credits: {
+      remaining: METERED_CREDITS,
+      refill: { amount: METERED_CREDITS, interval: DAY_MS },
+    },
+  });
   return {
     passwords: { demo, admin },
     apiKey: apiKey.key,
     client: { id: client.id, secret: client.key },
+    meteredKey: metered.key,
   };
 }

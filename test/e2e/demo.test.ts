@@ -106,6 +106,7 @@ describe("npm run demo", () => {
       "by-user",
       "/teams/keys",
       "/rotate",
+      "METERED_KEY",
     ]) {
       expect(block).toContain(seed);
     }
@@ -122,7 +123,7 @@ describe("npm run demo", () => {
 
   it("answers every printed line as its comment says", () => {
     const { script, steps } = parse(demo.shell);
-    expect(steps.length).toBeGreaterThanOrEqual(22);
+    expect(steps.length).toBeGreaterThanOrEqual(24);
     const run = spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", timeout: 60_000 });
     expect(run.stderr).toBe("");
     const results = new Map<number, string>();
@@ -137,6 +138,20 @@ describe("npm run demo", () => {
         expect(got, label).toBeTruthy();
         expect(got, label).not.toBe("undefined");
       }
+    }
+  });
+
+  it("spends the metered key's credits: one printed request, one credit", async () => {
+    const metered = /^METERED_KEY='(.+)'$/m.exec(demo.shell.join("\n"))?.[1];
+    const store = sqliteKeyStore({ path: dbPath });
+    try {
+      const record = await store.get(metered!.split("_")[1]!);
+      expect(record?.credits).toMatchObject({
+        remaining: 99,
+        refill: { amount: 100, interval: 86_400_000 },
+      });
+    } finally {
+      await store.close();
     }
   });
 
@@ -191,6 +206,7 @@ describe("npm run demo", () => {
       const names = await demoKeyNames();
       expect(names).toContain("kept");
       expect(names.filter((n) => n === "printed by npm run demo")).toHaveLength(1);
+      expect(names.filter((n) => n === "metered: 100 requests a day")).toHaveLength(1);
       const key = /^KEY='(.+)'$/m.exec(again.shell.join("\n"))?.[1];
       const answer = await fetch(`${again.baseUrl}/api/reports`, {
         headers: { "x-api-key": key! },
@@ -202,7 +218,10 @@ describe("npm run demo", () => {
 
     const reset = await startDemo({ dataDir, cwd: dir, args: ["--reset"] });
     try {
-      expect(await demoKeyNames()).toEqual(["printed by npm run demo"]);
+      expect((await demoKeyNames()).sort()).toEqual([
+        "metered: 100 requests a day",
+        "printed by npm run demo",
+      ]);
     } finally {
       expect(await reset.stop()).toBe(0);
     }

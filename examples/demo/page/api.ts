@@ -18,6 +18,16 @@ export interface Session {
   team: string | null;
 }
 
+/** A metered key's usage credits, as the key routes answer them. */
+export interface KeyCredits {
+  /** Requests the key may still make; one more answers 429 `usage_exceeded`. */
+  remaining: number;
+  /** What the key is topped back up to, and how often (ms); `null` for no refill. */
+  refill: { amount: number; interval: number } | null;
+  /** When the last refill came (ISO), `null` before the first. */
+  refilledAt: string | null;
+}
+
 export interface KeyView {
   id: string;
   name: string;
@@ -33,6 +43,8 @@ export interface KeyView {
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** Usage credits; `null` or absent for an unmetered key. */
+  credits?: KeyCredits | null;
 }
 
 export interface Created {

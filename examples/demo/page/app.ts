@@ -6,6 +6,7 @@
  */
 import { ApiError, api } from "./api.js";
 import type { Created, KeyApi, KeyView, Me } from "./api.js";
+import { creditsText, exhausted } from "./credits.js";
 import { button, byId, el, when } from "./dom.js";
 
 let me: Me | null = null;
@@ -63,6 +64,7 @@ interface KeyTable {
 const COLUMNS = [
   "Name and key",
   "Scopes",
+  "Usage",
   "Created (UTC)",
   "Last used (UTC)",
   "Expires (UTC)",
@@ -272,6 +274,14 @@ function keyRow(key: KeyView, table: KeyTable): HTMLTableRowElement {
     {},
     nameCell,
     cell("Scopes", el("span", { text: key.scopes.join(" ") || "none", testId: "key-scopes" })),
+    cell(
+      "Usage",
+      el("span", {
+        text: creditsText(key.credits),
+        testId: "key-credits",
+        className: exhausted(key.credits) ? "credits-out" : "credits",
+      }),
+    ),
     cell("Created (UTC)", el("span", { text: when(key.createdAt), className: "date" })),
     cell("Last used (UTC)", el("span", { text: when(key.lastUsedAt), className: "date" })),
     cell("Expires (UTC)", el("span", { text: when(key.expiresAt), className: "date" })),
