@@ -408,6 +408,58 @@ describe.skipIf(!haveChromium)("the key-management page in Chromium", () => {
     await checkState(page, "team keys listed");
   });
 
+  it("shows each key's usage credits, spent by its requests, and a key that is out", async () => {
+    const metered = /^METERED_KEY='(.+)'$/m.exec(demo.shell.join("\n"))?.[1];
+    expect(metered).toMatch(KEY_SHAPE);
+    const row = page.locator(`tr[data-key-id="${metered!.split("_")[1]}"]`);
+    const credits = row.getByTestId("key-credits");
+    await expect.poll(() => credits.textContent()).toBe("100 of 100 requests left, refills daily");
+    // Keys made without credits cost nothing per request, and say so.
+    const others = await page
+      .getByTestId("keys-table")
+      .locator(`tr:not([data-key-id="${metered!.split("_")[1]}"]) [data-testid="key-credits"]`)
+      .allTextContents();
+    expect(others.length).toBeGreaterThan(0);
+    expect(new Set(others)).toEqual(new Set(["unmetered"]));
+
+    // Each request with the key spends one credit; the page reads what is left.
+    expect(await callWithKey(page, metered!)).toMatchObject({ status: 200, via: "apiKey" });
+    expect((await callWithKey(page, metered!, "/api/reports")).status).toBe(200);
+    await page.reload();
+    await expect.poll(() => credits.textContent()).toBe("98 of 100 requests left, refills daily");
+    // The cell is named by its column for a screen reader, not only by its look.
+    expect(
+      await page
+        .getByTestId("keys-table")
+        .getByRole("cell", { name: "98 of 100 requests left, refills daily" })
+        .count(),
+    ).toBe(1);
+    expect(await row.getByTestId("key-credits").getAttribute("class")).toBe("credits");
+    await checkState(page, "usage credits shown");
+
+    // Spent to the last credit, the key is refused with 429 usage_exceeded, until the refill.
+    const spent = await page.evaluate(async (apiKey) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 99; i++) {
+        const response = await fetch("/api/me", {
+          headers: { "x-api-key": apiKey },
+          credentials: "omit",
+        });
+        const body = (await response.json()) as { code?: string };
+        statuses.push(response.status);
+        if (response.status !== 200) return { statuses, code: body.code };
+      }
+      return { statuses, code: undefined };
+    }, metered!);
+    expect(spent.statuses.slice(0, 98).every((status) => status === 200)).toBe(true);
+    expect(spent.statuses[98]).toBe(429);
+    expect(spent.code).toBe("usage_exceeded");
+    await page.reload();
+    await expect.poll(() => credits.textContent()).toBe("0 of 100 requests left, refills daily");
+    expect(await credits.getAttribute("class")).toBe("credits-out");
+    await checkState(page, "a key out of credits");
+  });
+
   it("holds its layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px", async () => {
     // The widest a row gets: a rename box open in it.
     await page.getByRole("button", { name: "Rename key “renamed”" }).click();
