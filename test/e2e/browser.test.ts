@@ -5,8 +5,9 @@
  * the admin view; with the accessible names, the focus and the live region checked on the
  * way, and the layout at 320, 390, 640 (1280 at 200% zoom), 1024 and 1280 px without
  * sideways scrolling. In each state the page reaches (signed out, keys listed, a new key
- * shown, rename and rotate open, after a rotation, team keys, the admin table, empty
- * tables) axe-core runs at 390 and 1280 px and may find nothing serious or critical.
+ * shown, rename and rotate open, after a rotation, team keys, a metered key's usage and the
+ * key out of credits, the admin table, empty tables) axe-core runs at 390 and 1280 px and
+ * may find nothing serious or critical.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
