@@ -11,6 +11,7 @@ export type {
   ApiKeys,
   CreateKeyInput,
   CreatedKey,
+  CreditsInput,
   KeyManager,
   KeyStatus,
   KeyToPrincipal,

@@ -45,6 +45,7 @@ export type {
   AdminKeyUpdate,
   CreateKeyInput,
   CreatedKey,
+  CreditsInput,
   KeyManager,
   KeyUpdate,
   RotateOptions,
