@@ -12,7 +12,7 @@ import { AuthError } from "../../errors.js";
 import { fromJoseError, KeySetUnavailable } from "./jose-errors.js";
 import { resolveJwtOptions, type ResolvedJwt } from "./jwt-config.js";
 import { keyFitsAlgorithm, type VerificationKey } from "./jwt-keys.js";
-import { joseSignatureStep, type SignatureStep, type VerifyKey } from "./jwt-signature.js";
+import { nodeSignatureStep, type SignatureStep, type VerifyKey } from "./jwt-signature.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
 import { createTokenCache, type CachedToken, type TokenCache } from "./token-cache.js";
 import { checkTokenShape, decodeJsonObject } from "./token-shape.js";
@@ -221,7 +221,7 @@ export function createJwtVerifier(
 ): JwtVerifier {
   const settings = resolveJwtOptions(options);
   const keyTokens = role.keyTokens ?? true;
-  const signatureStep = role.signature ?? joseSignatureStep;
+  const signatureStep = role.signature ?? nodeSignatureStep;
   const cache: TokenCache = createTokenCache(settings.cacheMax, now);
   const source = settings.keys;
   const staticKeys =
