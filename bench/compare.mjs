@@ -19,7 +19,8 @@
 //   npm run bench -- cold | balancer | all      the cold-path run, the balancer run, all three
 //
 // Environment: GATEHOUSE_BENCH_SECONDS (per measurement, default 3), GATEHOUSE_BENCH_ROUNDS
-// (default 3), GATEHOUSE_BENCH_CONNECTIONS (default "10,50"), GATEHOUSE_BENCH_NODE_FLAGS
+// (default 3), GATEHOUSE_BENCH_CONNECTIONS (default "10,50"), GATEHOUSE_BENCH_WARMUP (requests
+// sent before measuring, default 3000), GATEHOUSE_BENCH_NODE_FLAGS
 // (flags for the server processes), GATEHOUSE_BENCH_OUT (the Markdown file, default
 // bench/results/latest.md; the raw figures go next to it as .json).
 import { spawn, spawnSync } from "node:child_process";
@@ -89,6 +90,7 @@ function plan() {
   return chosen;
 }
 
+const WARMUP = Number(process.env.GATEHOUSE_BENCH_WARMUP ?? 3000);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 async function matrix() {
   const seconds = Number(process.env.GATEHOUSE_BENCH_SECONDS ?? 3);
@@ -137,7 +139,10 @@ async function matrix() {
       const url = `http://127.0.0.1:${port}/hello`;
       const check = await fetch(url, { headers });
       if (check.status !== 200) throw new Error(`${framework}/${benchCase}: ${check.status}`);
-      await autocannon({ url, headers, connections: connectionCounts[0], duration: 1 });
+      // Warm-up by count, not time: on a busy machine a second can be a few hundred
+      // requests, too few for V8 to have optimised the request path, and the first
+      // measurement would then pay for the compilation.
+      await autocannon({ url, headers, connections: connectionCounts[0], amount: WARMUP });
       const rows = [];
       for (const connections of connectionCounts) {
         const cpuBefore = await serverCpu(child);
@@ -195,7 +200,7 @@ async function matrix() {
       `\`npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}\`; Node ${process.version}, ` +
       `${cpus().length} CPUs, ` +
       (pinned ? "server pinned to CPU 0, load generator to CPU 1" : "no CPU pinning") +
-      `; ${seconds} s per measurement after 1 s of warm-up, median of ${rounds} rounds` +
+      `; ${seconds} s per measurement after a warm-up of ${WARMUP} requests, median of ${rounds} rounds` +
       (nodeFlags.length ? `, server flags ${nodeFlags.join(" ")}` : "") +
       ".",
   );

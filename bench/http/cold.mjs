@@ -37,6 +37,7 @@ const tokenCount = Number(process.env.GATEHOUSE_BENCH_TOKENS ?? 100_000);
 const algs = (process.env.GATEHOUSE_BENCH_ALGS ?? "HS256,ES256,EdDSA").split(",");
 const out = process.env.GATEHOUSE_BENCH_OUT ?? `${root}bench/results/cold.md`;
 const CONNECTIONS = 10;
+const WARMUP = Number(process.env.GATEHOUSE_BENCH_WARMUP ?? 3000);
 const ISSUER = "https://api.example.test";
 const AUDIENCE = "api";
 
@@ -141,12 +142,12 @@ const stop = (child) => {
 };
 
 /** An autocannon run that sends `pick(n)` as the Bearer token of the n-th request. */
-function cycle(url, pick, duration) {
+function cycle(url, pick, duration, amount) {
   let n = 0;
   return autocannon({
     url,
     connections: CONNECTIONS,
-    duration,
+    ...(amount ? { amount } : { duration }),
     requests: [
       {
         method: "GET",
@@ -181,7 +182,8 @@ async function measureCase(framework, benchCase, alg) {
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     const pick = () => tokens[next++ % tokens.length];
-    await cycle(url, pick, 1);
+    // Warm-up by count (V8 must have optimised the path before the measurement).
+    await cycle(url, pick, 0, WARMUP);
     const before = await cpuOf(child);
     const started = process.hrtime.bigint();
     const result = await cycle(url, pick, seconds);
@@ -305,7 +307,7 @@ const lines = [
     `Node ${process.version}, ${cpus().length} CPUs, ` +
     (pinned ? "server pinned to CPU 0, load generator to CPU 1" : "no CPU pinning") +
     `; ${tokenCount.toLocaleString("en-US")} distinct tokens per algorithm, each sent once; ` +
-    `${CONNECTIONS} connections, ${seconds} s per case after 1 s of warm-up, median of ${rounds} rounds.`,
+    `${CONNECTIONS} connections, ${seconds} s per case after a warm-up of ${WARMUP} requests, median of ${rounds} rounds.`,
   "",
   `- uptime at start: \`${startUptime}\``,
   `- uptime at end: \`${endUptime}\``,
