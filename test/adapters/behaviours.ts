@@ -573,6 +573,67 @@ export const keyRouteRows: Row[] = [
     }),
     expect: () => problem(403, "forbidden", null),
   },
+  {
+    name: "keys: rotate own → 201, the new key once, no-store, the old one named replaced",
+    request: (fx) => ({
+      method: "POST",
+      path: `${K}/${fx.ids.rotatable}/rotate`,
+      headers: bearer(fx.tokens.alice),
+      body: json({ overlap: 0 }),
+    }),
+    expect: () => ({
+      status: 201,
+      headers: { "cache-control": "no-store" },
+      body: { key: expect.stringMatching(/^[a-z]+_/), "record.name": "to rotate" },
+    }),
+  },
+  {
+    name: "keys: a key rotated with no overlap → 401 key_disabled",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.rotatable) }),
+    expect: () => problem(401, "key_disabled", INVALID_KEY),
+  },
+  {
+    name: "credits: an owner cannot set a key's credits → 400",
+    request: (fx) => ({
+      method: "PATCH",
+      path: `${K}/${fx.ids.toppable}`,
+      headers: bearer(fx.tokens.alice),
+      body: json({ credits: { remaining: 1000 } }),
+    }),
+    expect: () => ({ status: 400, body: { code: "invalid_body" } }),
+  },
+  {
+    name: "credits: top-up without the admin role → 403",
+    request: (fx) => ({
+      method: "POST",
+      path: `${K}/by-user/alice/${fx.ids.toppable}/credits`,
+      headers: bearer(fx.tokens.alice),
+      body: json({ amount: 5 }),
+    }),
+    expect: () => problem(403, "forbidden", null),
+  },
+  {
+    name: "credits: an exhausted key before its top-up → 429 usage_exceeded, no Retry-After",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.toppable) }),
+    expect: () => ({
+      ...problem(429, "usage_exceeded", null),
+      headers: { "content-type": PROBLEM, "retry-after": null },
+    }),
+  },
+  {
+    name: "credits: admin top-up → 200 with the new count, no-store",
+    request: (fx) => ({
+      method: "POST",
+      path: `${K}/by-user/alice/${fx.ids.toppable}/credits`,
+      headers: bearer(fx.tokens.admin),
+      body: json({ amount: 1 }),
+    }),
+    expect: () => ({
+      status: 200,
+      headers: { "cache-control": "no-store" },
+      body: { "credits.remaining": 1, "credits.refill": null },
+    }),
+  },
 ];
 
 const D = "/down-keys";

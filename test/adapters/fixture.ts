@@ -61,6 +61,10 @@ export interface Fixture {
     exhausted: string;
     /** alice, metered with plenty left, metadata `{ tenant: "acme" }`, environment `test`. */
     metered: string;
+    /** alice, metered, none left, no refill: topped up by a key-route row. */
+    toppable: string;
+    /** alice's, rotated by a key-route row. */
+    rotatable: string;
   };
   ids: {
     service: string;
@@ -71,6 +75,8 @@ export interface Fixture {
     bobAdminTarget: string;
     /** The key behind `keys.onDownStore`. */
     onDownStore: string;
+    toppable: string;
+    rotatable: string;
   };
 }
 
@@ -148,6 +154,12 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
     environment: "test",
     credits: { remaining: 1_000_000 },
   });
+  const toppable = await auth.keys.create({
+    ownerId: "alice",
+    name: "to top up",
+    credits: { remaining: 0 },
+  });
+  const rotatable = await create("alice", "to rotate");
   const service = await auth.keys.create({
     ownerId: "billing-app",
     ownerType: "service",
@@ -214,6 +226,8 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
       onDownStore: onDown.key,
       exhausted: exhausted.key,
       metered: metered.key,
+      toppable: toppable.key,
+      rotatable: rotatable.key,
     },
     ids: {
       service: service.record.id,
@@ -223,6 +237,8 @@ export async function makeFixture(store: KeyStore = memoryKeyStore()): Promise<F
       aliceDeletable: deletable.record.id,
       bobAdminTarget: bobTarget.record.id,
       onDownStore: onDown.record.id,
+      toppable: toppable.record.id,
+      rotatable: rotatable.record.id,
     },
   };
   return fixture;
