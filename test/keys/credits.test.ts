@@ -84,6 +84,14 @@ for (const { name } of STORES) {
         expect(world.events.filter((e) => e.type === "failed").map((e) => e.type)).toEqual([
           "failed",
         ]);
+        // The top-up is audited like any change of the key, with the count before and after.
+        expect(
+          world.events.find((e) => e.type === "key_changed" && e.action === "updated"),
+        ).toMatchObject({
+          keyId: made.record.id,
+          actor: null,
+          changes: { credits: { from: { remaining: 0 }, to: { remaining: 3 } } },
+        });
       });
     });
 
