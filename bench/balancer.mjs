@@ -19,7 +19,7 @@
 // argon2 verifies per instance.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
 import { clearInterval, setInterval } from "node:timers";
 import { cpus, tmpdir } from "node:os";
@@ -30,14 +30,18 @@ import { buildOnce, canPin, pinSelf, pinnedNode, uptimeText } from "./common.mjs
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(import.meta.url);
-const DIST = process.env.GATEHOUSE_DIST ?? join(root, "dist");
-const load = (path) => import(pathToFileURL(join(DIST, path)).href);
+// The build, read through GATEHOUSE_DIST; the run sets it to a private copy of dist/ (inside
+// node_modules, so that its imports still resolve) that its child processes inherit, so a
+// rebuild by someone else during the run cannot pull files from under them.
+const load = (path) =>
+  import(pathToFileURL(join(process.env.GATEHOUSE_DIST ?? join(root, "dist"), path)).href);
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const base62 = (n) => Array.from(randomBytes(n), (b) => BASE62[b % 62]).join("");
 const PREFIX = "gh";
 const GOOD_KEYS = 10;
 const BAD_IDS = 1000;
-const BAD_RATE = 1000;
+// GATEHOUSE_BENCH_BAD_RATE: bad keys per second (default 1,000).
+const BAD_RATE = Number(process.env.GATEHOUSE_BENCH_BAD_RATE ?? 1000);
 const PROBE_RATE = 50;
 // GATEHOUSE_BENCH_HASH_MAX sets apiKeys.hashConcurrency.max (default: the libuv pool size).
 const HASH_MAX = Number(process.env.GATEHOUSE_BENCH_HASH_MAX ?? 0);
@@ -225,8 +229,9 @@ async function run(count, path, goodKeys, goodHashes, badIds, pinned, floodSecon
         const elapsed = now - t0;
         while (flood.sent < Math.floor((elapsed * BAD_RATE) / 1000)) {
           const n = flood.sent++;
-          // Even: an id that exists nowhere; odd: an existing id with a wrong secret.
-          const id = n % 2 === 0 ? base62(16) : badIds[(n >> 1) % badIds.length];
+          // By a coin, not by parity: with an even N, parity would send each kind to
+          // half of the instances only.
+          const id = Math.random() < 0.5 ? base62(16) : badIds[n % badIds.length];
           pending.push(get(floodAgent, port, makeKey(id, base62(32))).then(record(flood)));
         }
         while (probe.sent < Math.floor((elapsed * PROBE_RATE) / 1000)) {
@@ -311,6 +316,12 @@ async function main() {
   const list = counts.length ? counts : [1, 4, 20];
   const floodSeconds = Number(process.env.GATEHOUSE_BENCH_FLOOD_SECONDS ?? 15);
   const out = process.env.GATEHOUSE_BENCH_OUT ?? join(root, "bench/results/balancer.md");
+  if (!process.env.GATEHOUSE_DIST) {
+    const snapshot = join(root, "node_modules/.cache/gatehouse-bench-balancer-dist");
+    rmSync(snapshot, { recursive: true, force: true });
+    cpSync(join(root, "dist"), snapshot, { recursive: true });
+    process.env.GATEHOUSE_DIST = snapshot;
+  }
   const { argon2Hasher, formatApiKey } = await load("index.js");
   const { sqliteKeyStore } = await load("stores/sqlite.js");
   makeKey = (id, secret) => formatApiKey({ prefix: PREFIX, id, secret });

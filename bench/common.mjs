@@ -20,9 +20,14 @@ export function buildOnce() {
   throw new Error("`npm run build` failed three times");
 }
 
-/** Whether `taskset` (util-linux) is on the PATH and the machine has 2 CPUs to split. */
+/**
+ * Whether to pin: `taskset` (util-linux) is on the PATH, the machine has 2 CPUs to split, and
+ * GATEHOUSE_BENCH_PIN is not "0".
+ */
 export const canPin = () =>
-  availableParallelism() >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+  process.env.GATEHOUSE_BENCH_PIN !== "0" &&
+  availableParallelism() >= 2 &&
+  spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 
 /** Pins this process (all its threads) to one CPU; false when that failed. */
 export function pinSelf(cpu) {
