@@ -51,6 +51,7 @@ import type {
   KeyManager,
   RotateOptions,
 } from "./key-manager-api.js";
+import { MAX_CREDITS } from "../verify/api-key/credits.js";
 import { withTimeout } from "../verify/api-key/with-timeout.js";
 
 export interface KeyManagerContext {
@@ -476,6 +477,9 @@ export function createKeyManager(context: KeyManagerContext): KeyManager {
     const added = checkTopUp(amount);
     if (!record.credits) {
       throw new KeyConflictError("This key is not metered; set its credits first.");
+    }
+    if (record.credits.remaining + added > MAX_CREDITS) {
+      throw new TypeError(`gatehouse: amount would take the key past ${MAX_CREDITS} credits`);
     }
     const spend = method("spendCredits");
     const at = now();
