@@ -12,7 +12,12 @@ import { AuthError } from "../../errors.js";
 import { fromJoseError, KeySetUnavailable } from "./jose-errors.js";
 import { resolveJwtOptions, type ResolvedJwt } from "./jwt-config.js";
 import { keyFitsAlgorithm, type VerificationKey } from "./jwt-keys.js";
-import { nodeSignatureStep, type SignatureStep, type VerifyKey } from "./jwt-signature.js";
+import {
+  nodeSignatureStep,
+  type SignatureStep,
+  type SignedParts,
+  type VerifyKey,
+} from "./jwt-signature.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
 import { createTokenCache, type CachedToken, type TokenCache } from "./token-cache.js";
 import { checkTokenShape, decodeJsonObject } from "./token-shape.js";
@@ -249,32 +254,34 @@ export function createJwtVerifier(
         }
       : undefined;
 
-  /** The keys to try, in order: the JWKS's one answer, or the fitting static keys. */
-  async function keysFor(
+  /** The keys to try, in order: the fitting static keys, or the JWKS's one answer. */
+  function keysFor(
     header: Record<string, unknown>,
     alg: string,
     segments: readonly string[],
-  ): Promise<readonly VerifyKey[]> {
-    if (resolveRemote !== undefined) return [await resolveRemote(header, segments)];
-    return candidateKeys(staticKeys?.get(alg) ?? [], header.kid).map((entry) => entry.key);
+  ): readonly VerifyKey[] | Promise<readonly VerifyKey[]> {
+    if (resolveRemote !== undefined) return resolveRemote(header, segments).then((key) => [key]);
+    const fitting = staticKeys?.get(alg) ?? [];
+    if (header.kid === undefined) return fitting.map((entry) => entry.key);
+    return candidateKeys(fitting, header.kid).map((entry) => entry.key);
   }
 
-  /** True when some key verifies; throws jose's error when a key cannot be used at all. */
-  async function signatureHolds(
+  /**
+   * True when some key verifies; synchronous while every step answers synchronously. A
+   * false verdict means "maybe the next key"; a throw (jose's refusal of a key) is the answer.
+   */
+  function signatureHolds(
     keys: readonly VerifyKey[],
     alg: string,
-    token: string,
-    segments: readonly [string, string, string],
-  ): Promise<boolean> {
-    const parts = {
-      token,
-      signingInput: token.slice(0, segments[0].length + 1 + segments[1].length),
-      signature: Buffer.from(segments[2], "base64url"),
-    };
-    for (const key of keys) {
-      // A false verdict means "maybe the next key"; a throw is the answer.
-      const valid = signatureStep(alg, key, parts);
-      if (valid === true || (valid !== false && (await valid))) return true;
+    parts: SignedParts,
+    from = 0,
+  ): boolean | Promise<boolean> {
+    for (let i = from; i < keys.length; i++) {
+      const valid = signatureStep(alg, keys[i]!, parts);
+      if (valid === true) return true;
+      if (valid !== false) {
+        return valid.then((holds) => holds || signatureHolds(keys, alg, parts, i + 1));
+      }
     }
     return false;
   }
@@ -318,48 +325,73 @@ export function createJwtVerifier(
     verifyNew,
   };
 
-  /** Signature, then jose's claim checks; a jose error (or TypeError) for any refusal. */
-  async function verifySigned(
+  function refusal(error: unknown): JwtOutcome {
+    return { ok: false, error: fromJoseError(error) };
+  }
+
+  /**
+   * Shape, keys, signature, claims, our own rules, revocation, cache — in that order, and
+   * without a promise unless a key resolver, a jose fallback or the revocation hook needs
+   * one. Throws jose's errors (or a TypeError) for the refusals fromJoseError answers.
+   */
+  function firstSeen(token: string): JwtOutcome | Promise<JwtOutcome> {
+    const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
+    if (!shape.ok) return fail(shape.detail);
+    const { header, segments } = shape;
+    const alg = header.alg as string;
+    const withKeys = (keys: readonly VerifyKey[]): JwtOutcome | Promise<JwtOutcome> => {
+      if (keys.length === 0) return fail("No verification key matches the token.");
+      const parts: SignedParts = {
+        token,
+        signingInput: token.slice(0, segments[0].length + 1 + segments[1].length),
+        signature: Buffer.from(segments[2], "base64url"),
+      };
+      const holds = signatureHolds(keys, alg, parts);
+      if (holds === true) return afterSignature(token, header, segments[1]);
+      if (holds === false) throw new errors.JWSSignatureVerificationFailed();
+      return holds.then((valid) => {
+        if (!valid) throw new errors.JWSSignatureVerificationFailed();
+        return afterSignature(token, header, segments[1]);
+      });
+    };
+    const keys = keysFor(header, alg, segments);
+    return keys instanceof Promise ? keys.then(withKeys) : withKeys(keys);
+  }
+
+  function afterSignature(
     token: string,
     header: Record<string, unknown>,
-    segments: readonly [string, string, string],
-  ): Promise<JwtOutcome> {
-    const alg = header.alg as string;
-    const keys = await keysFor(header, alg, segments);
-    if (keys.length === 0) return fail("No verification key matches the token.");
-    if (!(await signatureHolds(keys, alg, token, segments))) {
-      throw new errors.JWSSignatureVerificationFailed();
-    }
+    payload: string,
+  ): JwtOutcome | Promise<JwtOutcome> {
     // Parsed only now: an unsigned payload never reaches JSON.parse.
-    const claims: JWTPayload | null = decodeJsonObject(segments[1]);
+    const claims: JWTPayload | null = decodeJsonObject(payload);
     if (claims === null) {
       throw new errors.JWTInvalid("JWT Claims Set must be a top-level JSON object");
     }
-    checkJoseClaims(header, claims, settings, Math.floor(now() / 1000));
-    return { ok: true, claims, cached: false };
-  }
-
-  async function verifyNew(token: string): Promise<JwtOutcome> {
-    const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
-    if (!shape.ok) return fail(shape.detail);
-
-    let outcome: JwtOutcome;
-    try {
-      outcome = await verifySigned(token, shape.header, shape.segments);
-    } catch (error) {
-      return { ok: false, error: fromJoseError(error) };
-    }
-    if (!outcome.ok) return outcome;
-    const problem = checkTimeClaims(outcome.claims, settings, Math.floor(now() / 1000));
+    const nowSeconds = Math.floor(now() / 1000);
+    checkJoseClaims(header, claims, settings, nowSeconds);
+    const problem = checkTimeClaims(claims, settings, nowSeconds);
     if (problem !== null) return fail(problem);
     // Before the cache, so that a refused token is never answered from it.
-    if (!keyTokens && outcome.claims.key_id !== undefined) {
+    if (!keyTokens && claims.key_id !== undefined) {
       return fail("The key_id claim is reserved for tokens this server mints.");
     }
-    const claims = Object.freeze({ ...outcome.claims });
-    const refused = await revoked(claims);
-    if (refused !== null) return refused;
+    const frozen = Object.freeze({ ...claims });
+    if (settings.isRevoked === undefined) return store(token, frozen);
+    return revoked(frozen).then((refused) => refused ?? store(token, frozen));
+  }
+
+  function store(token: string, claims: Readonly<Record<string, unknown>>): JwtOutcome {
     const entry = cache.set(token, claims, settings.maxTokenAge);
     return { ok: true, claims, cached: false, entry };
+  }
+
+  function verifyNew(token: string): Promise<JwtOutcome> {
+    try {
+      const outcome = firstSeen(token);
+      return outcome instanceof Promise ? outcome.catch(refusal) : Promise.resolve(outcome);
+    } catch (error) {
+      return Promise.resolve(refusal(error));
+    }
   }
 }
