@@ -191,7 +191,7 @@ for (const { name } of STORES) {
         expect(set.body.credits).toMatchObject({
           remaining: 10,
           refill: { amount: 10, interval: 3_600_000 },
-          refilledAt: expect.any(String),
+          refilledAt: expect.any(String) as unknown,
         });
         const topped = await call(world, "POST", `${path}/credits`, admin, { amount: 5 });
         expect(topped).toMatchObject({ status: 200, body: { credits: { remaining: 15 } } });
@@ -253,7 +253,7 @@ describe("usage credits in the core", () => {
     const auth = createAuth({ apiKeys: { store, hasher: cheapArgon2() } });
     const { spendCredits: _spend, ...withoutSpend } = store;
     const plain = createAuth({
-      apiKeys: { store: withoutSpend as KeyStore, hasher: cheapArgon2() },
+      apiKeys: { store: withoutSpend, hasher: cheapArgon2() },
     });
     try {
       for (const credits of [
