@@ -5,6 +5,7 @@
  * on them in place.
  */
 import type { ApiKeyPatch, ApiKeyRecord, KeyCredits, OwnerType } from "../types.js";
+import { creditParts, creditsFromParts } from "../verify/api-key/credits.js";
 
 /** The hash fields of `credits`: remaining, refill amount, refill interval, refilled at (ms). */
 export const CREDIT_FIELDS = [
@@ -13,34 +14,6 @@ export const CREDIT_FIELDS = [
   "creditsRefillInterval",
   "creditsRefilledAt",
 ] as const;
-
-function creditValues(credits: KeyCredits | null | undefined): Array<number | null> {
-  if (!credits) return [null, null, null, null];
-  return [
-    credits.remaining,
-    credits.refill?.amount ?? null,
-    credits.refill?.interval ?? null,
-    credits.refilledAt ? credits.refilledAt.getTime() : null,
-  ];
-}
-
-/** `credits` from the four fields' values (strings or numbers), or `null` when not metered. */
-export function decodeCredits(
-  values: ReadonlyArray<string | number | null | undefined>,
-): KeyCredits | null {
-  const [remaining, amount, interval, refilledAt] = values.map((value) =>
-    value === null || value === undefined ? null : Number(value),
-  );
-  if (remaining === null || remaining === undefined) return null;
-  return {
-    remaining,
-    refill:
-      amount === null || amount === undefined || interval === null || interval === undefined
-        ? null
-        : { amount, interval },
-    refilledAt: refilledAt === null || refilledAt === undefined ? null : new Date(refilledAt),
-  };
-}
 
 type Field = keyof ApiKeyRecord;
 
@@ -74,7 +47,7 @@ export function encodeFields(values: ApiKeyPatch | ApiKeyRecord): {
   for (const [field, value] of Object.entries(values)) {
     if (value === undefined) continue;
     if (field === "credits") {
-      creditValues(value as KeyCredits | null).forEach((part, i) => {
+      creditParts(value as KeyCredits | null).forEach((part, i) => {
         if (part === null) remove.push(CREDIT_FIELDS[i]!);
         else set.push(CREDIT_FIELDS[i]!, String(part));
       });
@@ -113,7 +86,7 @@ export function decodeRecord(hash: Record<string, string> | string[]): ApiKeyRec
     disabledBy: (h.disabledBy ?? null) as ApiKeyRecord["disabledBy"],
     disabledAt: time(h.disabledAt),
     environment: (h.environment ?? null) as ApiKeyRecord["environment"],
-    credits: decodeCredits(CREDIT_FIELDS.map((field) => h[field])),
+    credits: creditsFromParts(CREDIT_FIELDS.map((field) => h[field])),
     replacedBy: h.replacedBy ?? null,
   };
 }

@@ -24,7 +24,8 @@ import type {
 } from "../types.js";
 import { ChangeListeners, encodeChange } from "./change-listeners.js";
 import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
-import { decodeCredits, decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
+import { decodeRecord, encodeFields, indexMember } from "./redis-codec.js";
+import { creditsFromParts } from "../verify/api-key/credits.js";
 import {
   openRedis,
   quit,
@@ -356,7 +357,7 @@ export function redisKeyStore<C extends RedisClient = Redis>(
       const reply = (await runScript(client, SPEND_CREDITS, [keyOf(id)], [now.getTime(), cost])) as
         [number, string, string | null, string | null, string | null] | null;
       if (!Array.isArray(reply)) return null;
-      const credits = decodeCredits(reply.slice(1));
+      const credits = creditsFromParts(reply.slice(1));
       return credits === null ? null : { ok: reply[0] === 1, credits };
     },
 

@@ -16,6 +16,7 @@ import type {
   TouchEntry,
 } from "../types.js";
 import { decodeCursor, encodeCursor, pageLimit } from "./page-cursor.js";
+import { creditParts, creditsFromParts } from "../verify/api-key/credits.js";
 
 export type Row = Record<string, unknown>;
 export type ColumnKind = "text" | "time" | "json" | "bool" | "int";
@@ -148,30 +149,8 @@ export function createSqlKeyStore(config: {
     return value;
   }
 
-  /** The four credit columns' values, in {@link CREDIT_COLUMNS} order. */
-  function encodeCredits(credits: KeyCredits | null | undefined): unknown[] {
-    if (!credits) return [null, null, null, null];
-    return [
-      credits.remaining,
-      credits.refill?.amount ?? null,
-      credits.refill?.interval ?? null,
-      credits.refilledAt ? credits.refilledAt.getTime() : null,
-    ];
-  }
-
-  function decodeCredits(row: Row): KeyCredits | null {
-    const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-    const remaining = int(row.credits_remaining);
-    if (remaining === null) return null;
-    const amount = int(row.credits_refill_amount);
-    const interval = int(row.credits_refill_interval);
-    const refilledAt = int(row.credits_refilled_at);
-    return {
-      remaining,
-      refill: amount === null || interval === null ? null : { amount, interval },
-      refilledAt: refilledAt === null ? null : new Date(refilledAt),
-    };
-  }
+  const decodeCredits = (row: Row): KeyCredits | null =>
+    creditsFromParts(CREDIT_COLUMNS.map((column) => row[column] as string | number | null));
 
   function decodeJson(value: unknown): unknown {
     return typeof value === "string" ? JSON.parse(value) : value;
@@ -219,7 +198,7 @@ export function createSqlKeyStore(config: {
       await ready();
       const params = [
         ...COLUMNS.map(([field, , kind]) => encode(kind, record[field])),
-        ...encodeCredits(record.credits),
+        ...creditParts(record.credits),
       ];
       const names = [...COLUMNS.map(([, column]) => column), ...CREDIT_COLUMNS].join(", ");
       const kinds = [
@@ -245,7 +224,7 @@ export function createSqlKeyStore(config: {
       // All four together, refill columns included even when they stay null: writing them
       // is what announces the change (see ANNOUNCED_COLUMNS).
       if (patch.credits !== undefined) {
-        encodeCredits(patch.credits).forEach((value, i) => {
+        creditParts(patch.credits).forEach((value, i) => {
           params.push(value);
           sets.push(`${CREDIT_COLUMNS[i]} = ${dialect.param(params.length, "int")}`);
         });

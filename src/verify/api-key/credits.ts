@@ -64,3 +64,39 @@ export function creditKeyOf(record: {
   if (!record.credits) return null;
   return record.replacedBy ?? record.id;
 }
+
+/**
+ * `credits` as the four plain numbers stores keep in columns or hash fields (remaining,
+ * refill amount, refill interval, refilled at in epoch ms; `null` for a missing part), so
+ * that a spend can do its arithmetic in place.
+ */
+export type CreditParts = [number | null, number | null, number | null, number | null];
+
+export function creditParts(credits: KeyCredits | null | undefined): CreditParts {
+  if (!credits) return [null, null, null, null];
+  return [
+    credits.remaining,
+    credits.refill?.amount ?? null,
+    credits.refill?.interval ?? null,
+    credits.refilledAt ? credits.refilledAt.getTime() : null,
+  ];
+}
+
+/** The credits from their four parts (numbers or their strings); `null`: not metered. */
+export function creditsFromParts(
+  parts: ReadonlyArray<string | number | null | undefined>,
+): KeyCredits | null {
+  const [remaining, amount, interval, refilledAt] = [0, 1, 2, 3].map((i) => {
+    const value = parts[i];
+    return value === null || value === undefined ? null : Number(value);
+  });
+  if (remaining === null || remaining === undefined) return null;
+  return {
+    remaining,
+    refill:
+      amount === null || amount === undefined || interval === null || interval === undefined
+        ? null
+        : { amount, interval },
+    refilledAt: refilledAt === null || refilledAt === undefined ? null : new Date(refilledAt),
+  };
+}
