@@ -156,7 +156,7 @@ export function createJwtIssuers(
     return undefined;
   }
 
-  async function verifyNew(token: string): Promise<JwtOutcome> {
+  async function verifyNew(token: string, digest?: string): Promise<JwtOutcome> {
     const shape = checkTokenShape(token, maxTokenLength, algorithms);
     if (!shape.ok) return fail(shape.detail);
     const peeked = peekIssuer(token);
@@ -164,7 +164,7 @@ export function createJwtIssuers(
     const index = route(peeked.iss);
     const entry = verifiers[index];
     if (entry === undefined) return fail("The token issuer is not accepted.");
-    return entry.verifyNew(token);
+    return entry.verifyNew(token, digest);
   }
 
   return {
@@ -178,8 +178,10 @@ export function createJwtIssuers(
     verifyNew,
     verify(token) {
       if (typeof token === "string" && token.length <= maxTokenLength) {
-        const hit = fromCache(tokenDigest(token));
+        const digest = tokenDigest(token);
+        const hit = fromCache(digest);
         if (hit !== undefined) return hit;
+        return verifyNew(token, digest);
       }
       return verifyNew(token);
     },

@@ -19,7 +19,7 @@ import {
   type VerifyKey,
 } from "./jwt-signature.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
-import { createTokenCache, type CachedToken, type TokenCache } from "./token-cache.js";
+import { createTokenCache, tokenDigest, type CachedToken, type TokenCache } from "./token-cache.js";
 import { checkTokenShape, decodeJsonObject } from "./token-shape.js";
 
 export type JwtOutcome =
@@ -44,8 +44,12 @@ export interface JwtVerifier {
    * `tokenDigest`), or `undefined` when it is not cached. The revocation hook still runs.
    */
   fromCache(digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
-  /** {@link verify} without the cache lookup: shape, signature, claims, then the cache. */
-  verifyNew(token: string): Promise<JwtOutcome>;
+  /**
+   * {@link verify} without the cache lookup: shape, signature, claims, then the cache.
+   * `digest` is the token's `tokenDigest` when the caller computed it for its own lookup,
+   * so that storing the token does not hash it a second time.
+   */
+  verifyNew(token: string, digest?: string): Promise<JwtOutcome>;
   /** Drops every cached verification (e.g. after a key rotation or revocation sweep). */
   clearCache(): void;
   readonly settings: ResolvedJwt;
@@ -312,9 +316,11 @@ export function createJwtVerifier(
     verify(token) {
       // Only strings that passed every check of verifyNew are ever cached, so an exact hit
       // may skip the shape check; the length bound comes first so hashing stays cheap.
-      if (typeof token === "string" && token.length <= settings.maxTokenLength) {
-        const hit = cache.get(token);
+      if (cache.enabled && typeof token === "string" && token.length <= settings.maxTokenLength) {
+        const digest = tokenDigest(token);
+        const hit = cache.getByDigest(digest);
         if (hit !== undefined) return answerHit(hit);
+        return verifyNew(token, digest);
       }
       return verifyNew(token);
     },
@@ -334,7 +340,7 @@ export function createJwtVerifier(
    * without a promise unless a key resolver, a jose fallback or the revocation hook needs
    * one. Throws jose's errors (or a TypeError) for the refusals fromJoseError answers.
    */
-  function firstSeen(token: string): JwtOutcome | Promise<JwtOutcome> {
+  function firstSeen(token: string, digest: string | undefined): JwtOutcome | Promise<JwtOutcome> {
     const shape = checkTokenShape(token, settings.maxTokenLength, settings.algorithms);
     if (!shape.ok) return fail(shape.detail);
     const { header, segments } = shape;
@@ -347,11 +353,11 @@ export function createJwtVerifier(
         signature: Buffer.from(segments[2], "base64url"),
       };
       const holds = signatureHolds(keys, alg, parts);
-      if (holds === true) return afterSignature(token, header, segments[1]);
+      if (holds === true) return afterSignature(token, header, segments[1], digest);
       if (holds === false) throw new errors.JWSSignatureVerificationFailed();
       return holds.then((valid) => {
         if (!valid) throw new errors.JWSSignatureVerificationFailed();
-        return afterSignature(token, header, segments[1]);
+        return afterSignature(token, header, segments[1], digest);
       });
     };
     const keys = keysFor(header, alg, segments);
@@ -362,6 +368,7 @@ export function createJwtVerifier(
     token: string,
     header: Record<string, unknown>,
     payload: string,
+    digest: string | undefined,
   ): JwtOutcome | Promise<JwtOutcome> {
     // Parsed only now: an unsigned payload never reaches JSON.parse.
     const claims: JWTPayload | null = decodeJsonObject(payload);
@@ -377,18 +384,22 @@ export function createJwtVerifier(
       return fail("The key_id claim is reserved for tokens this server mints.");
     }
     const frozen = Object.freeze({ ...claims });
-    if (settings.isRevoked === undefined) return store(token, frozen);
-    return revoked(frozen).then((refused) => refused ?? store(token, frozen));
+    if (settings.isRevoked === undefined) return store(token, frozen, digest);
+    return revoked(frozen).then((refused) => refused ?? store(token, frozen, digest));
   }
 
-  function store(token: string, claims: Readonly<Record<string, unknown>>): JwtOutcome {
-    const entry = cache.set(token, claims, settings.maxTokenAge);
+  function store(
+    token: string,
+    claims: Readonly<Record<string, unknown>>,
+    digest: string | undefined,
+  ): JwtOutcome {
+    const entry = cache.set(token, claims, settings.maxTokenAge, digest);
     return { ok: true, claims, cached: false, entry };
   }
 
-  function verifyNew(token: string): Promise<JwtOutcome> {
+  function verifyNew(token: string, digest?: string): Promise<JwtOutcome> {
     try {
-      const outcome = firstSeen(token);
+      const outcome = firstSeen(token, digest);
       return outcome instanceof Promise ? outcome.catch(refusal) : Promise.resolve(outcome);
     } catch (error) {
       return Promise.resolve(refusal(error));

@@ -33,7 +33,11 @@ export interface TokenCache {
     token: string,
     claims: Readonly<Record<string, unknown>>,
     maxTokenAge?: Seconds,
+    /** The token's {@link tokenDigest}, when the caller already computed it. */
+    knownDigest?: string,
   ): CachedToken | undefined;
+  /** False for a disabled cache (`max` 0), which stores nothing: no digest is needed. */
+  readonly enabled: boolean;
   clear(): void;
   readonly size: number;
 }
@@ -65,7 +69,8 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
   return {
     get: (token) => (lru === null ? undefined : getByDigest(digest(token))),
     getByDigest,
-    set(token, claims, maxTokenAge) {
+    enabled: lru !== null,
+    set(token, claims, maxTokenAge, knownDigest) {
       if (lru === null) return undefined;
       const exp = claims.exp;
       if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
@@ -77,7 +82,7 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       const ttl = Math.floor(until - now());
       if (ttl <= 0) return undefined;
       const entry: CachedToken = { claims, until, results: {} };
-      lru.set(digest(token), entry, { ttl });
+      lru.set(knownDigest ?? digest(token), entry, { ttl });
       return entry;
     },
     clear() {
