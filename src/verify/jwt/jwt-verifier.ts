@@ -383,7 +383,8 @@ export function createJwtVerifier(
     if (!keyTokens && claims.key_id !== undefined) {
       return fail("The key_id claim is reserved for tokens this server mints.");
     }
-    const frozen = Object.freeze({ ...claims });
+    // The parsed object is this verifier's own (no one else holds it): freeze it, no copy.
+    const frozen = Object.freeze(claims);
     if (settings.isRevoked === undefined) return store(token, frozen, digest);
     return revoked(frozen).then((refused) => refused ?? store(token, frozen, digest));
   }
