@@ -17,14 +17,22 @@ for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
 /** jose's decoder: fatal on malformed UTF-8, BOM dropped (the WHATWG default). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** The verdict of {@link checkTokenShape}. */
 export type TokenShape =
   | {
+      /** The token passed every check. */
       ok: true;
+      /** The decoded protected header: a JSON object with an allowed `alg`. */
       header: Record<string, unknown>;
       /** The three segments, in order: protected header, payload, signature. */
       segments: readonly [string, string, string];
     }
-  | { ok: false; detail: string };
+  | {
+      /** The token failed a check. */
+      ok: false;
+      /** Which check, in words that never repeat the token. */
+      detail: string;
+    };
 
 /** True when `segment` is the one canonical unpadded base64url spelling of its bytes. */
 export function isCanonicalBase64url(segment: string): boolean {
