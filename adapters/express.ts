@@ -6,25 +6,23 @@
 import type { NextFunction, Request, Response } from "express";
 import { withResourceMetadata, type AuthError } from "../src/errors.js";
 import type { AdapterAuth } from "../src/http/adapter-auth.js";
-import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
+import { refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
-import { createKeyRoutes } from "../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
-import { answerText } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
-import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
-import { hostRoutes, targetPath, targetQuery } from "../src/http/route-host.js";
+import type { HostReads, RouteSet } from "../src/http/route-host.js";
+import { named, routeSet, targetPath, targetQuery } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
-import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
-import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
+import { refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
+import { sendToNode as send } from "./shared/node-answer.js";
 
 /**
  * Opt-in typing of {@link getCurrentUser} without naming the type at each call:
@@ -68,12 +66,6 @@ type Stored = { principal: Principal | null; settings: Settings };
 // about 4 µs a request slower on Express 5: docs/benchmarks.md.)
 const state = new WeakMap<object, Stored>();
 
-function send(res: Response, answer: HttpAnswer): void {
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.end(answerText(answer));
-}
-
 function refuse(
   refused: AuthError,
   settings: Settings,
@@ -104,7 +96,7 @@ export function authenticate<TUser extends Principal>(
 ): Middleware {
   const identifier = createIdentifier(auth, options.optional ?? false);
   const settings: Settings = refusalSettings(auth, options.onError);
-  function settle(req: Request, res: Response, next: NextFunction, outcome: Identified<TUser>) {
+  function settle(outcome: Identified<TUser>, req: Request, res: Response, next: NextFunction) {
     if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
     state.set(req, { principal: outcome.principal, settings });
     res.locals.principal = outcome.principal;
@@ -112,7 +104,7 @@ export function authenticate<TUser extends Principal>(
   }
   return function authenticate(req, res, next) {
     // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
-    const pending = identifyThen(identifier, viewOf(req), (o) => settle(req, res, next, o));
+    const pending = identifyThen(identifier, viewOf(req), settle, req, res, next);
     // Express 4 ignores promises: every failure, a throwing onError included, must reach
     // next() or it would become an unhandled rejection.
     if (pending instanceof Promise) pending.catch(next);
@@ -163,22 +155,13 @@ const reads: HostReads<Request> = {
   query: (req) => targetQuery(req.url),
 };
 
-/** Mounts a core route handler as middleware; requests that are not its own go on at once. */
-function routeMiddleware(
-  routes: HostedRoutes,
-  identifyWith: AdapterAuth | null,
-  realm: string,
-  name: string,
-): Middleware {
-  const host = hostRoutes(routes, reads, identifyWith, realm);
-  const named = {
-    [name](req: Request, res: Response, next: NextFunction): void {
-      const pending = host.serve(req, req.method, targetPath(req.url));
-      if (pending === null) return next();
-      pending.then((answer) => (answer === null ? next() : send(res, answer))).catch(next);
-    },
-  };
-  return named[name]!;
+/** Mounts a route set as middleware; requests that are not its own go on at once. */
+function mount(set: RouteSet<Request>): Middleware {
+  return named(set.name, (req: Request, res: Response, next: NextFunction): void => {
+    const pending = set.serve(req, req.method, targetPath(req.url));
+    if (pending === null) return next();
+    pending.then((answer) => (answer === null ? next() : send(res, answer))).catch(next);
+  });
 }
 
 /**
@@ -186,7 +169,7 @@ function routeMiddleware(
  * Works on Express 4 and 5 alike (it is a plain middleware, not a Router of one version).
  */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Middleware {
-  return routeMiddleware(createKeyRoutes(auth, options), auth, realmOf(auth), "keyRoutes");
+  return mount(routeSet("keyRoutes", auth, options, reads));
 }
 
 /**
@@ -195,8 +178,7 @@ export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Mi
  * `GET /auth/.well-known/jwks.json`. Form and JSON bodies are both read.
  */
 export function tokenRoutes(auth: TokenEndpointAuth, options: TokenRouteOptions = {}): Middleware {
-  // The token endpoint needs no caller, so no identification is run for it.
-  return routeMiddleware(createTokenEndpoint(auth, options), null, realmOf(auth), "tokenRoutes");
+  return mount(routeSet("tokenRoutes", auth, options, reads));
 }
 
 /**
@@ -204,6 +186,5 @@ export function tokenRoutes(auth: TokenEndpointAuth, options: TokenRouteOptions 
  * `app.use(wellKnownRoutes(auth))`. See docs/discovery.md.
  */
 export function wellKnownRoutes(auth: WellKnownAuth, options: WellKnownOptions = {}): Middleware {
-  const routes = createWellKnownRoutes(auth, options);
-  return routeMiddleware(routes, null, realmOf(auth), "wellKnownRoutes");
+  return mount(routeSet("wellKnownRoutes", auth, options, reads));
 }

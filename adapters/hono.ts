@@ -10,23 +10,21 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
-import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
+import { refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
-import { createKeyRoutes } from "../src/http/key-routes.js";
 import { nodeRequestView } from "../src/http/node-request.js";
 import { readWebBody, webResponse } from "../src/http/web-request.js";
-import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
-import { hostRoutes, pathBelowPattern } from "../src/http/route-host.js";
+import type { HostReads, RouteSet } from "../src/http/route-host.js";
+import { pathBelowPattern, routeSet } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
-import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
-import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
+import { refusalSettings } from "../src/http/well-known.js";
 import type { Principal, RequestView } from "../src/types.js";
 
 /** What gatehouse sets on `c.var`. */
@@ -91,14 +89,14 @@ export function authenticate<TUser extends Principal>(
 ): MiddlewareHandler<Env<TUser>> {
   const identifier = createIdentifier(auth, options.optional ?? false);
   const settings: Settings = refusalSettings(auth, options.onError);
-  function settle(c: Context<Env<TUser>>, next: Next, outcome: Identified<TUser>): Promise<void> {
+  function settle(outcome: Identified<TUser>, c: Context<Env<TUser>>, next: Next): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
     (c as unknown as SymbolVariables).set(SETTINGS, settings);
     return next();
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return (c, next) => identifyThen(identifier, viewOf(c), (outcome) => settle(c, next, outcome));
+  return (c, next) => identifyThen(identifier, viewOf(c), settle, c, next);
 }
 
 function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {
@@ -144,19 +142,14 @@ const reads: HostReads<Context> = {
 };
 
 /**
- * A core route handler as a Hono app for `app.route(path, …)`; requests that are not its
- * own go on at once. `routePath` is the pattern this handler matched after `app.route()`
- * (e.g. `/orgs/:org/keys/*`), which places the mount point, parameters included.
+ * A route set as a Hono app for `app.route(path, …)`; requests that are not its own go on
+ * at once. `routePath` is the pattern this handler matched after `app.route()` (e.g.
+ * `/orgs/:org/keys/*`), which places the mount point, parameters included.
  */
-function routeApp(
-  hosted: HostedRoutes,
-  identifyWith: AdapterAuth | null,
-  realm: string,
-): Hono<Env<Principal>> {
-  const host = hostRoutes(hosted, reads, identifyWith, realm);
+function routeApp(set: RouteSet<Context>): Hono<Env<Principal>> {
   const app = new Hono<Env<Principal>>();
   app.all("*", async function routes(c, next) {
-    const pending = host.serve(c, c.req.method, pathBelowPattern(c.req.routePath, c.req.path));
+    const pending = set.serve(c, c.req.method, pathBelowPattern(c.req.routePath, c.req.path));
     const answer = pending === null ? null : await pending;
     if (answer === null) return next();
     return webResponse(answer);
@@ -166,7 +159,7 @@ function routeApp(
 
 /** The key-management routes as a Hono app: `app.route("/users/keys", keyRoutes(auth))`. */
 export function keyRoutes(auth: AdapterAuth, options: KeyRoutesOptions = {}): Hono<Env<Principal>> {
-  return routeApp(createKeyRoutes(auth, options), auth, realmOf(auth));
+  return routeApp(routeSet("keyRoutes", auth, options, reads));
 }
 
 /**
@@ -178,8 +171,7 @@ export function tokenRoutes(
   auth: TokenEndpointAuth,
   options: TokenRouteOptions = {},
 ): Hono<Env<Principal>> {
-  // The token endpoint needs no caller, so no identification is run for it.
-  return routeApp(createTokenEndpoint(auth, options), null, realmOf(auth));
+  return routeApp(routeSet("tokenRoutes", auth, options, reads));
 }
 
 /**
@@ -190,5 +182,5 @@ export function wellKnownRoutes(
   auth: WellKnownAuth,
   options: WellKnownOptions = {},
 ): Hono<Env<Principal>> {
-  return routeApp(createWellKnownRoutes(auth, options), null, realmOf(auth));
+  return routeApp(routeSet("wellKnownRoutes", auth, options, reads));
 }

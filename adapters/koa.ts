@@ -6,24 +6,22 @@
 import type { Context, Next, ParameterizedContext } from "koa";
 import type { AuthError } from "../src/errors.js";
 import type { AdapterAuth, RefusalSettings } from "../src/http/adapter-auth.js";
-import { realmOf, refusalAnswer } from "../src/http/adapter-auth.js";
+import { refusalAnswer } from "../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
 import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
-import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText } from "../src/http/problem.js";
 import { readBody } from "../src/http/read-body.js";
-import type { HostedRoutes, HostReads } from "../src/http/route-host.js";
-import { hostRoutes, mountPrefix, pathBelow } from "../src/http/route-host.js";
+import type { HostReads, RouteSet } from "../src/http/route-host.js";
+import { named, routeSet } from "../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../src/tokens/token-endpoint.js";
-import { createTokenEndpoint } from "../src/tokens/token-endpoint.js";
 import type { WellKnownAuth, WellKnownOptions } from "../src/http/well-known.js";
-import { createWellKnownRoutes, refusalSettings } from "../src/http/well-known.js";
+import { refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
 
 /** What gatehouse puts in `ctx.state`: `new Koa<State<MyUser>>()` or `Router<State<MyUser>>`. */
@@ -84,9 +82,9 @@ export function authenticate<TUser extends Principal>(
   const identifier = createIdentifier(auth, options.optional ?? false);
   const settings: Settings = refusalSettings(auth, options.onError);
   function settle(
+    outcome: Identified<TUser>,
     ctx: ParameterizedContext<State<TUser>>,
     next: Next,
-    outcome: Identified<TUser>,
   ): Promise<void> {
     if (!outcome.ok) {
       refuse(outcome.error, settings, ctx);
@@ -97,8 +95,7 @@ export function authenticate<TUser extends Principal>(
     return next() as Promise<void>;
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return (ctx, next) =>
-    identifyThen(identifier, viewOf(ctx), (outcome) => settle(ctx, next, outcome));
+  return (ctx, next) => identifyThen(identifier, viewOf(ctx), settle, ctx, next);
 }
 
 function guardMiddleware(name: string, guard: Guard): Middleware {
@@ -144,28 +141,14 @@ const reads: HostReads<ParameterizedContext<State>> = {
   query: (ctx) => new URLSearchParams(ctx.querystring),
 };
 
-/** A core route handler under `prefix`; requests that are not its own go on at once. */
-function routeMiddleware(
-  routes: HostedRoutes,
-  identifyWith: AdapterAuth | null,
-  realm: string,
-  prefix: string,
-  name: string,
-): Middleware {
-  const host = hostRoutes(routes, reads, identifyWith, realm);
-  const named = {
-    async [name](ctx: ParameterizedContext<State>, next: Next): Promise<void> {
-      const path = pathBelow(prefix, ctx.path);
-      const pending = path === null ? null : host.serve(ctx, ctx.method, path);
-      const answer = pending === null ? null : await pending;
-      if (answer === null) {
-        await next();
-        return;
-      }
-      send(ctx, answer);
-    },
-  };
-  return named[name]!;
+/** A route set as middleware; requests that are not its own go on at once. */
+function mount(set: RouteSet<ParameterizedContext<State>>): Middleware {
+  return named(set.name, async (ctx: ParameterizedContext<State>, next: Next): Promise<void> => {
+    const pending = set.serve(ctx, ctx.method, ctx.path);
+    const answer = pending === null ? null : await pending;
+    if (answer === null) await next();
+    else send(ctx, answer);
+  });
 }
 
 /** The key-management routes under `prefix` (default `/keys`). */
@@ -173,9 +156,7 @@ export function keyRoutes(
   auth: AdapterAuth,
   options: KeyRoutesOptions & MountOptions = {},
 ): Middleware {
-  const routes = createKeyRoutes(auth, options);
-  const prefix = mountPrefix(options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
-  return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
+  return mount(routeSet("keyRoutes", auth, options, reads, true));
 }
 
 /**
@@ -186,10 +167,7 @@ export function tokenRoutes(
   auth: TokenEndpointAuth,
   options: TokenRouteOptions & MountOptions = {},
 ): Middleware {
-  const endpoint = createTokenEndpoint(auth, options);
-  const prefix = mountPrefix(options.prefix ?? "");
-  // The token endpoint needs no caller, so no identification is run for it.
-  return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
+  return mount(routeSet("tokenRoutes", auth, options, reads, true));
 }
 
 /**
@@ -197,6 +175,5 @@ export function tokenRoutes(
  * `app.use(wellKnownRoutes(auth))`. See docs/discovery.md.
  */
 export function wellKnownRoutes(auth: WellKnownAuth, options: WellKnownOptions = {}): Middleware {
-  const routes = createWellKnownRoutes(auth, options);
-  return routeMiddleware(routes, null, realmOf(auth), "", "wellKnownRoutes");
+  return mount(routeSet("wellKnownRoutes", auth, options, reads, true));
 }

@@ -62,9 +62,7 @@ export class AuthGuard implements CanActivate {
     // to add: the same rule with the same auth gives the same outcome.
     if (earlier !== undefined && earlier.rule === rule && earlier.auth === auth) return true;
     const identifier = this.#identifier(auth, rule.access === "optional");
-    return identifyThen(identifier, viewOf(req), (outcome) =>
-      this.#settle(outcome, rule, auth, req),
-    );
+    return identifyThen(identifier, viewOf(req), this.#settle, rule, auth, req);
   }
 
   #identifier(auth: AdapterAuth, optional: boolean): Identifier<Principal> {
@@ -76,12 +74,13 @@ export class AuthGuard implements CanActivate {
     return optional ? made.optional : made.required;
   }
 
-  #settle(
+  // A field made once, not a method bound per request: identifyThen hands it the request.
+  readonly #settle = (
     outcome: Identified<Principal>,
     rule: RouteRule,
     auth: AdapterAuth,
     req: PlatformRequest,
-  ): true {
+  ): true => {
     if (!outcome.ok) return this.#refuse(outcome.error, auth, req);
     for (const requirement of rule.requirements) {
       const error = requirement(outcome.principal);
@@ -89,7 +88,7 @@ export class AuthGuard implements CanActivate {
     }
     recorded.set(nodeRequestOf(req), { principal: outcome.principal, rule, auth });
     return true;
-  }
+  };
 
   #refuse(error: AuthError, auth: AdapterAuth, req: PlatformRequest): never {
     const answer = refusalAnswer(error, refusalSettings(auth, this.#onError), req);

@@ -8,7 +8,8 @@ import type { ArgumentsHost, ExceptionFilter } from "@nestjs/common";
 import { Catch, HttpException } from "@nestjs/common";
 import type { AuthError } from "../../src/errors.js";
 import type { HttpAnswer } from "../../src/http/answer.js";
-import { answerText } from "../../src/http/problem.js";
+import type { NodeResponse, ReplyLike } from "../shared/node-answer.js";
+import { sendToNode, sendToReply } from "../shared/node-answer.js";
 
 /**
  * A refusal as Nest sees it: an `HttpException` with the core's status whose response is
@@ -50,18 +51,8 @@ const isFastifyReply = (res: PlatformResponse): boolean =>
  * the Node response (Express's response is one, and so is what middleware gets).
  */
 export function sendAnswer(res: PlatformResponse, answer: HttpAnswer): void {
-  const text = answerText(answer);
-  if (isFastifyReply(res)) {
-    res.code!(answer.status);
-    for (const [name, value] of Object.entries(answer.headers)) res.header!(name, value);
-    // A Buffer is sent with the Content-Type as set; a string or an object would get a
-    // charset added to it.
-    res.send!(text === undefined ? undefined : Buffer.from(text));
-    return;
-  }
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader!(name, value);
-  res.end!(text);
+  if (isFastifyReply(res)) sendToReply(res as ReplyLike, answer);
+  else sendToNode(res as NodeResponse, answer);
 }
 
 /**

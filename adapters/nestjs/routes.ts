@@ -6,24 +6,14 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdapterAuth } from "../../src/http/adapter-auth.js";
-import { realmOf } from "../../src/http/adapter-auth.js";
 import type { KeyRoutesOptions } from "../../src/http/key-routes.js";
-import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "../../src/http/key-routes.js";
 import { nodeBodySource } from "../../src/http/node-request.js";
 import { readBody } from "../../src/http/read-body.js";
-import type { HostedRoutes, HostReads } from "../../src/http/route-host.js";
-import {
-  hostRoutes,
-  mountPrefix,
-  pathBelow,
-  targetPath,
-  targetQuery,
-} from "../../src/http/route-host.js";
+import type { HostReads, RouteSet } from "../../src/http/route-host.js";
+import { named, routeSet, targetPath, targetQuery } from "../../src/http/route-host.js";
 import type { TokenEndpointAuth } from "../../src/tokens/grants.js";
 import type { TokenRouteOptions } from "../../src/tokens/token-endpoint.js";
-import { createTokenEndpoint } from "../../src/tokens/token-endpoint.js";
 import type { WellKnownAuth, WellKnownOptions } from "../../src/http/well-known.js";
-import { createWellKnownRoutes } from "../../src/http/well-known.js";
 import type { MountOptions } from "./options.js";
 import type { PlatformRequest } from "./request.js";
 import { sendAnswer } from "./refusal.js";
@@ -53,24 +43,14 @@ const reads: HostReads<MiddlewareRequest> = {
   query: (req) => targetQuery(targetOf(req)),
 };
 
-function routeMiddleware(
-  routes: HostedRoutes,
-  identifyWith: AdapterAuth | null,
-  realm: string,
-  prefix: string,
-  name: string,
-): NodeMiddleware {
-  const host = hostRoutes(routes, reads, identifyWith, realm);
-  const named = {
-    [name](req: MiddlewareRequest, res: ServerResponse, next: () => void): void | Promise<void> {
-      const path = pathBelow(prefix, targetPath(targetOf(req)));
-      const pending = path === null ? null : host.serve(req, req.method ?? "GET", path);
-      if (pending === null) return next();
-      // A rejection reaches Nest's exception layer, which wraps every middleware.
-      return pending.then((answer) => (answer === null ? next() : sendAnswer(res, answer)));
-    },
-  };
-  return named[name] as NodeMiddleware;
+/** A route set as middleware; requests that are not its own go on at once. */
+function mount(set: RouteSet<MiddlewareRequest>): NodeMiddleware {
+  return named<NodeMiddleware>(set.name, (req, res, next) => {
+    const pending = set.serve(req, req.method ?? "GET", targetPath(targetOf(req)));
+    if (pending === null) return next();
+    // A rejection reaches Nest's exception layer, which wraps every middleware.
+    return pending.then((answer) => (answer === null ? next() : sendAnswer(res, answer)));
+  });
 }
 
 /**
@@ -82,9 +62,7 @@ export function keyRoutes(
   auth: AdapterAuth,
   options: KeyRoutesOptions & MountOptions = {},
 ): NodeMiddleware {
-  const routes = createKeyRoutes(auth, options);
-  const prefix = mountPrefix(options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
-  return routeMiddleware(routes, auth, realmOf(auth), prefix, "keyRoutes");
+  return mount(routeSet("keyRoutes", auth, options, reads, true));
 }
 
 /**
@@ -96,10 +74,7 @@ export function tokenRoutes(
   auth: TokenEndpointAuth,
   options: TokenRouteOptions & MountOptions = {},
 ): NodeMiddleware {
-  const endpoint = createTokenEndpoint(auth, options);
-  const prefix = mountPrefix(options.prefix ?? "");
-  // The token endpoint needs no caller, so no identification is run for it.
-  return routeMiddleware(endpoint, null, realmOf(auth), prefix, "tokenRoutes");
+  return mount(routeSet("tokenRoutes", auth, options, reads, true));
 }
 
 /**
@@ -113,11 +88,5 @@ export function wellKnownRoutes(
   auth: WellKnownAuth,
   options: WellKnownOptions = {},
 ): NodeMiddleware {
-  return routeMiddleware(
-    createWellKnownRoutes(auth, options),
-    null,
-    realmOf(auth),
-    "",
-    "wellKnownRoutes",
-  );
+  return mount(routeSet("wellKnownRoutes", auth, options, reads, true));
 }

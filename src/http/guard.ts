@@ -28,6 +28,25 @@ export function rolesGuard(roles: string[]): Guard {
   };
 }
 
+/**
+ * Every guard of `options`, in order (scopes, then roles), as one; `null` when there is none.
+ * For adapters whose handler wrapper takes its requirements as options (fetch's `withAuth`).
+ */
+export function guardOf(options: { scopes?: string[]; roles?: string[] }): Guard | null {
+  const guards: Guard[] = [];
+  if (options.scopes !== undefined) guards.push(scopesGuard(options.scopes));
+  if (options.roles !== undefined) guards.push(rolesGuard(options.roles));
+  if (guards.length === 0) return null;
+  if (guards.length === 1) return guards[0]!;
+  return function withAuthGuards(principal) {
+    for (const guard of guards) {
+      const error = guard(principal);
+      if (error) return error;
+    }
+    return null;
+  };
+}
+
 /** The three guard middlewares of an adapter, made from its one way of running a guard. */
 export interface GuardSet<M> {
   /** 401 unless a principal was authenticated. */

@@ -47,7 +47,10 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
-/** {@link identify} for a middleware: the outcome itself when it is ready, else a promise. */
+/**
+ * {@link identify} for a middleware: the outcome itself when it is ready, else a native
+ * promise of it (a wrapper's other thenable is adopted into one).
+ */
 export type Identifier<TUser extends Principal> = (
   view: RequestView,
 ) => Identified<TUser> | Promise<Identified<TUser>>;
@@ -70,8 +73,12 @@ export function createIdentifier<TUser extends Principal>(
     // Read on every request, so that authenticate replaced after the middleware was made
     // is called from then on: the twin stands in only for the function it belongs to.
     const current = authenticateOf(auth);
-    const result =
-      cached !== undefined && current === original ? cached(view) : current.call(auth, view);
+    if (cached !== undefined && current === original) {
+      // The twin answers with a value or a native promise, never another thenable.
+      const result = cached(view);
+      return result instanceof Promise ? result.then(toOutcome) : outcomeOf(result, optional);
+    }
+    const result = current.call(auth, view);
     // A wrapper's authenticate may hand back any thenable, not only a native promise.
     return isThenable(result) ? Promise.resolve(result).then(toOutcome) : toOutcome(result);
   };
@@ -90,17 +97,28 @@ export interface IdentifyOptions {
 /**
  * One `authenticate` step as every adapter runs it: a CORS preflight settles as anonymous,
  * anything else is identified, and `settle` gets the outcome in this tick when it is ready
- * (a cache hit), or once the promise resolves.
+ * (a cache hit), or once the promise resolves. `a`, `b` and `c` are handed to `settle` as
+ * they are (the framework's request, response, `next`), so that a middleware passes a
+ * function made once instead of a closure made per request.
  */
-export function identifyThen<TUser extends Principal, R>(
+export function identifyThen<
+  TUser extends Principal,
+  R,
+  A = undefined,
+  B = undefined,
+  C = undefined,
+>(
   identifier: Identifier<TUser>,
   view: RequestView,
-  settle: (outcome: Identified<TUser>) => R,
+  settle: (outcome: Identified<TUser>, a: A, b: B, c: C) => R,
+  a?: A,
+  b?: B,
+  c?: C,
 ): R | Promise<Awaited<R>> {
-  if (isPreflight(view.method, view.headers)) return settle(PREFLIGHT_OUTCOME);
+  if (isPreflight(view.method, view.headers))
+    return settle(PREFLIGHT_OUTCOME, a as A, b as B, c as C);
   const outcome = identifier(view);
+  if (!(outcome instanceof Promise)) return settle(outcome, a as A, b as B, c as C);
   // `then` flattens a settle that returns a promise; the type says "R, or a promise of it".
-  return isThenable(outcome)
-    ? (Promise.resolve(outcome).then(settle) as Promise<Awaited<R>>)
-    : settle(outcome);
+  return outcome.then((ready) => settle(ready, a as A, b as B, c as C)) as Promise<Awaited<R>>;
 }

@@ -8,12 +8,20 @@
  * not read (a route mounted after ours, or a second mount deeper down, still gets it) and no
  * credential is verified for it.
  */
+import type { TokenEndpointAuth } from "../tokens/grants.js";
+import type { TokenRouteOptions } from "../tokens/token-endpoint.js";
+import { createTokenEndpoint } from "../tokens/token-endpoint.js";
 import type { Principal, RequestView } from "../types.js";
 import type { AdapterAuth } from "./adapter-auth.js";
+import { realmOf } from "./adapter-auth.js";
 import type { HttpAnswer, RouteRequest } from "./answer.js";
 import { identify } from "./identify.js";
+import type { KeyRoutesOptions } from "./key-routes.js";
+import { createKeyRoutes, DEFAULT_KEY_ROUTES_PREFIX } from "./key-routes.js";
 import { errorAnswer } from "./problem.js";
 import type { BodyResult } from "./read-body.js";
+import type { WellKnownAuth, WellKnownOptions } from "./well-known.js";
+import { createWellKnownRoutes } from "./well-known.js";
 
 /** A core route handler: `createKeyRoutes(…)` or `createTokenEndpoint(…)`. */
 export interface HostedRoutes {
@@ -35,6 +43,7 @@ export interface HostReads<R> {
   query(from: R): URLSearchParams;
 }
 
+/** Hosts a core route handler with an adapter's {@link HostReads}. */
 export interface RouteHost<R> {
   /**
    * `null`, synchronously, when the request is not one of the handler's routes: pass it on
@@ -130,4 +139,78 @@ export function targetPath(target: string): string {
 export function targetQuery(target: string): URLSearchParams {
   const mark = target.indexOf("?");
   return new URLSearchParams(mark === -1 ? "" : target.slice(mark + 1));
+}
+
+/** The route sets every adapter mounts, by the name of the function that mounts them. */
+export type RouteKind = "keyRoutes" | "tokenRoutes" | "wellKnownRoutes";
+
+/** Where an adapter that matches the mount point itself (Koa, fetch, NestJS) serves a set. */
+export interface MountOptions {
+  /** The path the routes live under: `""` or starting with `/`. */
+  prefix?: string;
+}
+
+/** What each {@link RouteKind} is made from: the auth and the options of its function. */
+interface RouteSetArgs {
+  keyRoutes: { auth: AdapterAuth; options: KeyRoutesOptions & MountOptions };
+  tokenRoutes: { auth: TokenEndpointAuth; options: TokenRouteOptions & MountOptions };
+  wellKnownRoutes: { auth: WellKnownAuth; options: WellKnownOptions };
+}
+
+/** One route set hosted in an adapter: what `keyRoutes`, `tokenRoutes` and `wellKnownRoutes` mount. */
+export interface RouteSet<R> {
+  /** The name of the adapter function, for the middleware it returns (stack traces name it). */
+  readonly name: RouteKind;
+  /**
+   * {@link RouteHost.serve} for the path as the router saw it: `null`, synchronously, for a
+   * path outside the mount prefix or a request that is none of the set's routes.
+   */
+  serve(from: R, method: string, path: string): Promise<HttpAnswer | null> | null;
+}
+
+/**
+ * The route set `kind` of `auth`, hosted with `reads`: the core handler, who identifies the
+ * caller (the key routes identify one when no `authenticate` ran; the token endpoint and the
+ * discovery documents need none), the realm of refusals and, with `prefixed`, the mount
+ * prefix from `options.prefix` (default `/keys` for the key routes, `""` for the token
+ * routes; the discovery documents live at the root). Without `prefixed` the framework mounts
+ * the set and hands over the path below its mount point.
+ */
+export function routeSet<R, K extends RouteKind>(
+  kind: K,
+  auth: RouteSetArgs[K]["auth"],
+  options: RouteSetArgs[K]["options"],
+  reads: HostReads<R>,
+  prefixed = false,
+): RouteSet<R> {
+  let routes: HostedRoutes;
+  let identifyWith: AdapterAuth | null = null;
+  let prefix = "";
+  if (kind === "keyRoutes") {
+    const args = { auth, options } as RouteSetArgs["keyRoutes"];
+    routes = createKeyRoutes(args.auth, args.options);
+    identifyWith = args.auth;
+    if (prefixed) prefix = mountPrefix(args.options.prefix ?? DEFAULT_KEY_ROUTES_PREFIX);
+  } else if (kind === "tokenRoutes") {
+    const args = { auth, options } as RouteSetArgs["tokenRoutes"];
+    routes = createTokenEndpoint(args.auth, args.options);
+    if (prefixed) prefix = mountPrefix(args.options.prefix ?? "");
+  } else {
+    const args = { auth, options } as RouteSetArgs["wellKnownRoutes"];
+    routes = createWellKnownRoutes(args.auth, args.options);
+  }
+  const host = hostRoutes(routes, reads, identifyWith, realmOf(auth));
+  return {
+    name: kind,
+    serve(from, method, path) {
+      const below = pathBelow(prefix, path);
+      return below === null ? null : host.serve(from, method, below);
+    },
+  };
+}
+
+/** `fn`, named `name`: the adapters' middleware carry the name of the function that made it. */
+export function named<F extends (...args: never[]) => unknown>(name: string, fn: F): F {
+  Object.defineProperty(fn, "name", { value: name });
+  return fn;
 }
