@@ -9,6 +9,7 @@ import { AuthError, presentedAs } from "../errors.js";
 import { toRequestView } from "../extract/request-view.js";
 import { checkCsrf, type ResolvedCsrf } from "../pick/csrf.js";
 import {
+  bearerCandidate,
   pickCredential,
   type CredentialSlot,
   type ExtractConfig,
@@ -16,7 +17,7 @@ import {
 } from "../pick/pick-credential.js";
 import type { ApiKeys } from "../verify/api-key/api-keys.js";
 import type { ClientAddress } from "../verify/api-key/key-verifier.js";
-import type { VerifyToken } from "../verify/verify-token.js";
+import type { TokenVia, VerifyToken } from "../verify/verify-token.js";
 import type { AuthResult, CredentialSource, Principal, RequestView } from "../types.js";
 import type { CachedAuthenticate } from "./cached-authenticate.js";
 import type { Reporter } from "./report.js";
@@ -35,6 +36,13 @@ export interface DecisionParts<TUser extends Principal> {
   verifyToken: VerifyToken<TUser>;
   apiKeys: ApiKeys | null;
   report: Reporter;
+  /**
+   * The answer for a token accepted before, `undefined` when it is not cached: nothing is
+   * verified and nothing reported then. With it, a Bearer value that is exactly a cached
+   * token is answered before the `Authorization` parse (which reads every character of
+   * the token). Optional: without it every request is parsed first.
+   */
+  cachedToken?: (token: string, via: TokenVia) => Ready<AuthResult<TUser>> | undefined;
 }
 
 export interface Decision<TUser extends Principal> {
@@ -49,7 +57,7 @@ export interface Decision<TUser extends Principal> {
 export function createDecision<TUser extends Principal>(
   parts: DecisionParts<TUser>,
 ): Decision<TUser> {
-  const { extract, csrf, verifyToken, apiKeys, report } = parts;
+  const { extract, csrf, verifyToken, apiKeys, report, cachedToken } = parts;
 
   /** Synchronous when the key cache decides (see {@link ApiKeys.check}). */
   function verifyKey(raw: string, client: ClientAddress | undefined): Ready<AuthResult<TUser>> {
@@ -122,17 +130,35 @@ export function createDecision<TUser extends Principal>(
     }
   }
 
+  /** A promise's rejection answered as `unexpected`, as a throw is. */
+  function settled(
+    result: Ready<AuthResult<TUser>>,
+    source: CredentialSource | "none",
+  ): Ready<AuthResult<TUser>> {
+    if (!(result instanceof Promise)) return result;
+    return result.catch((cause: unknown) => unexpected(source, cause));
+  }
+
   const authenticateNow: CachedAuthenticate<TUser> = (request) => {
     let source: CredentialSource | "none" = "none";
     try {
       const view = toRequestView(request);
       if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
-      const picked = pickCredential(view, extract);
+      const authorization = view.headers.get("authorization");
+      if (cachedToken !== undefined) {
+        // The Bearer token comes first by precedence, so a cached one decides alone. A value
+        // in the key format is a key, whatever a token cache holds.
+        const token = bearerCandidate(authorization);
+        if (token !== null && extract.bearerIsApiKey?.(token) !== true) {
+          source = "jwt";
+          const hit = cachedToken(token, "jwt");
+          if (hit !== undefined) return settled(hit, source);
+        }
+        source = "none";
+      }
+      const picked = pickCredential(view, extract, authorization);
       if (picked.kind !== "none") source = SOURCE_OF_SLOT[picked.slot];
-      const result = decide(view, picked);
-      if (!(result instanceof Promise)) return result;
-      const reported = source;
-      return result.catch((cause: unknown) => unexpected(reported, cause));
+      return settled(decide(view, picked), source);
     } catch (cause) {
       return unexpected(source, cause);
     }

@@ -13,6 +13,8 @@ export function toRequestView(input: Request | RequestView): RequestView | null 
   // `url` is not read here, because only the cookie's CSRF check needs it and adapters
   // build it lazily (building it on every request measured as a third of an authenticated
   // route's cost, docs/benchmarks.md).
+  // The usual methods first: no case conversion of the method on every request.
+  if (method === "GET" || method === "POST") return input;
   if (typeof method === "string" && method === method.toUpperCase()) return input;
   const { url, ip } = input as Partial<RequestView>;
   return {

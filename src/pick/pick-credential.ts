@@ -30,8 +30,15 @@ export interface ExtractConfig {
   bearerIsApiKey?: (raw: string) => boolean;
 }
 
-export function pickCredential(view: RequestView, config: ExtractConfig): PickedCredential {
-  const authorization = parseAuthorization(view.headers.get("authorization"));
+/**
+ * @param authorizationHeader - the `Authorization` value, when the caller read it already.
+ */
+export function pickCredential(
+  view: RequestView,
+  config: ExtractConfig,
+  authorizationHeader: string | null = view.headers.get("authorization"),
+): PickedCredential {
+  const authorization = parseAuthorization(authorizationHeader);
   if (authorization.kind === "invalid") {
     return { kind: "invalid", slot: "bearer", detail: authorization.detail };
   }
@@ -58,4 +65,24 @@ export function pickCredential(view: RequestView, config: ExtractConfig): Picked
   }
 
   return { kind: "none" };
+}
+
+/**
+ * The token of an `Authorization` value that opens with the Bearer scheme and one space
+ * (`bearer ` in any case), without looking at the token's characters; `null` otherwise.
+ * Only for asking a cache of tokens accepted before: such a token passed the token shape
+ * check (base64url segments and dots), so `Bearer <it>` is exactly what
+ * {@link pickCredential} reads as that Bearer token, and anything else misses and is parsed
+ * in full.
+ */
+export function bearerCandidate(value: string | null): string | null {
+  if (value === null || value.length < 8 || value.charCodeAt(6) !== 0x20) return null;
+  return (value.charCodeAt(0) | 0x20) === 0x62 &&
+    (value.charCodeAt(1) | 0x20) === 0x65 &&
+    (value.charCodeAt(2) | 0x20) === 0x61 &&
+    (value.charCodeAt(3) | 0x20) === 0x72 &&
+    (value.charCodeAt(4) | 0x20) === 0x65 &&
+    (value.charCodeAt(5) | 0x20) === 0x72
+    ? value.slice(7)
+    : null;
 }
