@@ -22,8 +22,8 @@ export type TokenShape =
   | {
       /** The token passed every check. */
       ok: true;
-      /** The decoded protected header: a JSON object with an allowed `alg`. */
-      header: Record<string, unknown>;
+      /** The decoded protected header: a JSON object with an allowed `alg` (frozen). */
+      header: Readonly<Record<string, unknown>>;
       /** The three segments, in order: protected header, payload, signature. */
       segments: readonly [string, string, string];
     }
@@ -64,6 +64,26 @@ export function decodeJsonObject(segment: string): Record<string, unknown> | nul
   }
 }
 
+// Most tokens a server sees carry one of a few headers (one per issuer, key and type), so
+// the parsed header of a short segment is remembered: the parse is a pure function of the
+// segment, and the allow-list and parameter checks below still run on every token. Frozen,
+// because every token with that header shares the object. Bounded and cleared when full, so
+// a flood of distinct headers costs no more than parsing them.
+const HEADER_MEMO_MAX = 64;
+const HEADER_MEMO_SEGMENT = 512;
+const headerMemo = new Map<string, Readonly<Record<string, unknown>>>();
+
+function parseHeader(segment: string): Readonly<Record<string, unknown>> | null {
+  const known = headerMemo.get(segment);
+  if (known !== undefined) return known;
+  const header = decodeJsonObject(segment);
+  if (header === null || segment.length > HEADER_MEMO_SEGMENT) return header;
+  if (headerMemo.size >= HEADER_MEMO_MAX) headerMemo.clear();
+  const frozen = Object.freeze(header);
+  headerMemo.set(segment, frozen);
+  return frozen;
+}
+
 /**
  * Checks a candidate token's shape and protected header against the allow-list. Never
  * throws; the detail never contains the token.
@@ -94,7 +114,7 @@ export function checkTokenShape(
   ) {
     return { ok: false, detail: "The token is not canonical base64url." };
   }
-  const header = decodeJsonObject(encodedHeader);
+  const header = parseHeader(encodedHeader);
   if (header === null) {
     return { ok: false, detail: "The token header is not a JSON object." };
   }
