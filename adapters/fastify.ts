@@ -75,7 +75,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): onRequestHookHandler {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = refusalSettings(auth, options.onError);
+  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
   function settle(
     outcome: Identified<TUser>,
     request: FastifyRequest,
@@ -87,6 +87,13 @@ export function authenticate<TUser extends Principal>(
     done();
   }
   return function authenticate(request, reply, done) {
+    // A request this same auth verified before (an app-wide optional authenticate, then one
+    // on the route) keeps its principal: verifying it again would count it twice against
+    // its key's rate limit and credits.
+    const stored = state.get(request);
+    if (stored !== undefined && stored.principal !== null && stored.settings.auth === auth) {
+      return done();
+    }
     // On a cache hit, done() runs in this tick; a throw here reaches Fastify's hook runner.
     const pending = identifyThen(identifier, viewOf(request), settle, request, reply, done);
     // Nothing may be returned: a returned promise would make Fastify call done() a second time.

@@ -45,7 +45,11 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, c: Context) => HttpAnswer;
 }
 
-type Settings = RefusalSettings<Context> & { resourceMetadata: string | undefined };
+type Settings = RefusalSettings<Context> & {
+  resourceMetadata: string | undefined;
+  /** The auth whose authenticate stored this, so that it is not asked twice. */
+  auth?: object;
+};
 
 // A context variable under a symbol: the realm and onError reach the guards without a named
 // variable in your app's type. (A WeakMap keyed by the context costs an entry per request,
@@ -88,7 +92,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): MiddlewareHandler<Env<TUser>> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = refusalSettings(auth, options.onError);
+  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
   function settle(outcome: Identified<TUser>, c: Context<Env<TUser>>, next: Next): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
@@ -96,7 +100,13 @@ export function authenticate<TUser extends Principal>(
     return next();
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return (c, next) => identifyThen(identifier, viewOf(c), settle, c, next);
+  return (c, next) => {
+    // A request this same auth verified before (an app-wide optional authenticate, then one
+    // on the route) keeps its principal: verifying it again would count it twice against
+    // its key's rate limit and credits.
+    if (c.get("principal") && settingsOf(c)?.auth === auth) return next();
+    return identifyThen(identifier, viewOf(c), settle, c, next);
+  };
 }
 
 function guardMiddleware(name: string, guard: Guard): MiddlewareHandler<Env<Principal>> {

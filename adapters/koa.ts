@@ -45,7 +45,11 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: (error: AuthError, answer: HttpAnswer, ctx: Context) => HttpAnswer;
 }
 
-type Settings = RefusalSettings<Context> & { resourceMetadata: string | undefined };
+type Settings = RefusalSettings<Context> & {
+  resourceMetadata: string | undefined;
+  /** The auth whose authenticate stored this, so that it is not asked twice. */
+  auth?: object;
+};
 
 // In ctx.state under a symbol: the realm and onError reach the guards without a second
 // named field, and nothing else is attached to Koa's context. (A WeakMap keyed by the
@@ -80,7 +84,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): Middleware<TUser> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = refusalSettings(auth, options.onError);
+  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
   function settle(
     outcome: Identified<TUser>,
     ctx: ParameterizedContext<State<TUser>>,
@@ -95,7 +99,15 @@ export function authenticate<TUser extends Principal>(
     return next() as Promise<void>;
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
-  return (ctx, next) => identifyThen(identifier, viewOf(ctx), settle, ctx, next);
+  return (ctx, next) => {
+    // A request this same auth verified before (an app-wide optional authenticate, then one
+    // on the route) keeps its principal: verifying it again would count it twice against
+    // its key's rate limit and credits.
+    if (ctx.state.principal && (ctx.state as WithSettings)[SETTINGS]?.auth === auth) {
+      return next() as Promise<void>;
+    }
+    return identifyThen(identifier, viewOf(ctx), settle, ctx, next);
+  };
 }
 
 function guardMiddleware(name: string, guard: Guard): Middleware {

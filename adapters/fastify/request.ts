@@ -8,7 +8,11 @@ import { nodeRequestView } from "../../src/http/node-request.js";
 import type { Principal, RequestView } from "../../src/types.js";
 
 /** What `authenticate` hands the guards: the realm, the refusal hook, the metadata URL. */
-export type Settings = RefusalSettings<FastifyRequest> & { resourceMetadata: string | undefined };
+export type Settings = RefusalSettings<FastifyRequest> & {
+  resourceMetadata: string | undefined;
+  /** The auth whose authenticate stored this, so that it is not asked twice. */
+  auth?: object;
+};
 /** What `authenticate` recorded for a request. */
 export type Stored = { principal: Principal | null; settings: Settings };
 

@@ -59,7 +59,11 @@ export function chain(...steps: Step[]): RequestListener {
   };
 }
 
-type Settings = RefusalSettings<IncomingMessage> & { resourceMetadata: string | undefined };
+type Settings = RefusalSettings<IncomingMessage> & {
+  resourceMetadata: string | undefined;
+  /** The auth that stored this: see step 3. */
+  auth: object;
+};
 const state = new WeakMap<IncomingMessage, { principal: Principal | null; settings: Settings }>();
 
 /** 1. Translate an answer: status, headers, body, field for field. */
@@ -83,12 +87,21 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: Settings["onError"];
 }
 
-/** 3. Identify the caller, refuse or record the principal, and go on. */
+/**
+ * 3. Identify the caller, refuse or record the principal, and go on. A request this same
+ * auth identified before (an app-wide optional step, then one on the route) goes on with
+ * the principal it has: identifying it again would count it twice against its key's rate
+ * limit and credits.
+ */
 export function authenticate(auth: AdapterAuth, options: AuthenticateOptions = {}): Step {
   const identifier = createIdentifier(auth, options.optional ?? false);
   // The realm, onError and the metadata URL that challenges name (RFC 9728).
-  const settings: Settings = refusalSettings(auth, options.onError);
+  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
   return function authenticateStep(req, res, next) {
+    const stored = state.get(req);
+    if (stored !== undefined && stored.principal !== null && stored.settings.auth === auth) {
+      return next();
+    }
     return identifyThen(identifier, viewOf(req), (outcome) => {
       if (!outcome.ok) return send(res, refusalAnswer(outcome.error, settings, req));
       state.set(req, { principal: outcome.principal, settings });

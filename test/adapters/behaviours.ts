@@ -634,6 +634,16 @@ export const keyRouteRows: Row[] = [
       body: { "credits.remaining": 1, "credits.refill": null },
     }),
   },
+  {
+    name: "credits: the topped-up key → 200, once (app-wide and route authenticate count it once)",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.toppable) }),
+    expect: () => ok("apiKey"),
+  },
+  {
+    name: "credits: and then out again → 429",
+    request: (fx) => ({ path: "/required", headers: apiKey(fx.keys.toppable) }),
+    expect: () => problem(429, "usage_exceeded", null),
+  },
 ];
 
 const D = "/down-keys";
