@@ -41,7 +41,8 @@ const SERVERS: Record<string, Start> = {
     });
     app.use(ko.authenticate(auth, { optional: true }));
     app.use(router.routes());
-    return listen(createServer(app.callback()));
+    const handle = app.callback();
+    return listen(createServer((req, res) => void handle(req, res)));
   },
   hono: async (auth) => {
     const app = new Hono();
