@@ -199,7 +199,9 @@ async function run(count, path, goodKeys, goodHashes, badIds, pinned, floodSecon
   inst.removeAllListeners("exit");
   prox.removeAllListeners("exit");
   try {
-    const probeAgent = new Agent({ keepAlive: true, maxSockets: 16 });
+    // No socket cap on either side: a capped pool queues requests in this process, and that
+    // queue, not the instances, would then set the latency.
+    const probeAgent = new Agent({ keepAlive: true });
     const floodAgent = new Agent({ keepAlive: true });
     // First sight: each good key once per instance, nothing else running.
     const warm = [];
