@@ -26,7 +26,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { buildOnce, canPin, pinSelf, pinnedNode, uptimeText } from "./common.mjs";
+import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "./common.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(import.meta.url);
@@ -426,6 +426,7 @@ async function main() {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, markdown);
   writeFileSync(out.replace(/\.md$/, "") + ".json", JSON.stringify(rows, null, 1) + "\n");
+  prettify(out, out.replace(/\.md$/, "") + ".json");
   console.error(`written to ${out}`);
 }
 

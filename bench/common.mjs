@@ -55,3 +55,14 @@ export function uptimeText() {
   const out = spawnSync("uptime", [], { encoding: "utf8" });
   return out.status === 0 ? out.stdout.trim() : `load average ${loadText()}`;
 }
+
+/**
+ * Formats written result files with the repository's prettier, so that a committed run
+ * passes `npm run lint`; a missing prettier leaves them as written.
+ */
+export function prettify(...paths) {
+  spawnSync("npx", ["--no-install", "prettier", "--write", ...paths], {
+    cwd: root,
+    stdio: "ignore",
+  });
+}

@@ -24,7 +24,7 @@
 // (flags for the server processes), GATEHOUSE_BENCH_OUT (the Markdown file, default
 // bench/results/latest.md; the raw figures go next to it as .json).
 import { spawn, spawnSync } from "node:child_process";
-import { buildOnce, canPin, pinSelf, pinnedNode, uptimeText } from "./common.mjs";
+import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "./common.mjs";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
@@ -253,6 +253,7 @@ async function matrix() {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, markdown);
   writeFileSync(out.replace(/\.md$/, "") + ".json", JSON.stringify(summary, null, 1) + "\n");
+  prettify(out, out.replace(/\.md$/, "") + ".json");
   console.error(`written to ${out}`);
 }
 

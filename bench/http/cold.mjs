@@ -28,7 +28,7 @@ import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { buildOnce, canPin, pinSelf, pinnedNode, uptimeText } from "../common.mjs";
+import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "../common.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const seconds = Number(process.env.GATEHOUSE_BENCH_SECONDS ?? 3);
@@ -371,4 +371,5 @@ writeFileSync(
   out.replace(/\.md$/, "") + ".json",
   JSON.stringify({ summary, floods }, null, 1) + "\n",
 );
+prettify(out, out.replace(/\.md$/, "") + ".json");
 console.error(`written to ${out}`);
