@@ -65,6 +65,7 @@ export function createAuthWith<TUser extends Principal = Principal>(
     verifyToken,
     apiKeys,
     report,
+    cachedToken: verifyToken.cached,
   });
 
   const authenticateNow = pointAtMetadata(

@@ -34,9 +34,15 @@ export type VerifyToken<TUser extends Principal> = (
   via: TokenVia,
 ) => Ready<AuthResult<TUser>>;
 
+/** The answer for a token accepted before, `undefined` when it is not cached (nothing verified, nothing reported). */
+export type CachedTokenAnswer<TUser extends Principal> = (
+  token: string,
+  via: TokenVia,
+) => Ready<AuthResult<TUser>> | undefined;
+
 export function createTokenVerifier<TUser extends Principal>(
   parts: TokenVerifierParts<TUser>,
-): VerifyToken<TUser> {
+): VerifyToken<TUser> & { readonly cached: CachedTokenAnswer<TUser> } {
   const { jwt, apiKeys, toPrincipal, now, report } = parts;
 
   function mapClaims(claims: Readonly<Record<string, unknown>>, via: TokenVia): AuthResult<TUser> {
@@ -85,11 +91,7 @@ export function createTokenVerifier<TUser extends Principal>(
   // Per standing object, so that a changed key (a new standing) maps its tokens anew.
   const keyTokenResults = new WeakMap<object, WeakMap<CachedToken, AuthResult<TUser>>>();
 
-  function announced(
-    result: AuthResult<TUser>,
-    via: TokenVia,
-    keyId: string,
-  ): AuthResult<TUser> {
+  function announced(result: AuthResult<TUser>, via: TokenVia, keyId: string): AuthResult<TUser> {
     if (report.listening && result.ok) {
       report.emit({ type: "authenticated", source: via, principalId: result.principal.id, keyId });
     }
@@ -153,17 +155,29 @@ export function createTokenVerifier<TUser extends Principal>(
     return settleWith(apiKeys.standing(keyId), settle);
   }
 
-  return (token, via) => {
+  // One per way of arrival, made once: no closure per request.
+  const answerFor = {
+    jwt: (outcome: JwtOutcome) => answerOutcome(outcome, "jwt"),
+    cookie: (outcome: JwtOutcome) => answerOutcome(outcome, "cookie"),
+  };
+  function answerOutcome(outcome: JwtOutcome, via: TokenVia): Ready<AuthResult<TUser>> {
+    return outcome.ok
+      ? admitToken(outcome.claims, outcome.entry, via)
+      : report.failed(via, outcome.error);
+  }
+
+  const verify = (token: string, via: TokenVia): Ready<AuthResult<TUser>> => {
     if (jwt === null) {
       return report.failed(
         via,
         new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
       );
     }
-    return settleWith(jwt.verify(token), (outcome: JwtOutcome) =>
-      outcome.ok
-        ? admitToken(outcome.claims, outcome.entry, via)
-        : report.failed(via, outcome.error),
-    );
+    return settleWith(jwt.verify(token), answerFor[via]);
   };
+  const cached = (token: string, via: TokenVia): Ready<AuthResult<TUser>> | undefined => {
+    const hit = jwt?.cached(token);
+    return hit === undefined ? undefined : settleWith(hit, answerFor[via]);
+  };
+  return Object.assign(verify, { cached });
 }

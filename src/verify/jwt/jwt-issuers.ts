@@ -176,6 +176,10 @@ export function createJwtIssuers(
     clearCache: () => verifiers.forEach((v) => v.clearCache()),
     fromCache,
     verifyNew,
+    cached: (token) =>
+      typeof token === "string" && token.length <= maxTokenLength
+        ? fromCache(tokenDigest(token))
+        : undefined,
     verify(token) {
       if (typeof token === "string" && token.length <= maxTokenLength) {
         const digest = tokenDigest(token);

@@ -45,6 +45,11 @@ export interface JwtVerifier {
    */
   fromCache(digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
   /**
+   * The answer for a token this verifier accepted before, or `undefined` when it is not
+   * cached (nothing is verified then). The revocation hook still runs on a hit.
+   */
+  cached(token: string): JwtOutcome | Promise<JwtOutcome> | undefined;
+  /**
    * {@link verify} without the cache lookup: shape, signature, claims, then the cache.
    * `digest` is the token's `tokenDigest` when the caller computed it for its own lookup,
    * so that storing the token does not hash it a second time.
@@ -326,6 +331,13 @@ export function createJwtVerifier(
     },
     fromCache(digest) {
       const hit = cache.getByDigest(digest);
+      return hit === undefined ? undefined : answerHit(hit);
+    },
+    cached(token) {
+      if (!cache.enabled || typeof token !== "string" || token.length > settings.maxTokenLength) {
+        return undefined;
+      }
+      const hit = cache.getByDigest(tokenDigest(token));
       return hit === undefined ? undefined : answerHit(hit);
     },
     verifyNew,
