@@ -105,10 +105,12 @@ async function matrix() {
   const dist = `${root}dist`;
   if (!existsSync(`${dist}/express.js`)) throw new Error("no dist/: the build did not run");
   // A private copy of dist/ (inside node_modules, so that its own imports still resolve): a
-  // rebuild by someone else during the run cannot change the code under it.
-  const snapshot = `${root}node_modules/.cache/gatehouse-bench-compare-dist`;
+  // rebuild by someone else during the run cannot change the code under it, and a folder
+  // per run (by pid) keeps two runs at once from swapping each other's copy.
+  const snapshot = `${root}node_modules/.cache/gatehouse-bench-compare-dist-${process.pid}`;
   rmSync(snapshot, { recursive: true, force: true });
   cpSync(dist, snapshot, { recursive: true });
+  process.once("exit", () => rmSync(snapshot, { recursive: true, force: true }));
 
   const pinned = canPin() && pinSelf(1);
   const server = `${root}bench/http/server.mjs`;
