@@ -43,6 +43,23 @@ async function announces(
   }
 }
 
+/** On a migrated table: a spend by `store` goes unheard by `other`, a credit change is heard. */
+async function spendQuietChangeLoud(
+  store: Required<Pick<KeyStore, "create" | "update" | "spendCredits">>,
+  other: KeyStore,
+): Promise<void> {
+  const record = sampleKeyRecord({ credits: { remaining: 0, refill: null, refilledAt: null } });
+  await store.create(record);
+  const credits = { remaining: 9, refill: { amount: 9, interval: 1000 }, refilledAt: new Date() };
+  await announces(
+    other,
+    record.id,
+    () => store.spendCredits(record.id, -5, new Date()),
+    () => store.update(record.id, { credits }),
+  );
+  expect((await other.get(record.id))?.credits?.remaining).toBe(9);
+}
+
 describe("SQLite: a table made before credits", () => {
   it("gets the credit columns and a trigger that announces credit changes, not spends", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gatehouse-migrate-"));
@@ -61,22 +78,7 @@ describe("SQLite: a table made before credits", () => {
     const store = sqliteKeyStore({ path });
     const other = sqliteKeyStore({ path });
     try {
-      const record = sampleKeyRecord({ credits: { remaining: 0, refill: null, refilledAt: null } });
-      await store.create(record);
-      await announces(
-        other,
-        record.id,
-        () => store.spendCredits(record.id, -5, new Date()),
-        () =>
-          store.update(record.id, {
-            credits: {
-              remaining: 9,
-              refill: { amount: 9, interval: 1000 },
-              refilledAt: new Date(),
-            },
-          }),
-      );
-      expect((await other.get(record.id))?.credits?.remaining).toBe(9);
+      await spendQuietChangeLoud(store, other);
     } finally {
       await store.close();
       await other.close();
@@ -133,24 +135,7 @@ describe.skipIf(!pgIsUp)("PostgreSQL: a table made before credits", () => {
         onError: () => {},
       });
       try {
-        const record = sampleKeyRecord({
-          credits: { remaining: 0, refill: null, refilledAt: null },
-        });
-        await store.create(record);
-        await announces(
-          other,
-          record.id,
-          () => store.spendCredits(record.id, -5, new Date()),
-          () =>
-            store.update(record.id, {
-              credits: {
-                remaining: 9,
-                refill: { amount: 9, interval: 1000 },
-                refilledAt: new Date(),
-              },
-            }),
-        );
-        expect((await other.get(record.id))?.credits?.remaining).toBe(9);
+        await spendQuietChangeLoud(store, other);
       } finally {
         await store.close();
         await other.close();
