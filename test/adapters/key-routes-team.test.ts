@@ -1,6 +1,6 @@
 /**
- * Team-owned keys and the rotate routes over real HTTP, on every adapter and framework
- * major: `keyRoutes(auth, { owner, ownerType, maxRotateOverlap })` mounted beside the
+ * Team-owned keys and the rotate routes over real HTTP, on Express 4 and 5, Koa 2 and 3,
+ * Hono, Fastify and fetch (NestJS mounts the same key-route handler through its module): `keyRoutes(auth, { owner, ownerType, maxRotateOverlap })` mounted beside the
  * default `keyRoutes(auth)`, each server with an auth and a store of its own.
  */
 import { createServer } from "node:http";
@@ -15,6 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ex from "../../adapters/express.js";
 import * as ko from "../../adapters/koa.js";
 import * as ho from "../../adapters/hono.js";
+import * as fa from "../../adapters/fastify.js";
+import * as fe from "../../adapters/fetch.js";
+import fastify5 from "fastify";
 import { createAuth } from "../../src/create-auth.js";
 import type { KeyRoutesOptions } from "../../src/http/key-routes.js";
 import type { Auth } from "../../src/options/auth-options.js";
@@ -22,6 +25,8 @@ import { memoryKeyStore } from "../../src/stores/memory.js";
 import type { Principal } from "../../src/types.js";
 import { cheapArgon2 } from "../keys/helpers.js";
 import { listen, type Running } from "./server-parts.js";
+import { listenFastify } from "./servers-fastify.js";
+import { serveFetch, type Peer } from "./servers-fetch.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
 
@@ -93,7 +98,29 @@ function honoServer(auth: Auth): Promise<Running> {
   });
 }
 
+async function fastifyServer(auth: Auth): Promise<Running> {
+  const app = fastify5();
+  app.addHook("onRequest", fa.authenticate(auth, { optional: true }));
+  app.get("/me", { preHandler: fa.requireAuth() }, (request) => fa.getCurrentUser(request));
+  await app.register(fa.keyRoutes(auth), { prefix: "/users/keys" });
+  await app.register(fa.keyRoutes(auth, TEAM), { prefix: "/org/keys" });
+  return listenFastify(app);
+}
+
+function fetchServer(auth: Auth): Promise<Running> {
+  const clientAddress = (_req: Request, peer: Peer) => peer.remoteAddress;
+  const me = fe.withAuth(auth, (req) => Response.json(fe.getCurrentUser(req)), { clientAddress });
+  const own = fe.keyRoutes(auth, { prefix: "/users/keys", clientAddress });
+  const team = fe.keyRoutes(auth, { prefix: "/org/keys", clientAddress, ...TEAM });
+  return serveFetch(async (req, peer) => {
+    if (new URL(req.url).pathname === "/me") return me(req, peer);
+    return (await own(req, peer)) ?? (await team(req, peer));
+  });
+}
+
 const servers: Record<string, (auth: Auth) => Promise<Running>> = {
+  "fastify 5": fastifyServer,
+  fetch: fetchServer,
   "express 5": (auth) => listen(createServer(expressApp(express5, auth))),
   "express 4": (auth) => listen(createServer(expressApp(express4, auth))),
   "koa 3": (auth) => listen(koaServer(koaApp(Koa3, auth))),
