@@ -1,6 +1,6 @@
 /**
  * Team-owned keys and the rotate routes over real HTTP, on Express 4 and 5, Koa 2 and 3,
- * Hono, Fastify and fetch (NestJS mounts the same key-route handler through its module): `keyRoutes(auth, { owner, ownerType, maxRotateOverlap })` mounted beside the
+ * Hono, Fastify, fetch and NestJS (on Express): `keyRoutes(auth, { owner, ownerType, maxRotateOverlap })` mounted beside the
  * default `keyRoutes(auth)`, each server with an auth and a store of its own.
  */
 import { createServer } from "node:http";
@@ -18,6 +18,10 @@ import * as ho from "../../adapters/hono.js";
 import * as fa from "../../adapters/fastify.js";
 import * as fe from "../../adapters/fetch.js";
 import fastify5 from "fastify";
+import type { MiddlewareConsumer, NestModule } from "@nestjs/common";
+import { Controller, Get, Module } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
+import * as ne from "../../adapters/nestjs.js";
 import { createAuth } from "../../src/create-auth.js";
 import type { KeyRoutesOptions } from "../../src/http/key-routes.js";
 import type { Auth } from "../../src/options/auth-options.js";
@@ -27,6 +31,7 @@ import { cheapArgon2 } from "../keys/helpers.js";
 import { listen, type Running } from "./server-parts.js";
 import { listenFastify } from "./servers-fastify.js";
 import { serveFetch, type Peer } from "./servers-fetch.js";
+import { nestExpress } from "./servers-nestjs.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
 
@@ -118,7 +123,29 @@ function fetchServer(auth: Auth): Promise<Running> {
   });
 }
 
+function nestServer(auth: Auth): Promise<Running> {
+  @Controller()
+  class Me {
+    @Get("me")
+    me(@ne.CurrentUser() user: Principal | null) {
+      return user;
+    }
+  }
+  @Module({
+    imports: [ne.GatehouseModule.forRoot(auth, { keyRoutes: { prefix: "/users/keys" } })],
+    controllers: [Me],
+    providers: [{ provide: APP_GUARD, useClass: ne.AuthGuard }],
+  })
+  class TeamModule implements NestModule {
+    configure(consumer: MiddlewareConsumer) {
+      consumer.apply(ne.keyRoutes(auth, { prefix: "/org/keys", ...TEAM })).forRoutes("*");
+    }
+  }
+  return nestExpress(TeamModule);
+}
+
 const servers: Record<string, (auth: Auth) => Promise<Running>> = {
+  "nestjs (express)": nestServer,
   "fastify 5": fastifyServer,
   fetch: fetchServer,
   "express 5": (auth) => listen(createServer(expressApp(express5, auth))),
