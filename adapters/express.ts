@@ -11,7 +11,12 @@ import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identifiedBefore,
+  identifyThen,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { readBody } from "../src/http/read-body.js";
@@ -58,10 +63,7 @@ export interface AuthenticateOptions extends IdentifyOptions {
   onError?: "next" | ((error: AuthError, answer: HttpAnswer, req: Request) => HttpAnswer);
 }
 
-type Settings = ReturnType<typeof refusalSettings<AuthenticateOptions["onError"]>> & {
-  /** The auth whose authenticate stored this, so that it is not asked twice. */
-  auth?: object;
-};
+type Settings = ReturnType<typeof refusalSettings<AuthenticateOptions["onError"]>>;
 type Stored = { principal: Principal | null; settings: Settings };
 
 // A WeakMap, not properties on the request: nothing another middleware sets can collide with
@@ -98,7 +100,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): Middleware {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(outcome: Identified<TUser>, req: Request, res: Response, next: NextFunction) {
     if (!outcome.ok) return refuse(outcome.error, settings, req, res, next);
     state.set(req, { principal: outcome.principal, settings });
@@ -106,13 +108,8 @@ export function authenticate<TUser extends Principal>(
     next();
   }
   return function authenticate(req, res, next) {
-    // A request this same auth verified before (an app-wide optional authenticate, then one
-    // on the route) keeps its principal: verifying it again would count it twice against
-    // its key's rate limit and credits.
     const stored = state.get(req);
-    if (stored !== undefined && stored.principal !== null && stored.settings.auth === auth) {
-      return next();
-    }
+    if (identifiedBefore(auth, stored?.settings, stored?.principal)) return next();
     // On a cache hit, next() runs in this tick; a throw here reaches Express's own catch.
     const pending = identifyThen(identifier, viewOf(req), settle, req, res, next);
     // Express 4 ignores promises: every failure, a throwing onError included, must reach

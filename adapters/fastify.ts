@@ -18,7 +18,12 @@ import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identifiedBefore,
+  identifyThen,
+  type Identified,
+} from "../src/http/identify.js";
 import { refusalSettings } from "../src/http/well-known.js";
 import type { Principal } from "../src/types.js";
 import type { Settings } from "./fastify/request.js";
@@ -75,7 +80,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): onRequestHookHandler {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(
     outcome: Identified<TUser>,
     request: FastifyRequest,
@@ -87,13 +92,8 @@ export function authenticate<TUser extends Principal>(
     done();
   }
   return function authenticate(request, reply, done) {
-    // A request this same auth verified before (an app-wide optional authenticate, then one
-    // on the route) keeps its principal: verifying it again would count it twice against
-    // its key's rate limit and credits.
     const stored = state.get(request);
-    if (stored !== undefined && stored.principal !== null && stored.settings.auth === auth) {
-      return done();
-    }
+    if (identifiedBefore(auth, stored?.settings, stored?.principal)) return done();
     // On a cache hit, done() runs in this tick; a throw here reaches Fastify's hook runner.
     const pending = identifyThen(identifier, viewOf(request), settle, request, reply, done);
     // Nothing may be returned: a returned promise would make Fastify call done() a second time.

@@ -15,7 +15,12 @@ import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identifiedBefore,
+  identifyThen,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { nodeRequestView } from "../src/http/node-request.js";
 import { readWebBody, webResponse } from "../src/http/web-request.js";
@@ -47,8 +52,6 @@ export interface AuthenticateOptions extends IdentifyOptions {
 
 type Settings = RefusalSettings<Context> & {
   resourceMetadata: string | undefined;
-  /** The auth whose authenticate stored this, so that it is not asked twice. */
-  auth?: object;
 };
 
 // A context variable under a symbol: the realm and onError reach the guards without a named
@@ -92,7 +95,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): MiddlewareHandler<Env<TUser>> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(outcome: Identified<TUser>, c: Context<Env<TUser>>, next: Next): Promise<void> {
     if (!outcome.ok) throw refusal(outcome.error, settings, c);
     c.set("principal", outcome.principal);
@@ -101,10 +104,7 @@ export function authenticate<TUser extends Principal>(
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
   return (c, next) => {
-    // A request this same auth verified before (an app-wide optional authenticate, then one
-    // on the route) keeps its principal: verifying it again would count it twice against
-    // its key's rate limit and credits.
-    if (c.get("principal") && settingsOf(c)?.auth === auth) return next();
+    if (identifiedBefore(auth, settingsOf(c), c.get("principal"))) return next();
     return identifyThen(identifier, viewOf(c), settle, c, next);
   };
 }

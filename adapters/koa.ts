@@ -11,7 +11,12 @@ import type { HttpAnswer } from "../src/http/answer.js";
 import type { Guard } from "../src/http/guard.js";
 import { guardSet, unauthenticatedGuard } from "../src/http/guard.js";
 import type { IdentifyOptions } from "../src/http/identify.js";
-import { createIdentifier, identifyThen, type Identified } from "../src/http/identify.js";
+import {
+  createIdentifier,
+  identifiedBefore,
+  identifyThen,
+  type Identified,
+} from "../src/http/identify.js";
 import type { KeyRoutesOptions } from "../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../src/http/node-request.js";
 import { answerText } from "../src/http/problem.js";
@@ -47,8 +52,6 @@ export interface AuthenticateOptions extends IdentifyOptions {
 
 type Settings = RefusalSettings<Context> & {
   resourceMetadata: string | undefined;
-  /** The auth whose authenticate stored this, so that it is not asked twice. */
-  auth?: object;
 };
 
 // In ctx.state under a symbol: the realm and onError reach the guards without a second
@@ -84,7 +87,7 @@ export function authenticate<TUser extends Principal>(
   options: AuthenticateOptions = {},
 ): Middleware<TUser> {
   const identifier = createIdentifier(auth, options.optional ?? false);
-  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
+  const settings: Settings = refusalSettings(auth, options.onError);
   function settle(
     outcome: Identified<TUser>,
     ctx: ParameterizedContext<State<TUser>>,
@@ -100,10 +103,7 @@ export function authenticate<TUser extends Principal>(
   }
   // Not async: on a cache hit next() runs in the same tick, with no promise of our own.
   return (ctx, next) => {
-    // A request this same auth verified before (an app-wide optional authenticate, then one
-    // on the route) keeps its principal: verifying it again would count it twice against
-    // its key's rate limit and credits.
-    if (ctx.state.principal && (ctx.state as WithSettings)[SETTINGS]?.auth === auth) {
+    if (identifiedBefore(auth, (ctx.state as WithSettings)[SETTINGS], ctx.state.principal)) {
       return next() as Promise<void>;
     }
     return identifyThen(identifier, viewOf(ctx), settle, ctx, next);

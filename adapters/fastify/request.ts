@@ -10,8 +10,6 @@ import type { Principal, RequestView } from "../../src/types.js";
 /** What `authenticate` hands the guards: the realm, the refusal hook, the metadata URL. */
 export type Settings = RefusalSettings<FastifyRequest> & {
   resourceMetadata: string | undefined;
-  /** The auth whose authenticate stored this, so that it is not asked twice. */
-  auth?: object;
 };
 /** What `authenticate` recorded for a request. */
 export type Stored = { principal: Principal | null; settings: Settings };

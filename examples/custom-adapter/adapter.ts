@@ -13,7 +13,12 @@ import type { AdapterAuth, RefusalSettings } from "../../src/http/adapter-auth.j
 import { realmOf, refusalAnswer } from "../../src/http/adapter-auth.js";
 import type { HttpAnswer } from "../../src/http/answer.js";
 import { guardSet, unauthenticatedGuard, type Guard } from "../../src/http/guard.js";
-import { createIdentifier, identifyThen, type IdentifyOptions } from "../../src/http/identify.js";
+import {
+  createIdentifier,
+  identifiedBefore,
+  identifyThen,
+  type IdentifyOptions,
+} from "../../src/http/identify.js";
 import { createKeyRoutes, type KeyRoutesOptions } from "../../src/http/key-routes.js";
 import { nodeBodySource, nodeRequestView } from "../../src/http/node-request.js";
 import { answerText } from "../../src/http/problem.js";
@@ -61,8 +66,6 @@ export function chain(...steps: Step[]): RequestListener {
 
 type Settings = RefusalSettings<IncomingMessage> & {
   resourceMetadata: string | undefined;
-  /** The auth that stored this: see step 3. */
-  auth: object;
 };
 const state = new WeakMap<IncomingMessage, { principal: Principal | null; settings: Settings }>();
 
@@ -96,12 +99,10 @@ export interface AuthenticateOptions extends IdentifyOptions {
 export function authenticate(auth: AdapterAuth, options: AuthenticateOptions = {}): Step {
   const identifier = createIdentifier(auth, options.optional ?? false);
   // The realm, onError and the metadata URL that challenges name (RFC 9728).
-  const settings: Settings = { ...refusalSettings(auth, options.onError), auth };
+  const settings: Settings = refusalSettings(auth, options.onError);
   return function authenticateStep(req, res, next) {
     const stored = state.get(req);
-    if (stored !== undefined && stored.principal !== null && stored.settings.auth === auth) {
-      return next();
-    }
+    if (identifiedBefore(auth, stored?.settings, stored?.principal)) return next();
     return identifyThen(identifier, viewOf(req), (outcome) => {
       if (!outcome.ok) return send(res, refusalAnswer(outcome.error, settings, req));
       state.set(req, { principal: outcome.principal, settings });

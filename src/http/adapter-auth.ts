@@ -29,6 +29,11 @@ export interface RefusalSettings<C> {
   onError?: ((error: AuthError, answer: HttpAnswer, context: C) => HttpAnswer) | undefined;
   /** With `protectedResource`: the RFC 9728 metadata URL every challenge names. */
   resourceMetadata?: string | undefined;
+  /**
+   * The auth these settings were made for: a request it already identified is not
+   * identified again (see `identifiedBefore`).
+   */
+  auth?: object;
 }
 
 /**

@@ -84,6 +84,21 @@ export function createIdentifier<TUser extends Principal>(
   };
 }
 
+/**
+ * Whether `auth` already identified this request with a principal: `settings` and
+ * `principal` are what an earlier `authenticate` stored on it. Apps mount `authenticate`
+ * app-wide with `optional` and again on a route; the second must go on with the principal
+ * it finds, since verifying again would count the request twice against its key's rate
+ * limit and credits.
+ */
+export function identifiedBefore(
+  auth: object,
+  settings: { readonly auth?: object } | undefined,
+  principal: Principal | null | undefined,
+): boolean {
+  return principal !== null && principal !== undefined && settings?.auth === auth;
+}
+
 /** Options every adapter's `authenticate` accepts. */
 export interface IdentifyOptions {
   /**

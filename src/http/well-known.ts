@@ -257,8 +257,8 @@ export function resourceMetadataOf(auth: { readonly config?: object }): string |
 export function refusalSettings<H>(
   auth: { readonly config?: { readonly realm?: string } },
   onError: H,
-): { realm: string; onError: H; resourceMetadata: string | undefined } {
-  return { realm: realmOf(auth), onError, resourceMetadata: resourceMetadataOf(auth) };
+): { realm: string; onError: H; resourceMetadata: string | undefined; auth: object } {
+  return { realm: realmOf(auth), onError, resourceMetadata: resourceMetadataOf(auth), auth };
 }
 
 /**

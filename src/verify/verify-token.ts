@@ -12,6 +12,7 @@ import { keyDerivedPrincipal } from "../principal/from-key.js";
 import type { AuthResult, Principal } from "../types.js";
 import type { ApiKeys } from "./api-key/api-keys.js";
 import type { KeyStanding } from "./api-key/key-state.js";
+import { useError } from "./api-key/key-usage.js";
 import type { JwtOutcome, JwtVerifier } from "./jwt/jwt-verifier.js";
 import type { CachedToken } from "./jwt/token-cache.js";
 
@@ -141,15 +142,7 @@ export function createTokenVerifier<TUser extends Principal>(
       if (standing.use === null) return announced(admitted, via, keyId);
       return settleWith(apiKeys.use(standing.use), (used) => {
         if (used.ok) return announced(admitted, via, keyId);
-        return report.failed(
-          via,
-          "cause" in used
-            ? new AuthError("unavailable", { retryAfter: 1, cause: used.cause })
-            : new AuthError(used.code, {
-                ...(used.retryAfter === undefined ? {} : { retryAfter: used.retryAfter }),
-                ...(used.detail === undefined ? {} : { detail: used.detail }),
-              }),
-        );
+        return report.failed(via, useError(used));
       });
     };
     return settleWith(apiKeys.standing(keyId), settle);

@@ -172,6 +172,26 @@ for (const { name } of STORES) {
       });
     });
 
+    it("a rotation does not double the rate limit: old and new key count in one window", async () => {
+      await withKeyServer(name, {}, async (world) => {
+        const made = await world.auth.keys.create({
+          ownerId: "alice",
+          name: "limited",
+          rateLimit: { limit: 3, window: 365 * 86_400_000 },
+        });
+        const rotated = await world.auth.keys.rotate("alice", made.record.id, {
+          overlap: 60_000,
+        });
+        // One window under the replacement's id for both keys while the overlap lasts.
+        expect((await world.me(made.key)).status).toBe(200);
+        expect((await world.me(rotated!.key)).status).toBe(200);
+        expect((await world.me(made.key)).status).toBe(200);
+        const over = await world.me(rotated!.key);
+        expect(over).toMatchObject({ status: 429, body: { code: "rate_limited" } });
+        expect((await world.me(made.key)).status).toBe(429);
+      });
+    });
+
     it("the key routes: admin PATCH sets credits, top-up adds, an owner can do neither", async () => {
       await withKeyServer(name, {}, async (world) => {
         const admin = await world.auth.tokens.issue({

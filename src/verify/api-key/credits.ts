@@ -53,19 +53,6 @@ export function nextRefillAt(credits: KeyCredits): Milliseconds | null {
 }
 
 /**
- * Whose credits a key's requests spend: its own, or, once a rotation replaced it, its
- * replacement's (the rotation moved them there); `null` for a key that is not metered.
- */
-export function creditKeyOf(record: {
-  id: string;
-  credits?: KeyCredits | null;
-  replacedBy?: string | null;
-}): string | null {
-  if (!record.credits) return null;
-  return record.replacedBy ?? record.id;
-}
-
-/**
  * `credits` as the four plain numbers stores keep in columns or hash fields (remaining,
  * refill amount, refill interval, refilled at in epoch ms; `null` for a missing part), so
  * that a spend can do its arithmetic in place.

@@ -4,13 +4,15 @@
  * token minted from it — so a limit set on a key holds for everything derived from it, and
  * exchanging a key for tokens is no way around its budget.
  *
- * A key with neither a rate limit nor credits costs nothing here (the caller does not even
- * ask). A rate-limited request spends no credit. A spend that fails or times out answers
+ * A key a rotation replaced spends its replacement's budgets while its overlap lasts: the
+ * rate-limit window and the credits are counted under the replacement's id, so a rotation
+ * never doubles either. A key with neither a rate limit nor credits costs nothing here (the
+ * caller does not even ask). A rate-limited request spends no credit. A spend that fails or times out answers
  * `unavailable`: a metered key is never served unmetered.
  */
-import type { AuthErrorCode } from "../../errors.js";
+import { AuthError, type AuthErrorCode } from "../../errors.js";
 import type { ApiKeyRecord, KeyRateLimit, KeyStore, Milliseconds } from "../../types.js";
-import { creditKeyOf, nextRefillAt } from "./credits.js";
+import { nextRefillAt } from "./credits.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { withTimeout } from "./with-timeout.js";
 
@@ -18,10 +20,15 @@ import { withTimeout } from "./with-timeout.js";
 export interface KeyUse {
   /** The key the request was made with (or its token was minted from). */
   keyId: string;
+  /**
+   * Whose budgets the use is counted against: the key's own id, or, once a rotation
+   * replaced it, its replacement's (the rotation moved the credits there).
+   */
+  budgetKey: string;
   /** Its rate limit, or `null`. */
   rateLimit: KeyRateLimit | null;
-  /** Whose credits it spends (see `creditKeyOf`), or `null` for a key that is not metered. */
-  creditKey: string | null;
+  /** Whether it spends credits. */
+  metered: boolean;
 }
 
 /** Whether the use may go on, or why not. */
@@ -35,10 +42,19 @@ export function useOf(
   record: Pick<ApiKeyRecord, "id" | "rateLimit" | "credits" | "replacedBy">,
 ): KeyUse | null {
   const rateLimit = record.rateLimit ?? null;
-  const creditKey = creditKeyOf(record);
-  return rateLimit === null && creditKey === null
-    ? null
-    : { keyId: record.id, rateLimit, creditKey };
+  const metered = record.credits !== null && record.credits !== undefined;
+  if (rateLimit === null && !metered) return null;
+  return { keyId: record.id, budgetKey: record.replacedBy ?? record.id, rateLimit, metered };
+}
+
+/** The refusal a use that may not go on answers with. */
+export function useError(outcome: Exclude<UseOutcome, { ok: true }>): AuthError {
+  if ("cause" in outcome)
+    return new AuthError("unavailable", { retryAfter: 1, cause: outcome.cause });
+  return new AuthError(outcome.code, {
+    ...(outcome.retryAfter === undefined ? {} : { retryAfter: outcome.retryAfter }),
+    ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+  });
 }
 
 const GRANTED: UseOutcome = Object.freeze({ ok: true });
@@ -63,7 +79,7 @@ function secondsUntil(at: number, now: number): number {
 export function createKeyUsage(options: KeyUsageOptions): KeyUsage {
   const { rateLimiter, store, storeTimeout, now } = options;
 
-  async function spend(keyId: string, creditKey: string): Promise<UseOutcome> {
+  async function spend({ keyId, budgetKey }: KeyUse): Promise<UseOutcome> {
     const spendCredits = store.spendCredits?.bind(store);
     if (!spendCredits) {
       return {
@@ -78,7 +94,7 @@ export function createKeyUsage(options: KeyUsageOptions): KeyUsage {
     const at = now();
     let spent;
     try {
-      spent = await withTimeout(spendCredits(creditKey, 1, new Date(at)), storeTimeout);
+      spent = await withTimeout(spendCredits(budgetKey, 1, new Date(at)), storeTimeout);
     } catch (cause) {
       return { ok: false, code: "unavailable", reason: "credits_error", cause };
     }
@@ -86,7 +102,7 @@ export function createKeyUsage(options: KeyUsageOptions): KeyUsage {
     // The key's own credits, gone with the key or taken off it: that change is announced,
     // and the last check before the answer reads the key again. A replacement's that are
     // gone leave the old key with nothing to spend: it is refused, never served unmetered.
-    if (spent === null && creditKey === keyId) return GRANTED;
+    if (spent === null && budgetKey === keyId) return GRANTED;
     const refill = spent === null ? null : nextRefillAt(spent.credits);
     return {
       ok: false,
@@ -103,7 +119,7 @@ export function createKeyUsage(options: KeyUsageOptions): KeyUsage {
   async function limited(use: KeyUse, limit: KeyRateLimit): Promise<UseOutcome> {
     let decision;
     try {
-      decision = await rateLimiter.consume(use.keyId, limit, now());
+      decision = await rateLimiter.consume(use.budgetKey, limit, now());
     } catch (cause) {
       return { ok: false, code: "unavailable", reason: "rate_limiter_error", cause };
     }
@@ -111,13 +127,13 @@ export function createKeyUsage(options: KeyUsageOptions): KeyUsage {
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfter / 1000));
       return { ok: false, code: "rate_limited", reason: "rate_limited", retryAfter };
     }
-    return use.creditKey === null ? GRANTED : spend(use.keyId, use.creditKey);
+    return use.metered ? spend(use) : GRANTED;
   }
 
   return {
     use(use) {
       if (use.rateLimit !== null) return limited(use, use.rateLimit);
-      if (use.creditKey !== null) return spend(use.keyId, use.creditKey);
+      if (use.metered) return spend(use);
       return GRANTED;
     },
   };
