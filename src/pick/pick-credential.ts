@@ -73,10 +73,13 @@ export function pickCredential(
  * Only for asking a cache of tokens accepted before: such a token passed the token shape
  * check (base64url segments and dots), so `Bearer <it>` is exactly what
  * {@link pickCredential} reads as that Bearer token, and anything else misses and is parsed
- * in full.
+ * in full. A value with a space or a comma after the scheme (a second space, two
+ * `Authorization` headers joined with ", ") is `null` here whatever the cache holds: the
+ * full parse refuses it, and that must not rest on the cache's contents alone.
  */
 export function bearerCandidate(value: string | null): string | null {
   if (value === null || value.length < 8 || value.charCodeAt(6) !== 0x20) return null;
+  if (value.indexOf(" ", 7) !== -1 || value.indexOf(",", 7) !== -1) return null;
   return (value.charCodeAt(0) | 0x20) === 0x62 &&
     (value.charCodeAt(1) | 0x20) === 0x65 &&
     (value.charCodeAt(2) | 0x20) === 0x61 &&

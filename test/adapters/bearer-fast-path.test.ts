@@ -63,7 +63,9 @@ describe("bearerCandidate", () => {
     expect(bearerCandidate("Bearer ")).toBeNull();
     expect(bearerCandidate("Bearerx a.b.c")).toBeNull();
     expect(bearerCandidate("Bearer\ta.b.c")).toBeNull();
-    expect(bearerCandidate("Bearer  a.b.c")).toBe(" a.b.c");
+    expect(bearerCandidate("Bearer  a.b.c")).toBeNull();
+    expect(bearerCandidate("Bearer a.b.c, Bearer x.y.z")).toBeNull();
+    expect(bearerCandidate("Bearer a.b.c ")).toBeNull();
   });
 });
 
@@ -83,8 +85,11 @@ function viewWith(headers: Record<string, string>): RequestView {
   return { method: "GET", url: "http://api.test/", headers: { get: (n) => headers[n] ?? null } };
 }
 
-/** A decision whose token cache holds `a.b.c` only, recording what reached each step. */
-function decisionWith(bearerIsApiKey?: (raw: string) => boolean) {
+/**
+ * A decision whose token cache holds `a.b.c` only (or, with `cacheHoldsAll`, answers for any
+ * value it is asked about), recording what reached each step.
+ */
+function decisionWith(bearerIsApiKey?: (raw: string) => boolean, cacheHoldsAll = false) {
   const asked: string[] = [];
   const verified: string[] = [];
   const decision = createDecision<Principal>({
@@ -98,7 +103,7 @@ function decisionWith(bearerIsApiKey?: (raw: string) => boolean) {
     },
     cachedToken: (token) => {
       asked.push(token);
-      return token === "a.b.c" ? ALICE : undefined;
+      return cacheHoldsAll || token === "a.b.c" ? ALICE : undefined;
     },
   });
   return { decision, asked, verified };
@@ -112,10 +117,21 @@ describe("the decision's Bearer fast path", () => {
     expect(verified).toEqual([]);
   });
 
-  it("refuses a malformed value as the full parse does, whatever the cache is asked", () => {
-    const { decision } = decisionWith();
-    const result = decision.authenticateNow(viewWith({ authorization: "Bearer a b" }));
-    expect(result).toMatchObject({ ok: false, error: { code: "invalid_request" } });
+  it("refuses a malformed value as the full parse does, whatever the cache would answer", () => {
+    // A cache that would accept anything: only the parse can refuse these.
+    const { decision } = decisionWith(undefined, true);
+    for (const value of ["Bearer a b", "Bearer a.b.c, Bearer x.y.z"]) {
+      const result = decision.authenticateNow(viewWith({ authorization: value }));
+      expect(result, value).toMatchObject({ ok: false, error: { code: "invalid_request" } });
+    }
+  });
+
+  it("leaves a second space after the scheme to the full parse", () => {
+    const { decision, asked, verified } = decisionWith(undefined, true);
+    const result = decision.authenticateNow(viewWith({ authorization: "Bearer  a.b.c" }));
+    expect(asked).toEqual([]);
+    expect(verified).toEqual(["a.b.c"]);
+    expect(result).toMatchObject({ ok: false, error: { code: "invalid_token" } });
   });
 
   it("keeps precedence: a cache miss on the Bearer value never falls to the API key", () => {

@@ -22,8 +22,10 @@ export interface CachedToken {
 }
 
 export interface TokenCache {
-  get(token: string): CachedToken | undefined;
-  /** {@link get} by the token's {@link tokenDigest}, for a caller that asks several caches. */
+  /**
+   * The entry of a token by its {@link tokenDigest} (computed once by the caller, which may
+   * ask several caches with it), or `undefined`.
+   */
   getByDigest(digest: string): CachedToken | undefined;
   /**
    * Stores claims until the earlier of `exp` and `iat + maxTokenAge`; returns the entry, or
@@ -67,7 +69,6 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
     return entry;
   }
   return {
-    get: (token) => (lru === null ? undefined : getByDigest(digest(token))),
     getByDigest,
     enabled: lru !== null,
     set(token, claims, maxTokenAge, knownDigest) {
