@@ -147,10 +147,10 @@ export function createJwtIssuers(
   const route = (iss: string | undefined): number =>
     iss === undefined ? bare : (byIssuer.get(iss) ?? -1);
 
-  function fromCache(digest: string): JwtOutcome | Promise<JwtOutcome> | undefined {
+  function fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined {
     // A token is cached only by the entry that verified it, so at most one entry hits.
     for (const verifier of verifiers) {
-      const hit = verifier.fromCache(digest);
+      const hit = verifier.fromCache(token, digest);
       if (hit !== undefined) return hit;
     }
     return undefined;
@@ -178,12 +178,12 @@ export function createJwtIssuers(
     verifyNew,
     cached: (token) =>
       typeof token === "string" && token.length <= maxTokenLength
-        ? fromCache(tokenDigest(token))
+        ? fromCache(token, tokenDigest(token))
         : undefined,
     verify(token) {
       if (typeof token === "string" && token.length <= maxTokenLength) {
         const digest = tokenDigest(token);
-        const hit = fromCache(digest);
+        const hit = fromCache(token, digest);
         if (hit !== undefined) return hit;
         return verifyNew(token, digest);
       }

@@ -41,9 +41,10 @@ export interface JwtVerifier {
   verify(token: string): JwtOutcome | Promise<JwtOutcome>;
   /**
    * The answer for a token this verifier accepted before, found by its digest (see
-   * `tokenDigest`), or `undefined` when it is not cached. The revocation hook still runs.
+   * `tokenDigest`, computed once by a caller that asks several verifiers), or `undefined`
+   * when it is not cached. The revocation hook still runs.
    */
-  fromCache(digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
+  fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
   /**
    * The answer for a token this verifier accepted before, or `undefined` when it is not
    * cached (nothing is verified then). The revocation hook still runs on a hit.
@@ -309,8 +310,14 @@ export function createJwtVerifier(
     return isRevoked === true ? fail("The token has been revoked.") : null;
   }
 
+  /** One outcome per entry, made on its first hit: a hit allocates nothing. */
   function answerHit(hit: CachedToken): JwtOutcome | Promise<JwtOutcome> {
-    const outcome: JwtOutcome = { ok: true, claims: hit.claims, cached: true, entry: hit };
+    const outcome = (hit.outcome ??= Object.freeze({
+      ok: true,
+      claims: hit.claims,
+      cached: true,
+      entry: hit,
+    })) as JwtOutcome;
     if (settings.isRevoked === undefined) return outcome;
     return revoked(hit.claims).then((refused) => refused ?? outcome);
   }
@@ -323,21 +330,21 @@ export function createJwtVerifier(
       // may skip the shape check; the length bound comes first so hashing stays cheap.
       if (cache.enabled && typeof token === "string" && token.length <= settings.maxTokenLength) {
         const digest = tokenDigest(token);
-        const hit = cache.getByDigest(digest);
+        const hit = cache.get(token, digest);
         if (hit !== undefined) return answerHit(hit);
         return verifyNew(token, digest);
       }
       return verifyNew(token);
     },
-    fromCache(digest) {
-      const hit = cache.getByDigest(digest);
+    fromCache(token, digest) {
+      const hit = cache.get(token, digest);
       return hit === undefined ? undefined : answerHit(hit);
     },
     cached(token) {
       if (!cache.enabled || typeof token !== "string" || token.length > settings.maxTokenLength) {
         return undefined;
       }
-      const hit = cache.getByDigest(tokenDigest(token));
+      const hit = cache.get(token, tokenDigest(token));
       return hit === undefined ? undefined : answerHit(hit);
     },
     verifyNew,

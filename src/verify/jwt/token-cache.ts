@@ -1,10 +1,15 @@
 /**
  * Remembers tokens whose signature and claims were already checked, so that a repeated
- * token costs a SHA-256 and a map lookup instead of a signature check. Keys are digests,
- * never tokens, so a heap dump does not hand out credentials; entries never outlive the
- * token's `exp` (nor its `maxTokenAge`), and the bound keeps a flood of distinct tokens
- * from growing memory. An entry also keeps the principals mapped from its claims, so that a
- * repeated token is mapped once, not once per request.
+ * token costs a SHA-256 of its signature, a map lookup and a string comparison instead of a
+ * signature check. Entries are keyed by the digest of the signature segment and hold the
+ * signed part (header and payload, which the entry holds parsed anyway), never the
+ * signature: a heap dump does not hand out tokens. A hit needs both, so it is exactly the
+ * token that verified. Hashing the signature alone, not the whole token, is what keeps the
+ * digest cheap: an HS256 signature fits one SHA-256 block, a whole token takes four or more.
+ *
+ * Entries never outlive the token's `exp` (nor its `maxTokenAge`), and the bound keeps a
+ * flood of distinct tokens from growing memory. An entry also keeps the principals mapped
+ * from its claims, so that a repeated token is mapped once, not once per request.
  */
 import { sha256 } from "../../crypto/sha256.js";
 import { LRUCache } from "lru-cache";
@@ -14,19 +19,25 @@ export interface CachedToken {
   claims: Readonly<Record<string, unknown>>;
   /** When the entry stops being usable, in epoch milliseconds. */
   until: number;
+  /** The token up to its last `.`: what was signed. A copy, not a slice of the token. */
+  signed: string;
+  /** The token's length: with `signed`, the digest of the rest decides a hit. */
+  length: number;
   /**
    * The core's answer for these claims per way of arrival (the mapped principal), filled in
    * on first use.
    */
   results: { jwt?: unknown; cookie?: unknown };
+  /** The verifier's answer for a hit, made on the first hit and handed out on every later one. */
+  outcome?: unknown;
 }
 
 export interface TokenCache {
   /**
-   * The entry of a token by its {@link tokenDigest} (computed once by the caller, which may
-   * ask several caches with it), or `undefined`.
+   * The entry of `token`, found by its {@link tokenDigest} (computed once by the caller,
+   * which may ask several caches with it), or `undefined`.
    */
-  getByDigest(digest: string): CachedToken | undefined;
+  get(token: string, digest: string): CachedToken | undefined;
   /**
    * Stores claims until the earlier of `exp` and `iat + maxTokenAge`; returns the entry, or
    * `undefined` when nothing was stored.
@@ -44,32 +55,51 @@ export interface TokenCache {
   readonly size: number;
 }
 
-/** The cache key of a token: its SHA-256, never the token itself. */
+/**
+ * The cache key of a token: the SHA-256 of what follows its last `.` (the signature of a
+ * compact JWS), never the token itself.
+ */
 export function tokenDigest(token: string): string {
-  return sha256(token);
+  return sha256(token.slice(token.lastIndexOf(".") + 1));
 }
-const digest = tokenDigest;
+
+/**
+ * A string of its own: V8 makes a long slice a view into the string it was cut from, which
+ * would keep the whole token, signature included, alive as long as the entry. Tokens are
+ * ASCII (the shape check saw to it), so latin1 is lossless.
+ */
+function copyOf(text: string): string {
+  return Buffer.from(text, "latin1").toString("latin1");
+}
 
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
-  const lru =
-    max > 0
-      ? new LRUCache<string, CachedToken>({ max, ttlAutopurge: false, ttlResolution: 0 })
-      : null;
-  function getByDigest(key: string): CachedToken | undefined {
-    if (lru === null) return undefined;
-    const entry = lru.get(key);
-    if (entry === undefined) return undefined;
-    // The LRU's own TTL runs on a monotonic clock; the token's exp runs on the wall clock.
-    // Check both so a wall-clock jump cannot extend a token past its exp.
-    if (entry.until <= now()) {
-      lru.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
+  const lru = max > 0 ? new LRUCache<string, CachedToken>({ max }) : null;
   return {
-    getByDigest,
+    get(token, key) {
+      if (lru === null) return undefined;
+      const entry = lru.get(key);
+      if (entry === undefined) return undefined;
+      // The digest matched what follows the token's last dot. Of the same length as the
+      // token that verified, with its signed part and a dot after it, the token has no
+      // other dot there (the part after the last one would be shorter than the signature
+      // the digest was taken of): it is that token.
+      const { signed } = entry;
+      if (
+        token.length !== entry.length ||
+        token.charCodeAt(signed.length) !== 46 ||
+        token.slice(0, signed.length) !== signed
+      ) {
+        return undefined;
+      }
+      // On the wall clock, as the signature path checks exp: a monotonic deadline as well
+      // would only send the token to be verified again, and to be accepted by that clock.
+      if (entry.until <= now()) {
+        lru.delete(key);
+        return undefined;
+      }
+      return entry;
+    },
     enabled: lru !== null,
     set(token, claims, maxTokenAge, knownDigest) {
       if (lru === null) return undefined;
@@ -80,10 +110,19 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       if (maxTokenAge !== undefined && typeof iat === "number") {
         until = Math.min(until, (iat + maxTokenAge) * 1000);
       }
-      const ttl = Math.floor(until - now());
-      if (ttl <= 0) return undefined;
-      const entry: CachedToken = { claims, until, results: {} };
-      lru.set(knownDigest ?? digest(token), entry, { ttl });
+      if (until <= now()) return undefined;
+      const dot = token.lastIndexOf(".");
+      if (dot < 0) return undefined;
+      const entry: CachedToken = {
+        claims,
+        until,
+        signed: copyOf(token.slice(0, dot)),
+        length: token.length,
+        results: {},
+      };
+      // No TTL in the LRU: the hit checks `until`, and an entry past it is dropped then or
+      // pushed out by newer ones, within the same bound.
+      lru.set(knownDigest ?? tokenDigest(token), entry);
       return entry;
     },
     clear() {
