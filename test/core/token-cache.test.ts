@@ -1,0 +1,80 @@
+/**
+ * The verified-token cache keys an entry by the digest of the signature and holds the
+ * signed part: a hit must be exactly the token that verified, and the cache must not keep
+ * the signature (nor the token) where a heap snapshot would show it.
+ */
+import { getHeapSnapshot } from "node:v8";
+import { describe, expect, it } from "vitest";
+import { createTokenCache, tokenDigest } from "../../src/verify/jwt/token-cache.js";
+
+const future = Math.floor(Date.now() / 1000) + 3600;
+const claims = Object.freeze({ sub: "alice", exp: future });
+
+function fresh(text: string): string {
+  // A string of its own, as a request header would bring.
+  return Buffer.from(text, "latin1").toString("latin1");
+}
+
+describe("token cache hits", () => {
+  const signed = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9";
+  const signature = "c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0wMTIzNDU2Nzg5";
+  const token = `${signed}.${signature}`;
+
+  it("answers the token that was stored, presented as a new string", () => {
+    const cache = createTokenCache(10);
+    expect(cache.set(token, claims)).toBeDefined();
+    const copy = fresh(token);
+    expect(cache.get(copy, tokenDigest(copy))?.claims).toBe(claims);
+  });
+
+  it("misses a token with the same signature but another signed part", () => {
+    const cache = createTokenCache(10);
+    cache.set(token, claims);
+    for (const other of [
+      `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.${signature}`,
+      `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ8.${signature}`,
+      `${signed}x.${signature}`,
+      `${signed}.x.${signature}`,
+      `${signed.slice(0, -1)}.${signature}`,
+      `.${signature}`,
+      signature,
+    ]) {
+      expect(cache.get(other, tokenDigest(other))).toBeUndefined();
+    }
+  });
+
+  it("misses a token whose signature differs, and one past its exp", () => {
+    let now = Date.now();
+    const cache = createTokenCache(10, () => now);
+    cache.set(token, claims);
+    const changed = `${token.slice(0, -1)}A`;
+    expect(cache.get(changed, tokenDigest(changed))).toBeUndefined();
+    now = future * 1000;
+    expect(cache.get(token, tokenDigest(token))).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it("keeps neither the signature nor the token in memory", async () => {
+    const cache = createTokenCache(10);
+    // Built here and dropped: only the cache could keep it alive.
+    const marker = Buffer.from("c2lnbmF0dXJlLW1hcmtlci1mb3ItdGhlLWhlYXA").toString("latin1");
+    (() => {
+      const stored = fresh(`${signed}.${marker}`);
+      cache.set(stored, claims);
+      expect(cache.get(stored, tokenDigest(stored))).toBeDefined();
+    })();
+    const snapshot = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const stream = getHeapSnapshot();
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      stream.on("error", reject);
+    });
+    expect(cache.size).toBe(1);
+    // The signed part is held (it is the payload the entry already holds parsed) ...
+    expect(snapshot.includes(signed)).toBe(true);
+    // ... and the marker signature only as the Buffer literal's text, never a string that
+    // follows the signed part.
+    expect(snapshot.includes(`${signed}.${marker}`)).toBe(false);
+  }, 60_000);
+});
