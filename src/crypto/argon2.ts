@@ -54,7 +54,7 @@ function toOptions(params: Required<Argon2Params>): Options {
 
 /** Settings of the process-wide argon2 gate; see {@link configureArgon2Gate}. */
 export interface Argon2GateOptions {
-  /** argon2 computations at once. Default the libuv pool size (`UV_THREADPOOL_SIZE` or 4). */
+  /** argon2 computations at once. Default `min(UV_THREADPOOL_SIZE or 4, CPUs − 1)`, at least 1. */
   max?: number;
   /** Computations allowed to wait for a slot. Default 64. */
   queue?: number;
@@ -66,8 +66,10 @@ let gate: HashGate | undefined;
  * Sizes the process-wide gate that every argon2 hash and verify in this process passes:
  * at most `max` run at once (more than the libuv pool size only queues inside libuv, where
  * nothing is fair), `queue` more wait, and past that a call rejects at once with
- * `AuthError("unavailable")`. Calls already admitted finish under the old sizes. A server
- * that raises `UV_THREADPOOL_SIZE` picks that up without calling this.
+ * `AuthError("unavailable")`. Calls already admitted finish under the old sizes. The default
+ * `max` follows `UV_THREADPOOL_SIZE` up to one fewer than the CPUs the process may use
+ * (`os.availableParallelism()`, which honours CPU affinity), so that argon2 never takes
+ * every core from the event loop; a server that wants more passes `max`.
  */
 export function configureArgon2Gate(options: Argon2GateOptions = {}): void {
   const max = options.max ?? defaultHashConcurrency();

@@ -1,9 +1,11 @@
 /** Unit tests of the small parts the verifier is built from. */
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { createFailureThrottle } from "../../src/verify/api-key/failure-throttle.js";
 import {
   createHashGate,
   defaultHashConcurrency,
+  hashConcurrencyFor,
   GateFullError,
 } from "../../src/verify/api-key/hash-gate.js";
 import { memoryRateLimiter } from "../../src/verify/api-key/rate-limiter.js";
@@ -86,15 +88,29 @@ describe("hash gate", () => {
 });
 
 describe("default hash concurrency", () => {
-  it("follows UV_THREADPOOL_SIZE, falling back to 4", () => {
+  it("is the libuv pool size, falling back to 4, when the CPUs leave room for it", () => {
+    expect(hashConcurrencyFor("8", 16)).toBe(8);
+    expect(hashConcurrencyFor(undefined, 16)).toBe(4);
+    expect(hashConcurrencyFor("nonsense", 16)).toBe(4);
+    expect(hashConcurrencyFor("0", 16)).toBe(4);
+    expect(hashConcurrencyFor("2.5", 16)).toBe(4);
+  });
+
+  it("leaves one CPU to the event loop, and never goes below 1", () => {
+    expect(hashConcurrencyFor("8", 4)).toBe(3);
+    expect(hashConcurrencyFor(undefined, 2)).toBe(1);
+    expect(hashConcurrencyFor(undefined, 1)).toBe(1);
+    expect(hashConcurrencyFor(undefined, 0)).toBe(1);
+    expect(hashConcurrencyFor("16", Number.NaN)).toBe(1);
+  });
+
+  it("reads this process's pool size and CPUs", () => {
     const saved = process.env.UV_THREADPOOL_SIZE;
     try {
-      process.env.UV_THREADPOOL_SIZE = "8";
-      expect(defaultHashConcurrency()).toBe(8);
-      process.env.UV_THREADPOOL_SIZE = "nonsense";
-      expect(defaultHashConcurrency()).toBe(4);
+      process.env.UV_THREADPOOL_SIZE = "64";
+      expect(defaultHashConcurrency()).toBe(hashConcurrencyFor("64", availableParallelism()));
       delete process.env.UV_THREADPOOL_SIZE;
-      expect(defaultHashConcurrency()).toBe(4);
+      expect(defaultHashConcurrency()).toBe(Math.min(4, Math.max(1, availableParallelism() - 1)));
     } finally {
       if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
       else process.env.UV_THREADPOOL_SIZE = saved;

@@ -173,16 +173,17 @@ export interface ApiKeyOptions {
   /** Last-used writes: at most one per key per interval, in ms. Default 60 000. */
   touchInterval?: Milliseconds;
   /**
-   * This auth's hash verifications at once (`max`, default the libuv pool size) and waiting
+   * This auth's hash verifications at once (`max`, default the libuv pool size, but no more
+   * than one fewer than the process's CPUs, at least 1) and waiting
    * (`queue`, default 64); past the queue, `unavailable` at once. The queue is shared by
    * client address, then key id, served in turn; when full, a newcomer holding fewer
    * entries displaces the newest entry of the biggest holder, and that id's failure budget
    * is charged. With argon2id, every argon2 computation in the process also passes one
-   * process-wide gate sized to the libuv pool (`configureArgon2Gate`), so `max` above the
-   * pool size only queues there.
+   * process-wide gate of the same default size (`configureArgon2Gate`), so `max` above that
+   * only queues there.
    */
   hashConcurrency?: {
-    /** Hash verifications at once. Default the libuv pool size (`UV_THREADPOOL_SIZE` or 4). */
+    /** Hash verifications at once. Default `min(UV_THREADPOOL_SIZE or 4, CPUs − 1)`, at least 1. */
     max?: number;
     /** Verifications allowed to wait. Default 64. */
     queue?: number;

@@ -15,6 +15,8 @@
  * are not there. An entry is only displaced by a newcomer that would still hold fewer
  * entries than its victim afterwards, so equal shares do not churn.
  */
+import { availableParallelism } from "node:os";
+
 export class GateFullError extends Error {
   override readonly name = "GateFullError";
   constructor() {
@@ -166,8 +168,22 @@ export function createHashGate(maxActive: number, maxQueued: number): HashGate {
   };
 }
 
-/** The libuv pool size this process runs with: argon2 cannot use more threads than that. */
+/**
+ * How many hashes may run at once given the libuv pool size (`UV_THREADPOOL_SIZE`, 4 when
+ * unset or not a positive integer) and the CPUs this process may run on: no more than the
+ * pool has threads (more would only queue inside libuv, where nothing is fair), and no more
+ * than one fewer than the CPUs, at least 1. A hash is CPU work from start to end; one thread
+ * per CPU would leave the event loop, which answers every cached credential, a share of a
+ * core at best while a flood of wrong secrets keeps the gate full.
+ */
+export function hashConcurrencyFor(poolSize: string | undefined, cpus: number): number {
+  const size = Number(poolSize ?? 4);
+  const pool = Number.isInteger(size) && size > 0 ? size : 4;
+  const spare = Number.isInteger(cpus) && cpus > 1 ? cpus - 1 : 1;
+  return Math.min(pool, spare);
+}
+
+/** {@link hashConcurrencyFor} this process: its libuv pool and its CPUs (affinity included). */
 export function defaultHashConcurrency(): number {
-  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  return Number.isInteger(size) && size > 0 ? size : 4;
+  return hashConcurrencyFor(process.env.UV_THREADPOOL_SIZE, availableParallelism());
 }
