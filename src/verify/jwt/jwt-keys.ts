@@ -15,6 +15,12 @@ import { createRemoteJWKSet, type JWK, type JWTVerifyGetKey } from "jose";
 import type { JwtOptions, KeyInput } from "../../options/jwt-options.js";
 import { assertStrongSecret, secretBytes } from "./weak-secret.js";
 
+/**
+ * The smallest RSA modulus accepted, in bits: configured keys under it are refused at
+ * start-up, and jose refuses RS* and PS* verification with one under it too.
+ */
+export const MIN_RSA_BITS = 2048;
+
 export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
 export const ASYMMETRIC_ALGORITHMS = [
   "RS256",
@@ -85,8 +91,8 @@ export function checkAlgorithms(algorithms: unknown): { hmac: boolean; list: str
 function assertStrongPublicKey(key: KeyObject, where: string, algorithms: readonly string[]): void {
   if (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") {
     const details = key.asymmetricKeyDetails;
-    if ((details?.modulusLength ?? 0) < 2048) {
-      throw new TypeError(`gatehouse: ${where} is an RSA key under 2048 bits`);
+    if ((details?.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw new TypeError(`gatehouse: ${where} is an RSA key under ${MIN_RSA_BITS} bits`);
     }
     const exponent = details?.publicExponent ?? 0n;
     if (exponent < 3n || exponent % 2n === 0n) {

@@ -24,7 +24,7 @@ import {
   type webcrypto,
 } from "node:crypto";
 import { compactVerify, errors } from "jose";
-import { keyFitsAlgorithm } from "./jwt-keys.js";
+import { keyFitsAlgorithm, MIN_RSA_BITS } from "./jwt-keys.js";
 
 /** What a key resolver may hand the signature step (jose's key forms). */
 export type VerifyKey = KeyObject | webcrypto.CryptoKey | Uint8Array | object;
@@ -95,9 +95,6 @@ const SCHEMES: ReadonlyMap<string, Scheme> = new Map([
   ["EdDSA", eddsa],
   ["Ed25519", eddsa],
 ]);
-
-/** jose's minimum for RS* and PS* keys. */
-const MIN_RSA_BITS = 2048;
 
 const isCryptoKey = (key: unknown): key is webcrypto.CryptoKey =>
   typeof key === "object" &&
