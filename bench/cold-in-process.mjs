@@ -1,0 +1,76 @@
+// The core's cost on a first-seen token: `auth.authenticate` in-process, no HTTP, every
+// call a distinct valid HS256 token. `node bench/cold-in-process.mjs [gatehouse|jose|hmac]`
+// after `npm run build` (pin it with `taskset -c 0` on a shared machine). The other two modes
+// are the floors beside it, with the key imported once: jose's `jwtVerify` with the same
+// checks (signature, typ, iss, aud, exp), and a bare node:crypto HMAC compare plus the
+// payload's JSON.parse, which checks nothing else.
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { jwtVerify } from "jose";
+import { createAuth } from "../dist/index.js";
+
+const mode = process.argv[2] ?? "gatehouse";
+const N = Number(process.env.GATEHOUSE_BENCH_TOKENS ?? 100_000);
+const ISSUER = "https://api.example.test";
+const AUDIENCE = "api";
+const secret = Buffer.from("bench-secret-0123456789abcdef0123456789abcdef");
+const key = createSecretKey(secret);
+const auth = createAuth({
+  jwt: { secret, algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE },
+});
+
+// Minted by hand (an HMAC each) so that minting 100,000 tokens takes a moment.
+const now = Math.floor(Date.now() / 1000);
+const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "at+jwt" })).toString("base64url");
+const tokens = [];
+for (let i = 0; i < N; i++) {
+  const claims = {
+    sub: `user-${i}`,
+    scopes: ["reports:read"],
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 3600,
+  };
+  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  const signature = createHmac("sha256", key).update(`${header}.${payload}`).digest("base64url");
+  tokens.push(`${header}.${payload}.${signature}`);
+}
+const views = tokens.map((token) => {
+  const headers = { authorization: `Bearer ${token}` };
+  return { method: "GET", url: "/hello", headers: { get: (name) => headers[name] ?? null } };
+});
+
+const modes = {
+  async gatehouse(i) {
+    const result = await auth.authenticate(views[i]);
+    if (!result.ok) throw result.error;
+  },
+  async jose(i) {
+    await jwtVerify(tokens[i], key, {
+      typ: "at+jwt",
+      algorithms: ["HS256"],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+  },
+  async hmac(i) {
+    const token = tokens[i];
+    const dot = token.lastIndexOf(".");
+    const expected = createHmac("sha256", key).update(token.slice(0, dot)).digest();
+    if (!timingSafeEqual(expected, Buffer.from(token.slice(dot + 1), "base64url"))) {
+      throw new Error("bad signature");
+    }
+    JSON.parse(Buffer.from(token.slice(token.indexOf(".") + 1, dot), "base64url").toString());
+  },
+};
+const run = modes[mode];
+if (!run) throw new Error(`unknown mode ${mode}: gatehouse, jose or hmac`);
+
+// The first tenth warms the JIT; each of the rest is seen once.
+const warm = Math.floor(N / 10);
+for (let i = 0; i < warm; i++) await run(i);
+const started = process.hrtime.bigint();
+for (let i = warm; i < N; i++) await run(i);
+const perCall = Number(process.hrtime.bigint() - started) / 1e3 / (N - warm);
+console.log(`${mode}: ${perCall.toFixed(2)} µs per first-seen token (${N - warm} tokens)`);
+await auth.close();
