@@ -18,7 +18,8 @@
 //
 // Environment: GATEHOUSE_BENCH_SECONDS (default 3), GATEHOUSE_BENCH_ROUNDS (default 3),
 // GATEHOUSE_BENCH_TOKENS (default 100000), GATEHOUSE_BENCH_ALGS (default HS256,ES256,EdDSA),
-// GATEHOUSE_BENCH_OUT (default bench/results/cold.md).
+// GATEHOUSE_BENCH_OUT (default bench/results/cold.md), GATEHOUSE_BENCH_NODE_FLAGS (flags
+// for the server processes).
 import { spawn } from "node:child_process";
 import { createHmac, generateKeyPairSync, randomBytes, sign as signWith } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -110,8 +111,12 @@ cpSync(`${root}dist`, snapshot, { recursive: true });
 const pinned = canPin() && pinSelf(1);
 const serverFile = `${root}bench/http/cold-server.mjs`;
 
+// GATEHOUSE_BENCH_NODE_FLAGS: flags for the server processes (e.g. --cpu-prof).
+const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
 function startServer(framework, benchCase, alg, jwk, good) {
-  const [command, argv] = pinnedNode(0, [serverFile, framework, benchCase, alg], pinned);
+  const serverArgv = [...nodeFlags, serverFile, framework, benchCase, alg];
+  const [command, argv] = pinnedNode(0, serverArgv, pinned);
   const child = spawn(command, argv, {
     env: {
       ...process.env,
