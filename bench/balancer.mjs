@@ -44,10 +44,10 @@ const BAD_IDS = 1000;
 const BAD_RATE = Number(process.env.GATEHOUSE_BENCH_BAD_RATE ?? 1000);
 const PROBE_RATE = 50;
 // The probe's latency is also reported without its first second of flood: the flood's first
-// moments open every connection of the open loop and run the refusal paths for the first
-// time (the JIT), a start-up transient seen with no argon2 at all (all ids unknown).
+// moments open the open loop's connections on both sides of the proxy, and a start-up wait
+// shows there even with no argon2 at all (every id unknown).
 const SETTLED_MS = 1000;
-// GATEHOUSE_BENCH_HASH_MAX sets apiKeys.hashConcurrency.max (default: the libuv pool size).
+// GATEHOUSE_BENCH_HASH_MAX sets apiKeys.hashConcurrency.max (default: the package's own).
 const HASH_MAX = Number(process.env.GATEHOUSE_BENCH_HASH_MAX ?? 0);
 
 /** A request view of an IncomingMessage, what gatehouse's core reads. */
