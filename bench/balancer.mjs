@@ -26,7 +26,15 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "./common.mjs";
+import {
+  benchNodeFlags,
+  buildOnce,
+  canPin,
+  pinSelf,
+  pinnedNode,
+  prettify,
+  uptimeText,
+} from "./common.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(import.meta.url);
@@ -196,7 +204,7 @@ const ask = (child) =>
   });
 
 // GATEHOUSE_BENCH_NODE_FLAGS: flags for the instances' process (e.g. --cpu-prof).
-const NODE_FLAGS = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+const NODE_FLAGS = benchNodeFlags();
 
 async function run(count, path, goodKeys, goodHashes, badIds, pinned, floodSeconds) {
   const instanceArgv = [...NODE_FLAGS, here, "instances", String(count), path];

@@ -44,6 +44,13 @@ export function pinnedNode(cpu, argv, pin) {
     : [process.execPath, argv];
 }
 
+/**
+ * GATEHOUSE_BENCH_NODE_FLAGS split into arguments: the flags every runner passes to the
+ * node processes it measures (e.g. `--cpu-prof`, `--import <preload>`).
+ */
+export const benchNodeFlags = () =>
+  (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
 /** The 1, 5 and 15 minute load averages. */
 export const loadText = () =>
   loadavg()

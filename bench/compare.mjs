@@ -24,7 +24,15 @@
 // (flags for the server processes), GATEHOUSE_BENCH_OUT (the Markdown file, default
 // bench/results/latest.md; the raw figures go next to it as .json).
 import { spawn, spawnSync } from "node:child_process";
-import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "./common.mjs";
+import {
+  benchNodeFlags,
+  buildOnce,
+  canPin,
+  pinSelf,
+  pinnedNode,
+  prettify,
+  uptimeText,
+} from "./common.mjs";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
@@ -98,7 +106,7 @@ async function matrix() {
   const connectionCounts = (process.env.GATEHOUSE_BENCH_CONNECTIONS ?? "10,50")
     .split(",")
     .map(Number);
-  const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const nodeFlags = benchNodeFlags();
   const out = process.env.GATEHOUSE_BENCH_OUT ?? `${root}bench/results/latest.md`;
   const CASES = plan();
 

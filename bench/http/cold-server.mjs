@@ -20,11 +20,10 @@ import { createPublicKey, createSecretKey, webcrypto } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { pathToFileURL } from "node:url";
+import { AUDIENCE, ISSUER } from "../cold-tokens.mjs";
 
 const [framework, benchCase, alg] = process.argv.slice(2);
 const jwk = JSON.parse(process.env.GATEHOUSE_BENCH_KEY);
-const ISSUER = "https://api.example.test";
-const AUDIENCE = "api";
 const body = { ok: true };
 
 const counts = { goodRequests: 0, goodVerifies: 0, verifies: 0 };

@@ -21,7 +21,6 @@
 // GATEHOUSE_BENCH_OUT (default bench/results/cold.md), GATEHOUSE_BENCH_NODE_FLAGS (flags
 // for the server processes).
 import { spawn } from "node:child_process";
-import { createHmac, generateKeyPairSync, randomBytes, sign as signWith } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { clearInterval, setInterval } from "node:timers";
@@ -29,7 +28,16 @@ import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { buildOnce, canPin, pinSelf, pinnedNode, prettify, uptimeText } from "../common.mjs";
+import {
+  benchNodeFlags,
+  buildOnce,
+  canPin,
+  pinSelf,
+  pinnedNode,
+  prettify,
+  uptimeText,
+} from "../common.mjs";
+import { keysFor, mint } from "../cold-tokens.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const seconds = Number(process.env.GATEHOUSE_BENCH_SECONDS ?? 3);
@@ -39,8 +47,6 @@ const algs = (process.env.GATEHOUSE_BENCH_ALGS ?? "HS256,ES256,EdDSA").split(","
 const out = process.env.GATEHOUSE_BENCH_OUT ?? `${root}bench/results/cold.md`;
 const CONNECTIONS = 10;
 const WARMUP = Number(process.env.GATEHOUSE_BENCH_WARMUP ?? 3000);
-const ISSUER = "https://api.example.test";
-const AUDIENCE = "api";
 
 const CASES = [
   ["http", "noop"],
@@ -59,50 +65,6 @@ const CASES = [
 // jsonwebtoken 9, under express-jwt, knows no EdDSA.
 const unsupported = (alg, benchCase) => alg === "EdDSA" && benchCase === "express-jwt";
 
-const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
-
-/** A signer and the verification JWK for one algorithm, from a fresh key. */
-function keysFor(alg) {
-  if (alg === "HS256") {
-    const secret = randomBytes(32);
-    return {
-      jwk: { kty: "oct", k: secret.toString("base64url") },
-      sign: (data) => createHmac("sha256", secret).update(data).digest(),
-    };
-  }
-  const { privateKey, publicKey } =
-    alg === "ES256"
-      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-      : generateKeyPairSync("ed25519");
-  return {
-    jwk: publicKey.export({ format: "jwk" }),
-    sign: (data) =>
-      alg === "ES256"
-        ? signWith("sha256", data, { key: privateKey, dsaEncoding: "ieee-p1363" })
-        : signWith(null, data, privateKey),
-  };
-}
-
-function mint(alg, sign, count, tag) {
-  const header = b64({ alg, typ: "at+jwt" });
-  const iat = Math.floor(Date.now() / 1000);
-  const tokens = new Array(count);
-  for (let i = 0; i < count; i += 1) {
-    const payload = b64({
-      iss: ISSUER,
-      aud: AUDIENCE,
-      sub: `user-${tag}-${i}`,
-      scope: "reports:read",
-      iat,
-      exp: iat + 7200,
-      jti: `${tag}-${i}`,
-    });
-    const input = `${header}.${payload}`;
-    tokens[i] = `${input}.${sign(input).toString("base64url")}`;
-  }
-  return tokens;
-}
-
 buildOnce();
 if (!existsSync(`${root}dist/express.js`)) throw new Error("no dist/: run `npm run build`");
 const snapshot = `${root}node_modules/.cache/gatehouse-bench-cold-dist`;
@@ -112,7 +74,7 @@ const pinned = canPin() && pinSelf(1);
 const serverFile = `${root}bench/http/cold-server.mjs`;
 
 // GATEHOUSE_BENCH_NODE_FLAGS: flags for the server processes (e.g. --cpu-prof).
-const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+const nodeFlags = benchNodeFlags();
 
 function startServer(framework, benchCase, alg, jwk, good) {
   const serverArgv = [...nodeFlags, serverFile, framework, benchCase, alg];

@@ -20,11 +20,12 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import autocannon from "autocannon";
+import { benchNodeFlags } from "../common.mjs";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
 const selection = process.argv.slice(4);
-const nodeFlags = (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+const nodeFlags = benchNodeFlags();
 
 // Every framework: the baselines (each sent the same requests as the cases compared with
 // it), the floors, and gatehouse.
