@@ -36,6 +36,22 @@ const FIRST_LINE_ONLY = new Set([
   "user-agent",
 ]);
 
+/**
+ * Whether a raw header name is `lower` in any ASCII case. Header names are tokens (the
+ * parser refuses anything else), so ASCII folding is what Node itself applies; it allocates
+ * nothing, where `toLowerCase` makes a string per header line compared.
+ */
+function isNamed(raw: string, lower: string): boolean {
+  if (raw.length !== lower.length) return false;
+  if (raw === lower) return true;
+  for (let i = 0; i < raw.length; i++) {
+    let c = raw.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Every raw line of a header Node deduplicates, joined with `", "`. */
 function allLines(req: IncomingMessage, name: string, first: string): string {
   const raw = req.rawHeaders;
@@ -43,13 +59,28 @@ function allLines(req: IncomingMessage, name: string, first: string): string {
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i]!;
-    if (key.length === name.length && key.toLowerCase() === name) {
+    if (isNamed(key, name)) {
       count += 1;
       const value = raw[i + 1]!;
       joined = joined === null ? value : `${joined}, ${value}`;
     }
   }
   return count > 1 && joined !== null ? joined : first;
+}
+
+// The names the core reads (`authorization`, `cookie`, the configured key headers) are
+// lower-case constants asked for on every request: their lower-case form is looked up, not
+// made again each time. Bounded, for a caller that reads names of its own.
+const LOWER_CASE_NAMES = new Map<string, string>();
+const LOWER_CASE_NAMES_MAX = 64;
+
+function lowerCaseName(name: string): string {
+  let lower = LOWER_CASE_NAMES.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_CASE_NAMES.size < LOWER_CASE_NAMES_MAX) LOWER_CASE_NAMES.set(name, lower);
+  }
+  return lower;
 }
 
 /**
@@ -96,7 +127,7 @@ class NodeRequestView<T> implements RequestView {
   }
 
   get(name: string): string | null {
-    const wanted = name.toLowerCase();
+    const wanted = lowerCaseName(name);
     const value = this.#req.headers[wanted];
     if (value === undefined) return null;
     if (Array.isArray(value)) return value.join(wanted === "cookie" ? "; " : ", ");

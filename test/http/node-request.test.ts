@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener } from "node:http";
 import { connect } from "node:net";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isPreflight, nodeRequestView } from "../../src/http/node-request.js";
 import { withServer } from "../adapters/with-server.js";
@@ -41,6 +42,35 @@ describe("nodeRequestView", () => {
       "X-Api-Key": "k, k2",
       origin: null,
     });
+  });
+
+  it("counts every Authorization line whatever its case, and no other name", () => {
+    const caseOf = (name: string) =>
+      fc
+        .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+        .map((upper) => [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(""));
+    const line = fc.oneof(
+      fc.tuple(caseOf("authorization"), fc.stringMatching(/^[a-z]{1,8}$/)),
+      // Same length, one letter off: must not count.
+      fc.tuple(caseOf("authorizatiom"), fc.stringMatching(/^[a-z]{1,8}$/)),
+      fc.tuple(caseOf("x-api-key"), fc.stringMatching(/^[a-z]{1,8}$/)),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), (lines) => {
+        const values = lines
+          .filter(([name]) => name.toLowerCase() === "authorization")
+          .map(([, value]) => value);
+        const req = {
+          rawHeaders: lines.flat(),
+          headers: values.length > 0 ? { authorization: values[0] } : {},
+          method: "GET",
+        } as unknown as IncomingMessage;
+        const view = nodeRequestView(req, null, () => "http://x/");
+        expect(view.headers.get("Authorization")).toBe(
+          values.length > 0 ? values.join(", ") : null,
+        );
+      }),
+    );
   });
 
   it("respects a header that a middleware rewrote in req.headers", async () => {
