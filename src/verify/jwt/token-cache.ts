@@ -88,7 +88,8 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       if (
         token.length !== entry.length ||
         token.charCodeAt(signed.length) !== 46 ||
-        token.slice(0, signed.length) !== signed
+        // Compared in place: a slice would be a new string to flatten on every hit.
+        !token.startsWith(signed)
       ) {
         return undefined;
       }
