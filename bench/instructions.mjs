@@ -56,11 +56,16 @@ for (const tool of ["valgrind", "callgrind_control"]) {
     throw new Error(`${tool} is not on the PATH (Debian: apt-get install valgrind)`);
   }
 }
-buildOnce();
-if (!existsSync(join(root, "dist/express.js"))) throw new Error("run `npm run build` first");
-const snapshot = join(root, "node_modules/.cache/gatehouse-bench-instructions-dist");
-rmSync(snapshot, { recursive: true, force: true });
-cpSync(join(root, "dist"), snapshot, { recursive: true });
+// GATEHOUSE_DIST: a build to measure as it is (a copy of dist/ inside node_modules/.cache,
+// so that its imports resolve), for comparing two builds; else a fresh snapshot of dist/.
+let snapshot = process.env.GATEHOUSE_DIST;
+if (snapshot === undefined) {
+  buildOnce();
+  if (!existsSync(join(root, "dist/express.js"))) throw new Error("run `npm run build` first");
+  snapshot = join(root, "node_modules/.cache/gatehouse-bench-instructions-dist");
+  rmSync(snapshot, { recursive: true, force: true });
+  cpSync(join(root, "dist"), snapshot, { recursive: true });
+}
 const server = join(root, "bench/http/server.mjs");
 
 function startServer(framework, benchCase, dir) {
