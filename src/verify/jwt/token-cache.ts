@@ -88,8 +88,7 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       if (
         token.length !== entry.length ||
         token.charCodeAt(signed.length) !== 46 ||
-        // Compared in place: a slice would be a new string to flatten on every hit.
-        !token.startsWith(signed)
+        token.slice(0, signed.length) !== signed
       ) {
         return undefined;
       }
