@@ -151,7 +151,9 @@ async function measure(framework, benchCase) {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
-    rmSync(dir, { recursive: true, force: true });
+    // GATEHOUSE_BENCH_KEEP=1 keeps the dumps, for callgrind_annotate.
+    if (process.env.GATEHOUSE_BENCH_KEEP === "1") console.error(`callgrind dumps in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
