@@ -3,14 +3,9 @@
 // limited key has a rate limit (never reached here), so every request asks the limiter.
 // Two figures: the public `authenticate` (a promise, awaited), and the promise-free twin
 // that every adapter calls (a cached credential is answered in the same tick).
-import { pathToFileURL } from "node:url";
+import { importBuild } from "./common.mjs";
 
-// GATEHOUSE_DIST: another build to measure (a copy of dist/ inside node_modules/.cache).
-const { createAuth, memoryKeyStore } = await import(
-  process.env.GATEHOUSE_DIST
-    ? pathToFileURL(`${process.env.GATEHOUSE_DIST}/index.js`).href
-    : "../dist/index.js"
-);
+const { createAuth, memoryKeyStore } = await importBuild();
 
 const mode = process.argv[2] ?? "jwt";
 const auth = createAuth({

@@ -25,11 +25,12 @@ import { clearInterval, setInterval } from "node:timers";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import {
   benchNodeFlags,
   buildOnce,
   canPin,
+  importBuild,
   pinSelf,
   pinnedNode,
   prettify,
@@ -38,11 +39,9 @@ import {
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(import.meta.url);
-// The build, read through GATEHOUSE_DIST; the run sets it to a private copy of dist/ (inside
-// node_modules, so that its imports still resolve) that its child processes inherit, so a
-// rebuild by someone else during the run cannot pull files from under them.
-const load = (path) =>
-  import(pathToFileURL(join(process.env.GATEHOUSE_DIST ?? join(root, "dist"), path)).href);
+// The build, read through GATEHOUSE_DIST (importBuild); the run sets it to a private copy of
+// dist/ that its child processes inherit, so a rebuild by someone else during the run cannot
+// pull files from under them.
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const base62 = (n) => Array.from(randomBytes(n), (b) => BASE62[b % 62]).join("");
 const PREFIX = "gh";
@@ -76,8 +75,8 @@ const viewOf = (req) => ({
 async function instances(count, path) {
   // A normal exit on kill(), so that a --cpu-prof in GATEHOUSE_BENCH_NODE_FLAGS is written.
   process.once("SIGTERM", () => process.exit(0));
-  const { createAuth, argon2Hasher, statusOf } = await load("index.js");
-  const { sqliteKeyStore } = await load("stores/sqlite.js");
+  const { createAuth, argon2Hasher, statusOf } = await importBuild("index.js");
+  const { sqliteKeyStore } = await importBuild("stores/sqlite.js");
   const all = [];
   let goodServerMs = [];
   for (let i = 0; i < count; i += 1) {
@@ -351,8 +350,8 @@ async function main() {
     cpSync(join(root, "dist"), snapshot, { recursive: true });
     process.env.GATEHOUSE_DIST = snapshot;
   }
-  const { argon2Hasher, formatApiKey } = await load("index.js");
-  const { sqliteKeyStore } = await load("stores/sqlite.js");
+  const { argon2Hasher, formatApiKey } = await importBuild("index.js");
+  const { sqliteKeyStore } = await importBuild("stores/sqlite.js");
   makeKey = (id, secret) => formatApiKey({ prefix: PREFIX, id, secret });
   const pinned = canPin() && pinSelf(1);
   const startUptime = uptimeText();

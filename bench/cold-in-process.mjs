@@ -6,15 +6,10 @@
 // payload's JSON.parse, which checks nothing else.
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 import { jwtVerify } from "jose";
-import { pathToFileURL } from "node:url";
+import { importBuild } from "./common.mjs";
 import { AUDIENCE, ISSUER, keysFor, mint } from "./cold-tokens.mjs";
 
-// GATEHOUSE_DIST: another build to measure (a copy of dist/ inside node_modules/.cache).
-const { createAuth } = await import(
-  process.env.GATEHOUSE_DIST
-    ? pathToFileURL(`${process.env.GATEHOUSE_DIST}/index.js`).href
-    : "../dist/index.js"
-);
+const { createAuth } = await importBuild();
 
 const mode = process.argv[2] ?? "gatehouse";
 const N = Number(process.env.GATEHOUSE_BENCH_TOKENS ?? 100_000);

@@ -1,9 +1,17 @@
 // Helpers the bench runners share: the build, CPU pinning, the machine's load.
 import { spawnSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * A module of the build under test: dist/, or GATEHOUSE_DIST (another build, a copy of dist/
+ * inside node_modules/.cache so that its own imports resolve), for measuring two builds.
+ */
+export const importBuild = (file = "index.js") =>
+  import(pathToFileURL(join(process.env.GATEHOUSE_DIST ?? join(root, "dist"), file)).href);
 
 /** Runs `npm run build` (skipped with GATEHOUSE_BENCH_BUILD=0), retrying a broken build. */
 export function buildOnce() {
