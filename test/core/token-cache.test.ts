@@ -5,7 +5,9 @@
  */
 import { getHeapSnapshot } from "node:v8";
 import { describe, expect, it } from "vitest";
+import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
 import { createTokenCache, tokenDigest } from "../../src/verify/jwt/token-cache.js";
+import { jwtOptions, sign } from "./helpers.js";
 
 const future = Math.floor(Date.now() / 1000) + 3600;
 const claims = Object.freeze({ sub: "alice", exp: future });
@@ -13,6 +15,17 @@ const claims = Object.freeze({ sub: "alice", exp: future });
 function fresh(text: string): string {
   // A string of its own, as a request header would bring.
   return Buffer.from(text, "latin1").toString("latin1");
+}
+
+/** The heap as a snapshot's text: every string the process holds is in it. */
+function heapSnapshot(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const stream = getHeapSnapshot();
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    stream.on("error", reject);
+  });
 }
 
 describe("token cache hits", () => {
@@ -63,18 +76,33 @@ describe("token cache hits", () => {
       cache.set(stored, claims);
       expect(cache.get(stored, tokenDigest(stored))).toBeDefined();
     })();
-    const snapshot = await new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const stream = getHeapSnapshot();
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      stream.on("error", reject);
-    });
+    const snapshot = await heapSnapshot();
     expect(cache.size).toBe(1);
     // The signed part is held (it is the payload the entry already holds parsed) ...
     expect(snapshot.includes(signed)).toBe(true);
     // ... and the marker signature only as the Buffer literal's text, never a string that
     // follows the signed part.
     expect(snapshot.includes(`${signed}.${marker}`)).toBe(false);
+  }, 60_000);
+});
+
+describe("the verifier's memory", () => {
+  it("keeps no token it verified, through its cache or its header memo", async () => {
+    // A header no other test uses, so that this token is the one its memo entry is made from.
+    const verifier = createJwtVerifier({ ...jwtOptions, typ: false });
+    let wire: Buffer;
+    await (async () => {
+      const token = fresh(await sign({}, { typ: "heap-check+jwt" }));
+      wire = Buffer.from(token, "latin1");
+      expect((await verifier.verify(token)).ok).toBe(true);
+      expect(await verifier.verify(fresh(token))).toMatchObject({ ok: true, cached: true });
+    })();
+    // V8 keeps the subject of the last successful RegExp match (RegExp.input) until the next
+    // one: one string, whoever matched it. Moved on, so that only what the verifier keeps counts.
+    expect(/y/.test("y")).toBe(true);
+    const snapshot = await heapSnapshot();
+    const token = wire!.toString("latin1");
+    expect(snapshot.includes(token.slice(0, token.lastIndexOf(".")))).toBe(true);
+    expect(snapshot.includes(token)).toBe(false);
   }, 60_000);
 });

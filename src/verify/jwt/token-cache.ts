@@ -12,6 +12,7 @@
  * from its claims, so that a repeated token is mapped once, not once per request.
  */
 import { sha256 } from "../../crypto/sha256.js";
+import { detached } from "./detached.js";
 import { LRUCache } from "lru-cache";
 import type { Seconds } from "../../types.js";
 
@@ -63,15 +64,6 @@ export function tokenDigest(token: string): string {
   return sha256(token.slice(token.lastIndexOf(".") + 1));
 }
 
-/**
- * A string of its own: V8 makes a long slice a view into the string it was cut from, which
- * would keep the whole token, signature included, alive as long as the entry. Tokens are
- * ASCII (the shape check saw to it), so latin1 is lossless.
- */
-function copyOf(text: string): string {
-  return Buffer.from(text, "latin1").toString("latin1");
-}
-
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
   const lru = max > 0 ? new LRUCache<string, CachedToken>({ max }) : null;
@@ -118,7 +110,7 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       const entry: CachedToken = {
         claims,
         until,
-        signed: copyOf(token.slice(0, dot)),
+        signed: detached(token.slice(0, dot)),
         length: token.length,
         results: {},
       };

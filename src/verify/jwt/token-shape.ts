@@ -6,6 +6,8 @@
  * surrogate or a truncated sequence is refused, a leading BOM is dropped) and a JSON object.
  */
 
+import { detached } from "./detached.js";
+
 /** Header parameters that would make the token choose its own key or extensions. */
 const REFUSED_HEADER_PARAMS = ["jwk", "jku", "x5u", "x5c", "crit", "b64", "enc", "zip"] as const;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -80,7 +82,8 @@ function parseHeader(segment: string): Readonly<Record<string, unknown>> | null 
   if (header === null || segment.length > HEADER_MEMO_SEGMENT) return header;
   if (headerMemo.size >= HEADER_MEMO_MAX) headerMemo.clear();
   const frozen = Object.freeze(header);
-  headerMemo.set(segment, frozen);
+  // The segment is a view into the token: the key must not keep the token alive.
+  headerMemo.set(detached(segment), frozen);
   return frozen;
 }
 
