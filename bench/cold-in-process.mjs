@@ -13,10 +13,16 @@ const { createAuth } = await importBuild();
 
 const mode = process.argv[2] ?? "gatehouse";
 const N = Number(process.env.GATEHOUSE_BENCH_TOKENS ?? 100_000);
+// GATEHOUSE_BENCH_CACHE_MAX: the verified-token cache's bound (0 turns it off), to tell
+// what caching a first-seen token costs from what verifying it does.
+const cacheMax =
+  process.env.GATEHOUSE_BENCH_CACHE_MAX === undefined
+    ? undefined
+    : Number(process.env.GATEHOUSE_BENCH_CACHE_MAX);
 const secret = Buffer.from("bench-secret-0123456789abcdef0123456789abcdef");
 const key = createSecretKey(secret);
 const auth = createAuth({
-  jwt: { secret, algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE },
+  jwt: { secret, algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, cacheMax },
 });
 
 const tokens = mint("HS256", keysFor("HS256", secret).sign, N, "cold");

@@ -17,7 +17,7 @@ import {
 } from "../pick/pick-credential.js";
 import type { ApiKeys } from "../verify/api-key/api-keys.js";
 import type { ClientAddress } from "../verify/api-key/key-verifier.js";
-import type { TokenVia, VerifyToken } from "../verify/verify-token.js";
+import { TokenMiss, type CachedTokenAnswer, type VerifyToken } from "../verify/verify-token.js";
 import type { AuthResult, CredentialSource, Principal, RequestView } from "../types.js";
 import type { CachedAuthenticate } from "./cached-authenticate.js";
 import type { Reporter } from "./report.js";
@@ -37,12 +37,12 @@ export interface DecisionParts<TUser extends Principal> {
   apiKeys: ApiKeys | null;
   report: Reporter;
   /**
-   * The answer for a token accepted before, `undefined` when it is not cached: nothing is
+   * The answer for a token accepted before, a miss when it is not cached: nothing is
    * verified and nothing reported then. With it, a Bearer value that is exactly a cached
    * token is answered before the `Authorization` parse (which reads every character of
    * the token). Optional: without it every request is parsed first.
    */
-  cachedToken?: (token: string, via: TokenVia) => Ready<AuthResult<TUser>> | undefined;
+  cachedToken?: CachedTokenAnswer<TUser>;
 }
 
 export interface Decision<TUser extends Principal> {
@@ -89,7 +89,11 @@ export function createDecision<TUser extends Principal>(
   }
 
   /** Throws only what a user's `toPrincipal` throws. */
-  function decide(view: RequestView, picked: PickedCredential): Ready<AuthResult<TUser>> {
+  function decide(
+    view: RequestView,
+    picked: PickedCredential,
+    miss: TokenMiss | undefined,
+  ): Ready<AuthResult<TUser>> {
     switch (picked.kind) {
       case "none":
       case "invalid":
@@ -107,7 +111,7 @@ export function createDecision<TUser extends Principal>(
           if (refused !== null) return report.failed("cookie", refused);
           return verifyToken(picked.token, "cookie");
         }
-        return verifyToken(picked.token, "jwt");
+        return verifyToken(picked.token, "jwt", miss);
       }
     }
   }
@@ -145,6 +149,7 @@ export function createDecision<TUser extends Principal>(
       const view = toRequestView(request);
       if (view === null) throw new TypeError("authenticate() needs a Request or a RequestView");
       const authorization = view.headers.get("authorization");
+      let miss: TokenMiss | undefined;
       if (cachedToken !== undefined) {
         // The Bearer token comes first by precedence, so a cached one decides alone. A value
         // in the key format is a key, whatever a token cache holds.
@@ -152,13 +157,14 @@ export function createDecision<TUser extends Principal>(
         if (token !== null && extract.bearerIsApiKey?.(token) !== true) {
           source = "jwt";
           const hit = cachedToken(token, "jwt");
-          if (hit !== undefined) return settled(hit, source);
+          if (!(hit instanceof TokenMiss)) return settled(hit, source);
+          miss = hit;
         }
         source = "none";
       }
       const picked = pickCredential(view, extract, authorization);
       if (picked.kind !== "none") source = SOURCE_OF_SLOT[picked.slot];
-      return settled(decide(view, picked), source);
+      return settled(decide(view, picked, miss), source);
     } catch (cause) {
       return unexpected(source, cause);
     }

@@ -29,17 +29,34 @@ export interface TokenVerifierParts<TUser extends Principal> {
   report: Reporter;
 }
 
-/** Synchronous for a cached token (see {@link JwtVerifier.verify}); never rejects except with what `toPrincipal` throws. */
+/**
+ * What {@link CachedTokenAnswer} found when the token is not cached: the key it looked under,
+ * handed to {@link VerifyToken} for the same token so that a first-seen token is hashed once.
+ */
+export class TokenMiss {
+  constructor(
+    readonly token: string,
+    /** The token's cache key; `undefined` when no cache would hold it. */
+    readonly digest: string | undefined,
+  ) {}
+}
+
+/**
+ * Synchronous for a cached token (see {@link JwtVerifier.verify}); never rejects except with
+ * what `toPrincipal` throws. `miss` is what {@link CachedTokenAnswer} answered for this
+ * request, if it was asked; it is used only when it is of this very token.
+ */
 export type VerifyToken<TUser extends Principal> = (
   token: string,
   via: TokenVia,
+  miss?: TokenMiss,
 ) => Ready<AuthResult<TUser>>;
 
-/** The answer for a token accepted before, `undefined` when it is not cached (nothing verified, nothing reported). */
+/** The answer for a token accepted before, a {@link TokenMiss} when it is not cached (nothing verified, nothing reported). */
 export type CachedTokenAnswer<TUser extends Principal> = (
   token: string,
   via: TokenVia,
-) => Ready<AuthResult<TUser>> | undefined;
+) => Ready<AuthResult<TUser>> | TokenMiss;
 
 export function createTokenVerifier<TUser extends Principal>(
   parts: TokenVerifierParts<TUser>,
@@ -159,18 +176,20 @@ export function createTokenVerifier<TUser extends Principal>(
       : report.failed(via, outcome.error);
   }
 
-  const verify = (token: string, via: TokenVia): Ready<AuthResult<TUser>> => {
+  const verify = (token: string, via: TokenVia, miss?: TokenMiss): Ready<AuthResult<TUser>> => {
     if (jwt === null) {
       return report.failed(
         via,
         new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
       );
     }
-    return settleWith(jwt.verify(token), answerFor[via]);
+    const digest = miss !== undefined && miss.token === token ? miss.digest : jwt.cacheKey(token);
+    return settleWith(jwt.verify(token, digest), answerFor[via]);
   };
-  const cached = (token: string, via: TokenVia): Ready<AuthResult<TUser>> | undefined => {
-    const hit = jwt?.cached(token);
-    return hit === undefined ? undefined : settleWith(hit, answerFor[via]);
+  const cached = (token: string, via: TokenVia): Ready<AuthResult<TUser>> | TokenMiss => {
+    const digest = jwt?.cacheKey(token);
+    const hit = digest === undefined ? undefined : jwt!.fromCache(token, digest);
+    return hit === undefined ? new TokenMiss(token, digest) : settleWith(hit, answerFor[via]);
   };
   return Object.assign(verify, { cached });
 }

@@ -14,6 +14,7 @@ import { parseAuthorization } from "../../src/extract/authorization.js";
 import { resolveCsrf } from "../../src/pick/csrf.js";
 import { bearerCandidate } from "../../src/pick/pick-credential.js";
 import type { AuthResult, Principal, RequestView } from "../../src/types.js";
+import { TokenMiss } from "../../src/verify/verify-token.js";
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const segment = fc.string({ unit: fc.constantFrom(...B64URL), minLength: 1, maxLength: 40 });
@@ -92,21 +93,27 @@ function viewWith(headers: Record<string, string>): RequestView {
 function decisionWith(bearerIsApiKey?: (raw: string) => boolean, cacheHoldsAll = false) {
   const asked: string[] = [];
   const verified: string[] = [];
+  const misses: TokenMiss[] = [];
+  const handed: (TokenMiss | undefined)[] = [];
   const decision = createDecision<Principal>({
     extract: { apiKeyHeaders: ["x-api-key"], cookieName: null, bearerIsApiKey },
     csrf: resolveCsrf(undefined, false),
     report: createReporter(undefined),
     apiKeys: null,
-    verifyToken: (token) => {
+    verifyToken: (token, _via, miss) => {
       verified.push(token);
+      handed.push(miss);
       return { ok: false, error: new AuthError("invalid_token") };
     },
     cachedToken: (token) => {
       asked.push(token);
-      return cacheHoldsAll || token === "a.b.c" ? ALICE : undefined;
+      if (cacheHoldsAll || token === "a.b.c") return ALICE;
+      const miss = new TokenMiss(token, `digest of ${token}`);
+      misses.push(miss);
+      return miss;
     },
   });
-  return { decision, asked, verified };
+  return { decision, asked, verified, misses, handed };
 }
 
 describe("the decision's Bearer fast path", () => {
@@ -141,6 +148,19 @@ describe("the decision's Bearer fast path", () => {
     );
     expect(verified).toEqual(["x.y.z"]);
     expect(result).toMatchObject({ ok: false, error: { code: "invalid_token" } });
+  });
+
+  it("hands the miss to the verifier, so that a first-seen token is hashed once", () => {
+    const { decision, misses, handed } = decisionWith();
+    const first = decision.authenticateNow(viewWith({ authorization: "Bearer x.y.z" }));
+    expect(first).toMatchObject({ ok: false, error: { code: "invalid_token" } });
+    expect(misses).toHaveLength(1);
+    expect(handed).toEqual([misses[0]]);
+    // No fast-path lookup (a second space): nothing to hand on.
+    const second = decision.authenticateNow(viewWith({ authorization: "Bearer  x.y.z" }));
+    expect(second).toMatchObject({ ok: false, error: { code: "invalid_token" } });
+    expect(handed).toHaveLength(2);
+    expect(handed[1]).toBeUndefined();
   });
 
   it("leaves a value in the key format to the key path, not the token cache", () => {

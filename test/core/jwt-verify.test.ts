@@ -1,7 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { SignJWT, base64url } from "jose";
 import { describe, expect, it } from "vitest";
+import { createReporter } from "../../src/decide/report.js";
+import { claimsToPrincipal } from "../../src/principal/from-claims.js";
 import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
+import { createTokenVerifier, TokenMiss } from "../../src/verify/verify-token.js";
 import { AUDIENCE, ISSUER, SECRET, jwtOptions, makeAuth, now, req, sign } from "./helpers.js";
 
 const enc = (value: unknown): string => base64url.encode(JSON.stringify(value));
@@ -211,6 +214,28 @@ describe("verified-token cache", () => {
     });
     const result = await verifier.verify(await sign());
     expect(!result.ok && result.error.code).toBe("unavailable");
+  });
+
+  it("a miss handed on keys its own token only", async () => {
+    const jwt = createJwtVerifier(jwtOptions);
+    const verifyToken = createTokenVerifier({
+      jwt,
+      apiKeys: null,
+      toPrincipal: claimsToPrincipal,
+      now: Date.now,
+      report: createReporter(undefined),
+    });
+    const [a, b] = await Promise.all([sign({ sub: "a" }), sign({ sub: "b" })]);
+    const missOfA = verifyToken.cached(a, "jwt");
+    if (!(missOfA instanceof TokenMiss)) throw new Error("a is not cached yet");
+    expect(missOfA.digest).toBe(jwt.cacheKey(a));
+    // Handed with another token's miss, b is verified and cached under its own key.
+    const result = await verifyToken(b, "jwt", missOfA);
+    expect(result.ok && result.principal.id).toBe("b");
+    expect(verifyToken.cached(b, "jwt")).not.toBeInstanceOf(TokenMiss);
+    expect(verifyToken.cached(a, "jwt")).toBeInstanceOf(TokenMiss);
+    expect((await verifyToken(a, "jwt", missOfA)).ok).toBe(true);
+    expect(await verifyToken.cached(a, "jwt")).toMatchObject({ ok: true, principal: { id: "a" } });
   });
 
   it("is bounded by cacheMax", async () => {

@@ -147,6 +147,13 @@ export function createJwtIssuers(
   const route = (iss: string | undefined): number =>
     iss === undefined ? bare : (byIssuer.get(iss) ?? -1);
 
+  // Every entry keys a token by the same digest; the list's bound is the loosest entry's.
+  const caching = verifiers.some((v) => v.settings.cacheMax > 0);
+  const cacheKey = (token: unknown): string | undefined =>
+    caching && typeof token === "string" && token.length <= maxTokenLength
+      ? tokenDigest(token)
+      : undefined;
+
   function fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined {
     // A token is cached only by the entry that verified it, so at most one entry hits.
     for (const verifier of verifiers) {
@@ -176,18 +183,14 @@ export function createJwtIssuers(
     clearCache: () => verifiers.forEach((v) => v.clearCache()),
     fromCache,
     verifyNew,
-    cached: (token) =>
-      typeof token === "string" && token.length <= maxTokenLength
-        ? fromCache(token, tokenDigest(token))
-        : undefined,
-    verify(token) {
-      if (typeof token === "string" && token.length <= maxTokenLength) {
-        const digest = tokenDigest(token);
-        const hit = fromCache(token, digest);
-        if (hit !== undefined) return hit;
-        return verifyNew(token, digest);
-      }
-      return verifyNew(token);
+    cacheKey,
+    cached(token) {
+      const digest = cacheKey(token);
+      return digest === undefined ? undefined : fromCache(token, digest);
+    },
+    verify(token, digest = cacheKey(token)) {
+      if (digest === undefined) return verifyNew(token);
+      return fromCache(token, digest) ?? verifyNew(token, digest);
     },
   };
 }

@@ -36,9 +36,17 @@ export interface JwtVerifier {
   /**
    * Synchronous for a token verified before (a cache hit) when no `isRevoked` hook is set,
    * a promise otherwise: the hook is asked on every request, and a new token needs its
-   * signature checked. Never throws or rejects.
+   * signature checked. Never throws or rejects. `digest`, when given, must be the token's
+   * {@link cacheKey}.
    */
-  verify(token: string): JwtOutcome | Promise<JwtOutcome>;
+  verify(token: string, digest?: string): JwtOutcome | Promise<JwtOutcome>;
+  /**
+   * The key this verifier caches `token` under (its `tokenDigest`), or `undefined` when it
+   * would not cache it (the cache is off, or the token is not a string within the length
+   * bound): a caller that asks the cache first hands the digest back to {@link verify}, so
+   * that a token seen for the first time is hashed once.
+   */
+  cacheKey(token: unknown): string | undefined;
   /**
    * The answer for a token this verifier accepted before, found by its digest (see
    * `tokenDigest`, computed once by a caller that asks several verifiers), or `undefined`
@@ -310,6 +318,13 @@ export function createJwtVerifier(
     return isRevoked === true ? fail("The token has been revoked.") : null;
   }
 
+  // The length bound comes before the hash, so that hashing stays cheap.
+  function cacheKey(token: unknown): string | undefined {
+    return cache.enabled && typeof token === "string" && token.length <= settings.maxTokenLength
+      ? tokenDigest(token)
+      : undefined;
+  }
+
   /** One outcome per entry, made on its first hit: a hit allocates nothing. */
   function answerHit(hit: CachedToken): JwtOutcome | Promise<JwtOutcome> {
     const outcome = (hit.outcome ??= Object.freeze({
@@ -325,26 +340,22 @@ export function createJwtVerifier(
   return {
     settings,
     clearCache: () => cache.clear(),
-    verify(token) {
+    cacheKey,
+    verify(token, digest = cacheKey(token)) {
       // Only strings that passed every check of verifyNew are ever cached, so an exact hit
-      // may skip the shape check; the length bound comes first so hashing stays cheap.
-      if (cache.enabled && typeof token === "string" && token.length <= settings.maxTokenLength) {
-        const digest = tokenDigest(token);
-        const hit = cache.get(token, digest);
-        if (hit !== undefined) return answerHit(hit);
-        return verifyNew(token, digest);
-      }
-      return verifyNew(token);
+      // may skip the shape check.
+      if (digest === undefined) return verifyNew(token);
+      const hit = cache.get(token, digest);
+      return hit === undefined ? verifyNew(token, digest) : answerHit(hit);
     },
     fromCache(token, digest) {
       const hit = cache.get(token, digest);
       return hit === undefined ? undefined : answerHit(hit);
     },
     cached(token) {
-      if (!cache.enabled || typeof token !== "string" || token.length > settings.maxTokenLength) {
-        return undefined;
-      }
-      const hit = cache.get(token, tokenDigest(token));
+      const digest = cacheKey(token);
+      if (digest === undefined) return undefined;
+      const hit = cache.get(token, digest);
       return hit === undefined ? undefined : answerHit(hit);
     },
     verifyNew,
