@@ -183,8 +183,13 @@ export function createTokenVerifier<TUser extends Principal>(
         new AuthError("invalid_token", { detail: "Bearer tokens are not accepted here." }),
       );
     }
-    const digest = miss !== undefined && miss.token === token ? miss.digest : jwt.cacheKey(token);
-    return settleWith(jwt.verify(token, digest), answerFor[via]);
+    // The fast path looked this very token up in this same turn: verify it without a second
+    // hash and lookup.
+    const outcome =
+      miss !== undefined && miss.token === token
+        ? jwt.verifyNew(token, miss.digest)
+        : jwt.verify(token);
+    return settleWith(outcome, answerFor[via]);
   };
   const cached = (token: string, via: TokenVia): Ready<AuthResult<TUser>> | TokenMiss => {
     const digest = jwt?.cacheKey(token);

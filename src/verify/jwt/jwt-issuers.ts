@@ -14,7 +14,7 @@ import type { JwtOptions } from "../../options/jwt-options.js";
 import { peekIssuer } from "./issuer-peek.js";
 import { holdsSigningKey } from "./jwt-config.js";
 import { createJwtVerifier, type JwtOutcome, type JwtVerifier } from "./jwt-verifier.js";
-import { tokenDigest } from "./token-cache.js";
+import { cacheKeyWithin } from "./token-cache.js";
 import { checkTokenShape } from "./token-shape.js";
 
 /** One entry of the `jwt` option, with the verifier built from it. */
@@ -150,9 +150,7 @@ export function createJwtIssuers(
   // Every entry keys a token by the same digest; the list's bound is the loosest entry's.
   const caching = verifiers.some((v) => v.settings.cacheMax > 0);
   const cacheKey = (token: unknown): string | undefined =>
-    caching && typeof token === "string" && token.length <= maxTokenLength
-      ? tokenDigest(token)
-      : undefined;
+    caching ? cacheKeyWithin(token, maxTokenLength) : undefined;
 
   function fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined {
     // A token is cached only by the entry that verified it, so at most one entry hits.
@@ -184,11 +182,8 @@ export function createJwtIssuers(
     fromCache,
     verifyNew,
     cacheKey,
-    cached(token) {
+    verify(token) {
       const digest = cacheKey(token);
-      return digest === undefined ? undefined : fromCache(token, digest);
-    },
-    verify(token, digest = cacheKey(token)) {
       if (digest === undefined) return verifyNew(token);
       return fromCache(token, digest) ?? verifyNew(token, digest);
     },

@@ -19,7 +19,12 @@ import {
   type VerifyKey,
 } from "./jwt-signature.js";
 import type { JwtOptions } from "../../options/jwt-options.js";
-import { createTokenCache, tokenDigest, type CachedToken, type TokenCache } from "./token-cache.js";
+import {
+  cacheKeyWithin,
+  createTokenCache,
+  type CachedToken,
+  type TokenCache,
+} from "./token-cache.js";
 import { checkTokenShape, decodeJsonObject } from "./token-shape.js";
 
 export type JwtOutcome =
@@ -36,15 +41,14 @@ export interface JwtVerifier {
   /**
    * Synchronous for a token verified before (a cache hit) when no `isRevoked` hook is set,
    * a promise otherwise: the hook is asked on every request, and a new token needs its
-   * signature checked. Never throws or rejects. `digest`, when given, must be the token's
-   * {@link cacheKey}.
+   * signature checked. Never throws or rejects.
    */
-  verify(token: string, digest?: string): JwtOutcome | Promise<JwtOutcome>;
+  verify(token: string): JwtOutcome | Promise<JwtOutcome>;
   /**
    * The key this verifier caches `token` under (its `tokenDigest`), or `undefined` when it
    * would not cache it (the cache is off, or the token is not a string within the length
-   * bound): a caller that asks the cache first hands the digest back to {@link verify}, so
-   * that a token seen for the first time is hashed once.
+   * bound): a caller that asks {@link fromCache} first hands a miss's digest to
+   * {@link verifyNew}, so that a token seen for the first time is hashed once.
    */
   cacheKey(token: unknown): string | undefined;
   /**
@@ -53,11 +57,6 @@ export interface JwtVerifier {
    * when it is not cached. The revocation hook still runs.
    */
   fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
-  /**
-   * The answer for a token this verifier accepted before, or `undefined` when it is not
-   * cached (nothing is verified then). The revocation hook still runs on a hit.
-   */
-  cached(token: string): JwtOutcome | Promise<JwtOutcome> | undefined;
   /**
    * {@link verify} without the cache lookup: shape, signature, claims, then the cache.
    * `digest` is the token's `tokenDigest` when the caller computed it for its own lookup,
@@ -318,12 +317,8 @@ export function createJwtVerifier(
     return isRevoked === true ? fail("The token has been revoked.") : null;
   }
 
-  // The length bound comes before the hash, so that hashing stays cheap.
-  function cacheKey(token: unknown): string | undefined {
-    return cache.enabled && typeof token === "string" && token.length <= settings.maxTokenLength
-      ? tokenDigest(token)
-      : undefined;
-  }
+  const cacheKey = (token: unknown): string | undefined =>
+    cache.enabled ? cacheKeyWithin(token, settings.maxTokenLength) : undefined;
 
   /** One outcome per entry, made on its first hit: a hit allocates nothing. */
   function answerHit(hit: CachedToken): JwtOutcome | Promise<JwtOutcome> {
@@ -341,20 +336,15 @@ export function createJwtVerifier(
     settings,
     clearCache: () => cache.clear(),
     cacheKey,
-    verify(token, digest = cacheKey(token)) {
+    verify(token) {
       // Only strings that passed every check of verifyNew are ever cached, so an exact hit
       // may skip the shape check.
+      const digest = cacheKey(token);
       if (digest === undefined) return verifyNew(token);
       const hit = cache.get(token, digest);
       return hit === undefined ? verifyNew(token, digest) : answerHit(hit);
     },
     fromCache(token, digest) {
-      const hit = cache.get(token, digest);
-      return hit === undefined ? undefined : answerHit(hit);
-    },
-    cached(token) {
-      const digest = cacheKey(token);
-      if (digest === undefined) return undefined;
       const hit = cache.get(token, digest);
       return hit === undefined ? undefined : answerHit(hit);
     },

@@ -64,6 +64,15 @@ export function tokenDigest(token: string): string {
   return sha256(token.slice(token.lastIndexOf(".") + 1));
 }
 
+/**
+ * The key a token is cached under: its {@link tokenDigest} when it is a string within
+ * `maxLength`, else `undefined` (no cache holds it). The bound comes before the hash, so
+ * that hashing stays cheap.
+ */
+export function cacheKeyWithin(token: unknown, maxLength: number): string | undefined {
+  return typeof token === "string" && token.length <= maxLength ? tokenDigest(token) : undefined;
+}
+
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
   const lru = max > 0 ? new LRUCache<string, CachedToken>({ max }) : null;
