@@ -23,16 +23,23 @@ export type ToPrincipal<TUser extends Principal = Principal> = (
   context: PrincipalContext,
 ) => TUser;
 
-function words(value: unknown): string[] {
-  if (typeof value === "string") return value.split(" ").filter((word) => word.length > 0);
-  if (Array.isArray(value)) {
-    return value.filter((item): item is string => typeof item === "string" && item.length > 0);
-  }
-  return [];
-}
+const NONE: readonly string[] = Object.freeze([]);
 
-function frozenUnique(values: string[]): readonly string[] {
-  return Object.freeze([...new Set(values)]);
+/**
+ * The non-empty words of the given claims, each once, in order of first appearance: a string
+ * is space-delimited, an array gives its non-empty strings, anything else gives nothing.
+ */
+function uniqueWords(...values: unknown[]): readonly string[] {
+  let seen: Set<string> | undefined;
+  for (const value of values) {
+    const items =
+      typeof value === "string" ? value.split(" ") : Array.isArray(value) ? value : null;
+    if (items === null) continue;
+    for (const item of items) {
+      if (typeof item === "string" && item.length > 0) (seen ??= new Set()).add(item);
+    }
+  }
+  return seen === undefined ? NONE : Object.freeze([...seen]);
 }
 
 /**
@@ -54,8 +61,8 @@ export function claimsToPrincipal(
     id: sub,
     type: service ? "service" : "user",
     via: context.via,
-    scopes: frozenUnique([...words(claims.scope), ...words(claims.scopes), ...words(claims.scp)]),
-    roles: frozenUnique(words(claims.roles)),
+    scopes: uniqueWords(claims.scope, claims.scopes, claims.scp),
+    roles: uniqueWords(claims.roles),
     claims: Object.isFrozen(claims) ? claims : Object.freeze({ ...claims }),
   });
 }

@@ -410,7 +410,7 @@ describe("the verifier and jose's jwtVerify agree", () => {
                 typ: settings.typ,
                 clockTolerance: settings.clockTolerance,
                 maxTokenAge: settings.maxTokenAge,
-                requiredClaims: settings.requiredClaims,
+                requiredClaims: [...settings.requiredClaims],
                 currentDate: new Date(NOW_MS),
               });
               theirs = { ok: true, claims: { ...claims } };

@@ -24,7 +24,12 @@ export interface ResolvedJwt {
   maxLifetime: Seconds;
   /** The required `typ` header, or `undefined` when any (or none) is accepted. */
   typ: string | undefined;
-  requiredClaims: string[];
+  /**
+   * The claims that must be present, in the order jose checks them (`iss`, `aud`, `iat` when
+   * configured, then the required claims last to first, `exp` among them): worked out once,
+   * so that a token's check allocates nothing.
+   */
+  requiredClaims: readonly string[];
   maxTokenLength: number;
   cacheMax: number;
   isRevoked: JwtOptions["isRevoked"];
@@ -87,6 +92,14 @@ function resolveAudience(options: JwtOptions): string | string[] | undefined {
   return audience;
 }
 
+function presenceOrder(options: JwtOptions, audience: ResolvedJwt["audience"]): string[] {
+  const present = ["exp", ...(options.requiredClaims ?? [])];
+  if (options.maxTokenAge !== undefined) present.push("iat");
+  if (audience !== undefined) present.push("aud");
+  if (options.issuer !== undefined) present.push("iss");
+  return [...new Set(present.reverse())];
+}
+
 export function resolveJwtOptions(options: JwtOptions): ResolvedJwt {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("gatehouse: jwt must be an object");
@@ -118,7 +131,7 @@ export function resolveJwtOptions(options: JwtOptions): ResolvedJwt {
         : toSeconds(options.maxTokenAge, "jwt.maxTokenAge", 0),
     maxLifetime: toSeconds(options.maxLifetime, "jwt.maxLifetime", DEFAULT_MAX_LIFETIME),
     typ: defaultTyp(options),
-    requiredClaims: [...new Set(["exp", ...(options.requiredClaims ?? [])])],
+    requiredClaims: presenceOrder(options, audience),
     maxTokenLength,
     cacheMax: positiveInteger(options.cacheMax, "jwt.cacheMax", DEFAULT_CACHE_MAX),
     isRevoked: options.isRevoked,

@@ -114,6 +114,11 @@ const claimFailed = (
 ): errors.JWTClaimValidationFailed =>
   new errors.JWTClaimValidationFailed(message, claims, claim, reason);
 
+/** Whether `value` is the configured string or one of the configured list. */
+function isAccepted(accepted: string | readonly string[], value: unknown): boolean {
+  return typeof accepted === "string" ? value === accepted : accepted.includes(value as string);
+}
+
 /** A NumericDate claim as jose reads it: absent (unless required) or a number. */
 function numericDate(claims: JWTPayload, claim: string, required: boolean): number | undefined {
   const value = (claims as Record<string, unknown>)[claim];
@@ -142,25 +147,19 @@ function checkJoseClaims(
   ) {
     throw claimFailed('unexpected "typ" JWT header value', claims, "typ", "check_failed");
   }
-  const present = [...settings.requiredClaims];
-  if (maxTokenAge !== undefined) present.push("iat");
-  if (audience !== undefined) present.push("aud");
-  if (issuer !== undefined) present.push("iss");
-  for (const claim of new Set(present.reverse())) {
+  for (const claim of settings.requiredClaims) {
     if (!Object.hasOwn(claims, claim)) {
       throw claimFailed(`missing required "${claim}" claim`, claims, claim, "missing");
     }
   }
-  if (issuer !== undefined && !(Array.isArray(issuer) ? issuer : [issuer]).includes(claims.iss!)) {
+  if (issuer !== undefined && !isAccepted(issuer, claims.iss)) {
     throw claimFailed('unexpected "iss" claim value', claims, "iss", "check_failed");
   }
   if (audience !== undefined) {
-    const accepted = typeof audience === "string" ? [audience] : audience;
     const aud: unknown = claims.aud;
-    const matches =
-      typeof aud === "string"
-        ? accepted.includes(aud)
-        : Array.isArray(aud) && accepted.some((value) => aud.includes(value));
+    const matches = Array.isArray(aud)
+      ? aud.some((value) => isAccepted(audience, value))
+      : isAccepted(audience, aud);
     if (!matches) throw claimFailed('unexpected "aud" claim value', claims, "aud", "check_failed");
   }
   const iat = numericDate(claims, "iat", maxTokenAge !== undefined);
