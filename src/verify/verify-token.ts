@@ -85,12 +85,12 @@ export function createTokenVerifier<TUser extends Principal>(
   ): Ready<AuthResult<TUser>> {
     const keyId = claims.key_id;
     if (keyId !== undefined) return admitKeyToken(claims, entry, via, keyId);
-    let result = entry?.results[via] as AuthResult<TUser> | undefined;
+    let result = entry?.[via] as AuthResult<TUser> | undefined;
     if (result === undefined) {
       const mapped = mapClaims(claims, via);
       if (!mapped.ok) return mapped;
       result = mapped;
-      if (entry !== undefined) entry.results[via] = result;
+      if (entry !== undefined) entry[via] = result;
     }
     if (report.listening && result.ok) {
       report.emit({ type: "authenticated", source: via, principalId: result.principal.id });
