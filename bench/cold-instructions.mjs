@@ -7,7 +7,7 @@
 // (with V8's compiler and GC helpers) by up to 15% on a busy machine. Compare builds over
 // several interleaved runs.
 //
-//   npm run build && node bench/cold-instructions.mjs [mode=gatehouse] [n1=5000] [n2=25000]
+//   npm run build && GATEHOUSE_BENCH_PREDICTABLE=1 node bench/cold-instructions.mjs [mode=gatehouse] [n1=5000] [n2=25000]
 //
 // Modes as cold-in-process.mjs takes them (gatehouse, jose, hmac); GATEHOUSE_DIST and
 // GATEHOUSE_BENCH_CACHE_MAX pass through to it.
@@ -23,6 +23,12 @@ const n1 = Number(process.argv[3] ?? 5_000);
 const n2 = Number(process.argv[4] ?? 25_000);
 if (!(n2 > n1 && n1 > 0)) throw new Error("need 0 < n1 < n2");
 
+// GATEHOUSE_BENCH_PREDICTABLE=1 runs V8 with --predictable: garbage collection and
+// compilation on the main thread, on heuristics that do not read the clock. Two runs of one
+// build then agree to about 0.05%, against 8% without it; the count is of that mode, so
+// compare builds in it, not with counts taken without it.
+const nodeFlags = process.env.GATEHOUSE_BENCH_PREDICTABLE === "1" ? ["--predictable"] : [];
+
 function instructions(tokens) {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-cold-callgrind-"));
   try {
@@ -35,6 +41,7 @@ function instructions(tokens) {
         "--separate-threads=yes",
         `--callgrind-out-file=${join(dir, "cg.%p")}`,
         process.execPath,
+        ...nodeFlags,
         script,
         mode,
       ],
