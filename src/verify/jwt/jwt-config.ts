@@ -29,7 +29,7 @@ export interface ResolvedJwt {
    * configured, then the required claims last to first, `exp` among them): worked out once,
    * so that a token's check allocates nothing.
    */
-  requiredClaims: readonly string[];
+  presentClaims: readonly string[];
   maxTokenLength: number;
   cacheMax: number;
   isRevoked: JwtOptions["isRevoked"];
@@ -131,7 +131,7 @@ export function resolveJwtOptions(options: JwtOptions): ResolvedJwt {
         : toSeconds(options.maxTokenAge, "jwt.maxTokenAge", 0),
     maxLifetime: toSeconds(options.maxLifetime, "jwt.maxLifetime", DEFAULT_MAX_LIFETIME),
     typ: defaultTyp(options),
-    requiredClaims: presenceOrder(options, audience),
+    presentClaims: presenceOrder(options, audience),
     maxTokenLength,
     cacheMax: positiveInteger(options.cacheMax, "jwt.cacheMax", DEFAULT_CACHE_MAX),
     isRevoked: options.isRevoked,

@@ -147,7 +147,7 @@ function checkJoseClaims(
   ) {
     throw claimFailed('unexpected "typ" JWT header value', claims, "typ", "check_failed");
   }
-  for (const claim of settings.requiredClaims) {
+  for (const claim of settings.presentClaims) {
     if (!Object.hasOwn(claims, claim)) {
       throw claimFailed(`missing required "${claim}" claim`, claims, claim, "missing");
     }

@@ -32,7 +32,7 @@ export interface CachedToken {
   jwt: unknown;
   cookie: unknown;
   /** The verifier's answer for a hit, made on the first hit and handed out on every later one. */
-  outcome?: unknown;
+  outcome: unknown;
 }
 
 export interface TokenCache {
