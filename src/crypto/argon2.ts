@@ -1,17 +1,18 @@
 /**
- * The one file that imports `@node-rs/argon2`. Always the async API: the sync one holds
- * the event loop for the whole hash (several milliseconds at OWASP parameters), while the
- * async one runs on the libuv thread pool.
+ * The one file that uses `@node-rs/argon2` (argon2-threads.ts runs it). Every computation
+ * runs off the event loop, on a low-priority thread of argon2-threads.ts: several
+ * milliseconds of CPU at OWASP parameters must not hold the loop, nor compete with it.
  *
  * Every hash and verify here passes one process-wide gate, whatever asked for it (key
- * verification, key creation, a rehash, an application's password check): the thread pool
- * is one per process, so a bound per caller would not bound it. The gate queues fairly by
+ * verification, key creation, a rehash, an application's password check): the CPUs are the
+ * process's, so a bound per caller would not bound them. The gate queues fairly by
  * subject and client (see `createHashGate`), so a flood of one kind of work, such as
  * creating hundreds of keys at once, cannot push the others out.
  */
-import { hash, parseOptions, verify } from "@node-rs/argon2";
+import { parseOptions } from "@node-rs/argon2";
 import type { Algorithm, Options } from "@node-rs/argon2";
 import { AuthError } from "../errors.js";
+import { onArgon2Thread } from "./argon2-threads.js";
 import { createHashGate, defaultHashConcurrency, isGateFull } from "../verify/api-key/hash-gate.js";
 import type { HashGate, HashSubject } from "../verify/api-key/hash-gate.js";
 import type { SecretHasher } from "../types.js";
@@ -24,7 +25,7 @@ export interface Argon2Params {
   memoryCost?: number;
   /** Passes over memory. Default 2. */
   timeCost?: number;
-  /** Lanes. Default 1; each lane is a thread from the libuv pool. */
+  /** Lanes (argon2's p). Default 1. */
   parallelism?: number;
 }
 
@@ -64,12 +65,12 @@ let gate: HashGate | undefined;
 
 /**
  * Sizes the process-wide gate that every argon2 hash and verify in this process passes:
- * at most `max` run at once (more than the libuv pool size only queues inside libuv, where
- * nothing is fair), `queue` more wait, and past that a call rejects at once with
- * `AuthError("unavailable")`. Calls already admitted finish under the old sizes. The default
- * `max` follows `UV_THREADPOOL_SIZE` up to one fewer than the CPUs the process may use
- * (`os.availableParallelism()`, which honours CPU affinity), so that argon2 never takes
- * every core from the event loop; a server that wants more passes `max`.
+ * at most `max` run at once, each on a low-priority thread of its own, `queue` more wait,
+ * and past that a call rejects at once with `AuthError("unavailable")`. Calls already
+ * admitted finish under the old sizes. The default `max` follows `UV_THREADPOOL_SIZE` (the
+ * bound operators already set for hashing threads) up to one fewer than the CPUs the process
+ * may use (`os.availableParallelism()`, which honours CPU affinity), so that argon2 never
+ * takes every core from the event loop; a server that wants more passes `max`.
  */
 export function configureArgon2Gate(options: Argon2GateOptions = {}): void {
   const max = options.max ?? defaultHashConcurrency();
@@ -109,7 +110,7 @@ export function hashSecret(
   subject: HashSubject = SECRET,
 ): Promise<string> {
   const options = toOptions(resolve(params));
-  return gated(() => hash(secret, options), subject);
+  return gated(() => onArgon2Thread({ op: "hash", secret, options }), subject);
 }
 
 /**
@@ -122,7 +123,7 @@ export function verifySecret(
   secret: string,
   subject: HashSubject = SECRET,
 ): Promise<boolean> {
-  return gated(() => verify(hashed, secret), subject);
+  return gated(() => onArgon2Thread({ op: "verify", hashed, secret }), subject);
 }
 
 /**

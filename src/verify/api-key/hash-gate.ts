@@ -1,7 +1,8 @@
 /**
  * Admits a bounded number of hash computations at once and queues a bounded number more.
- * argon2 runs on the libuv thread pool (shared with file and DNS work), so an unbounded
- * backlog would both starve the pool and let latency grow without limit. Past the queue,
+ * A hash is milliseconds of CPU (argon2 on threads of its own, a custom hasher perhaps on
+ * the libuv pool, shared with file and DNS work), so an unbounded backlog would both
+ * exhaust them and let latency grow without limit. Past the queue,
  * callers are refused at once and answer `unavailable`.
  *
  * The queue is shared fairly. Every entry belongs to a client (its address, or "unknown")
@@ -171,8 +172,9 @@ export function createHashGate(maxActive: number, maxQueued: number): HashGate {
 /**
  * How many hashes may run at once given the libuv pool size (`UV_THREADPOOL_SIZE`, 4 when
  * unset or not a positive integer) and the CPUs this process may run on: no more than the
- * pool has threads (more would only queue inside libuv, where nothing is fair), and no more
- * than one fewer than the CPUs, at least 1. A hash is CPU work from start to end; one thread
+ * pool has threads (a custom hasher may run there, and more would only queue inside libuv,
+ * where nothing is fair; argon2's own threads follow the same bound), and no more than one
+ * fewer than the CPUs, at least 1. A hash is CPU work from start to end; one thread
  * per CPU would leave the event loop, which answers every cached credential, a share of a
  * core at best while a flood of wrong secrets keeps the gate full.
  */
