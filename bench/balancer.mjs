@@ -67,6 +67,8 @@ const UNKNOWN_ONLY = process.env.GATEHOUSE_BENCH_UNKNOWN_ONLY === "1";
 const VIA_PROXY = process.env.GATEHOUSE_BENCH_PROXY === "1";
 // GATEHOUSE_BENCH_HASH_MAX sets apiKeys.hashConcurrency.max (default: the package's own).
 const HASH_MAX = Number(process.env.GATEHOUSE_BENCH_HASH_MAX ?? 0);
+// GATEHOUSE_BENCH_HASH_QUEUE sets apiKeys.hashConcurrency.queue (default: the package's own).
+const HASH_QUEUE = process.env.GATEHOUSE_BENCH_HASH_QUEUE;
 
 /** A request view of an IncomingMessage, what gatehouse's core reads. */
 const viewOf = (req) => ({
@@ -108,7 +110,10 @@ async function instances(count, path) {
         store: sqliteKeyStore({ path }),
         hasher,
         prefix: PREFIX,
-        ...(HASH_MAX ? { hashConcurrency: { max: HASH_MAX } } : {}),
+        hashConcurrency: {
+          ...(HASH_MAX ? { max: HASH_MAX } : {}),
+          ...(HASH_QUEUE === undefined ? {} : { queue: Number(HASH_QUEUE) }),
+        },
       },
     });
     const statuses = {};
@@ -441,7 +446,7 @@ async function main() {
         ? `the N instances in one process pinned to CPU 0, ${VIA_PROXY ? "a round-robin proxy and " : ""}the load generator (${VIA_PROXY ? "" : "the balancer, "}round robin) on CPU 1`
         : "no CPU pinning") +
       `; SQLite, argon2id at the default parameters; ${GOOD_KEYS} good keys, ${BAD_IDS} existing ids for ` +
-      `the wrong secrets${UNKNOWN_ONLY ? " (GATEHOUSE_BENCH_UNKNOWN_ONLY: none sent)" : ""}; hashConcurrency.max ${HASH_MAX || "default"}; ${BAD_RATE} req/s of bad keys (open loop) for ${floodSeconds} s, good keys at ${PROBE_RATE} req/s.`,
+      `the wrong secrets${UNKNOWN_ONLY ? " (GATEHOUSE_BENCH_UNKNOWN_ONLY: none sent)" : ""}; hashConcurrency.max ${HASH_MAX || "default"}, queue ${HASH_QUEUE ?? "default"}; ${BAD_RATE} req/s of bad keys (open loop) for ${floodSeconds} s, good keys at ${PROBE_RATE} req/s.`,
     "",
     `- uptime at start: \`${startUptime}\``,
     `- uptime at end: \`${endUptime}\``,
