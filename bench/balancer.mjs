@@ -9,12 +9,11 @@
 // is the balancer (request after request to the next instance), runs on CPU 1.
 // GATEHOUSE_BENCH_PROXY=1 puts a round-robin HTTP proxy process between them instead, on
 // CPU 1 too. That was the default once; on this 2-CPU machine the proxy and the generator
-// together saturate CPU 1 at 1,000 req/s (the flood's bad requests each hold a connection
-// while they wait for a hash, so the open loop keeps opening new ones on both sides of the
-// proxy), and the good key's latency is then the proxy's accept queue, seconds of it even
-// with no argon2 at all (see docs/benchmarks.md). Each instance's hasher is argon2Hasher() wrapped to count its
-// verifies per stored hash: every good key has a hash of its own, so the count per good key
-// per instance is exact.
+// together saturate CPU 1 at 1,000 req/s, and the good key's latency is then the proxy's
+// accept queue, seconds of it even with no argon2 at all (see docs/benchmarks.md).
+//
+// Each instance's hasher is argon2Hasher() wrapped to count its verifies per stored hash:
+// every good key has a hash of its own, so the count per good key per instance is exact.
 //
 // Per N: first every good key is sent N times in a row (one visit to each instance: the
 // first sight, one argon2 verify each), then for GATEHOUSE_BENCH_FLOOD_SECONDS (default 15)
@@ -240,7 +239,8 @@ async function run(count, path, goodKeys, goodHashes, badIds, pinned, floodSecon
     target = () => ports[nextInstance++ % ports.length];
   }
   inst.removeAllListeners("exit");
-  const proxyCpu = async () => (prox ? (await ask(prox)).cpu : { user: 0, system: 0 });
+  // The proxy's CPU time so far, when there is a proxy.
+  const proxyCpu = async () => (prox ? (await ask(prox)).cpu : undefined);
   try {
     // No socket cap on either side: a capped pool queues requests in this process, and that
     // queue, not the instances, would then set the latency.
@@ -348,10 +348,10 @@ async function run(count, path, goodKeys, goodHashes, badIds, pinned, floodSecon
       serverCpuShare: cpu / (drained * 1e6),
       loopDelayP50: after.loopDelay.p50,
       loopDelayP99: after.loopDelay.p99,
-      proxyCpuShare: prox
-        ? (proxyAfter.user + proxyAfter.system - proxyBefore.user - proxyBefore.system) /
-          (drained * 1e6)
-        : undefined,
+      proxyCpuShare:
+        proxyAfter &&
+        (proxyAfter.user + proxyAfter.system - proxyBefore.user - proxyBefore.system) /
+          (drained * 1e6),
       clientCpuShare: (self.user + self.system) / (drained * 1e6),
     };
   } finally {

@@ -1,6 +1,7 @@
 /**
- * The one file that uses `@node-rs/argon2` (argon2-threads.ts runs it). Every computation
- * runs off the event loop, on a low-priority thread of argon2-threads.ts: several
+ * gatehouse's argon2id: parameters, the process-wide gate, hashing and verifying, rehash
+ * checks. Every computation runs off the event loop, on a low-priority thread of
+ * argon2-threads.ts (the only other file that touches `@node-rs/argon2`): several
  * milliseconds of CPU at OWASP parameters must not hold the loop, nor compete with it.
  *
  * Every hash and verify here passes one process-wide gate, whatever asked for it (key
