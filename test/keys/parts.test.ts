@@ -30,7 +30,9 @@ describe("touch writer", () => {
   it("writes at most one touch per key per interval, batched", async () => {
     const { store, batches } = touchStore();
     const writer = createTouchWriter(store, 60_000, () => undefined);
-    for (let i = 0; i < 100; i++) writer.note("a", 1000 + i);
+    expect(writer.note("a", 1000)).toBe(61_000);
+    // Skipped notes name the same time: nothing about "a" can be written before it.
+    for (let i = 1; i < 100; i++) expect(writer.note("a", 1000 + i)).toBe(61_000);
     writer.note("b", 1000);
     await writer.flush();
     expect(batches).toEqual([
@@ -50,7 +52,7 @@ describe("touch writer", () => {
   it("does nothing for a store without touch, and reports a failing touch", async () => {
     const errors: unknown[] = [];
     const silent = createTouchWriter({ get: () => Promise.resolve(null) }, 1000, () => undefined);
-    silent.note("a", 0);
+    expect(silent.note("a", 0)).toBe(Infinity);
     await silent.close();
     const failing = createTouchWriter(
       { get: () => Promise.resolve(null), touch: () => Promise.reject(new Error("down")) },
@@ -207,7 +209,14 @@ describe("verify cache", () => {
   };
   const result = { ok: true as const, principal };
   /** A good entry for `keyId`: no expiry, no rate limit. */
-  const good = (keyId: string) => ({ keyId, principal, result, expiresAt: null, use: null });
+  const good = (keyId: string) => ({
+    keyId,
+    principal,
+    result,
+    expiresAt: null,
+    use: null,
+    touchDue: -Infinity,
+  });
 
   it("keys entries by a keyed digest, never by the key itself", () => {
     const cache = new VerifyCache();
@@ -245,6 +254,26 @@ describe("verify cache", () => {
     cache.setGood("d", entry, cache.epoch());
     cache.invalidate("k");
     expect(cache.getGood("d")).toBeUndefined();
+  });
+
+  it("trusts a verified entry for its ttl on the verifier's clock, and not once that clock is stepped back", () => {
+    let t = 1_000_000;
+    const cache = new VerifyCache({ ttl: 30_000 }, () => t);
+    cache.setGood("d", good("k"), cache.epoch());
+    expect(cache.getGood("d", t + 29_999)).toBeDefined();
+    expect(cache.getGood("d")).toBeDefined();
+    // A clock that reads before the entry was stored was stepped back: not trusted.
+    expect(cache.getGood("d", t - 1)).toBeUndefined();
+    expect(cache.getGood("d", t)).toBeUndefined();
+    cache.setGood("d", good("k"), cache.epoch(), 5_000);
+    expect(cache.getGood("d", t + 4_999)).toBeDefined();
+    expect(cache.getGood("d", t + 5_000)).toBeUndefined();
+    // Dropped, not only hidden: the clock moving back does not bring it back.
+    expect(cache.getGood("d", t)).toBeUndefined();
+    t += 10_000;
+    cache.setGood("d", good("k"), cache.epoch());
+    expect(cache.getGood("d", t + 30_000)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it("stays bounded", () => {

@@ -10,9 +10,8 @@ import type { AuthResult, KeyStore } from "../../src/types.js";
 import { setup } from "./helpers.js";
 import type { Setup } from "./helpers.js";
 
-// lru-cache keeps its own clock, so entries age in real time: a short ttl and a wait past it.
+// Verified entries age on the verifier's clock, which the setup's fake clock drives.
 const TTL = 40;
-const pastTtl = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, TTL * 2));
 
 let current: Setup[] = [];
 afterEach(async () => {
@@ -46,16 +45,16 @@ function make(announce = true) {
   const spy = countingStore(announce);
   const made = setup({ store: spy.store, cache: { ttl: TTL } });
   current.push(made);
-  return { ...made, spy };
+  return { ...made, spy, pastTtl: () => made.clock.advance(TTL * 2) };
 }
 
 describe("argon2 once per key per process", () => {
   it("admits a key again after its ttl with one store read and no hash verification", async () => {
-    const { keys, hasher, spy } = make();
+    const { keys, hasher, spy, pastTtl } = make();
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     expect(codeOf(await keys.verify(key))).toBe("ok");
     expect(hasher.verifies).toBe(1);
-    await pastTtl();
+    pastTtl();
     const verifies = hasher.verifies;
     const gets = spy.gets;
     expect(codeOf(await keys.verify(key))).toBe("ok");
@@ -67,10 +66,10 @@ describe("argon2 once per key per process", () => {
   });
 
   it("shares one store read among concurrent uses of the same key", async () => {
-    const { keys, hasher, spy } = make();
+    const { keys, hasher, spy, pastTtl } = make();
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
-    await pastTtl();
+    pastTtl();
     const gets = spy.gets;
     const results = await Promise.all([keys.verify(key), keys.verify(key), keys.verify(key)]);
     expect(results.map(codeOf)).toEqual(["ok", "ok", "ok"]);
@@ -79,61 +78,61 @@ describe("argon2 once per key per process", () => {
   });
 
   it("verifies the secret again when the stored hash changed", async () => {
-    const { keys, hasher, spy } = make(false);
+    const { keys, hasher, spy, pastTtl } = make(false);
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
     // The same secret hashed again (new salt): an unannounced rehash.
     await spy.inner.update(record.id, { hash: await hasher.hash(parseApiKey(key)!.secret) });
-    await pastTtl();
+    pastTtl();
     expect(codeOf(await keys.verify(key))).toBe("ok");
     expect(hasher.verifies).toBe(2);
   });
 
   it("refuses a key whose hash moved to another secret", async () => {
-    const { keys, hasher, spy } = make(false);
+    const { keys, hasher, spy, pastTtl } = make(false);
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
     await spy.inner.update(record.id, { hash: await hasher.hash("another-secret") });
-    await pastTtl();
+    pastTtl();
     expect(codeOf(await keys.verify(key))).toBe("invalid_api_key");
     expect(hasher.verifies).toBe(2);
   });
 
   it("refuses a key disabled through the manager", async () => {
-    const { keys, hasher } = make();
+    const { keys, hasher, pastTtl } = make();
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
     await keys.manager.update("alice", record.id, { enabled: false });
-    await pastTtl();
+    pastTtl();
     expect(codeOf(await keys.verify(key))).toBe("key_disabled");
     // Invalidation dropped the memory too: the refusal came from a full verification.
     expect(hasher.verifies).toBe(2);
   });
 
   it("refuses a key disabled by a write nobody announced", async () => {
-    const { keys, hasher, spy } = make(false);
+    const { keys, hasher, spy, pastTtl } = make(false);
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
     await spy.inner.update(record.id, { enabled: false });
-    await pastTtl();
+    pastTtl();
     expect(codeOf(await keys.verify(key))).toBe("key_disabled");
     expect(hasher.verifies).toBe(1);
   });
 
   it("refuses a key deleted by a write nobody announced", async () => {
-    const { keys, spy } = make(false);
+    const { keys, spy, pastTtl } = make(false);
     const { key, record } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
     await spy.inner.delete(record.id);
-    await pastTtl();
+    pastTtl();
     expect(codeOf(await keys.verify(key))).toBe("invalid_api_key");
   });
 
   it("never admits a wrong secret for a remembered key id", async () => {
-    const { keys, hasher } = make();
+    const { keys, hasher, pastTtl } = make();
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
-    await pastTtl();
+    pastTtl();
     const parts = parseApiKey(key)!;
     const wrong = formatApiKey({ ...parts, secret: "x".repeat(parts.secret.length) });
     expect(codeOf(await keys.verify(wrong))).toBe("invalid_api_key");
@@ -143,10 +142,10 @@ describe("argon2 once per key per process", () => {
   });
 
   it("answers unavailable when the confirming read fails", async () => {
-    const { keys, hasher, spy } = make(false);
+    const { keys, hasher, spy, pastTtl } = make(false);
     const { key } = await keys.manager.create({ ownerId: "alice", name: "ci" });
     await keys.verify(key);
-    await pastTtl();
+    pastTtl();
     spy.store.get = () => Promise.reject(new Error("connection refused"));
     expect(codeOf(await keys.verify(key))).toBe("unavailable");
     expect(hasher.verifies).toBe(1);

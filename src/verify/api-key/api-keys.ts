@@ -362,7 +362,7 @@ export function createApiKeys(
     });
   };
 
-  const cache = new VerifyCache({ ...options.cache, ttl: cacheTtl });
+  const cache = new VerifyCache({ ...options.cache, ttl: cacheTtl }, now);
   const touch = createTouchWriter(
     store,
     positive(options.touchInterval, 60_000, "touchInterval"),

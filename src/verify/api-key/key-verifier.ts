@@ -225,6 +225,7 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
       use: useOf(record),
       hash: record.hash,
       readAt,
+      touchDue: -Infinity,
     };
     const ttl = expiresAt === null ? ctx.cacheTtl : Math.min(ctx.cacheTtl, expiresAt - now);
     ctx.cache.setGood(digest, entry, readAt, ttl);
@@ -398,7 +399,8 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
   }
 
   function admitted(entry: GoodEntry, now: number): AuthResult {
-    ctx.touch.note(entry.keyId, now);
+    // The writer decides when a use is written; until the time it named, it would say no.
+    if (now >= entry.touchDue) entry.touchDue = ctx.touch.note(entry.keyId, now);
     if (report.listening) {
       report.emit({
         type: "authenticated",
@@ -479,9 +481,9 @@ export function createKeyVerifier(ctx: VerifierContext): KeyVerifier {
     if (typeof raw !== "string") return fail("invalid_api_key", "malformed");
     const digest = raw.length <= MAX_CACHED_LENGTH ? ctx.cache.digest(raw) : null;
     if (digest !== null) {
-      const good = ctx.cache.getGood(digest);
+      const now = ctx.now();
+      const good = ctx.cache.getGood(digest, now);
       if (good) {
-        const now = ctx.now();
         if (good.expiresAt === null || good.expiresAt > now) {
           // Fail closed: while the store is failing, a cached key is checked against the
           // store (one read; `unavailable` if the store is still down).

@@ -7,7 +7,11 @@ import { LRUCache } from "lru-cache";
 import type { KeyStore, Milliseconds, TouchEntry } from "../../types.js";
 
 export interface TouchWriter {
-  note(id: string, now: Milliseconds): void;
+  /**
+   * Notes a use of key `id` at `now`. Returns the earliest time at which noting `id` again
+   * can write anything, so that a caller holding that id may skip the calls before it.
+   */
+  note(id: string, now: Milliseconds): Milliseconds;
   /** Writes what is pending now. Never rejects. */
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
@@ -43,9 +47,9 @@ export function createTouchWriter(
 
   return {
     note(id, now) {
-      if (!store.touch || closed) return;
+      if (!store.touch || closed) return Infinity;
       const last = written.get(id);
-      if (last !== undefined && now - last < interval) return;
+      if (last !== undefined && now - last < interval) return last + interval;
       written.set(id, now);
       pending.set(id, now);
       if (!timer) {
@@ -53,6 +57,7 @@ export function createTouchWriter(
         // A pending last-used write must not keep a process alive; close() flushes it.
         timer.unref();
       }
+      return now + interval;
     },
     flush,
     async close() {

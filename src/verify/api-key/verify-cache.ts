@@ -54,11 +54,26 @@ export interface GoodEntry {
    * answers. Absent: as old as the cache.
    */
   readAt?: number;
+  /**
+   * When a use of this entry next needs noting for the last-used write: what the touch
+   * writer answered the last time it was told, `-Infinity` before that.
+   */
+  touchDue: number;
 }
 
 export interface BadEntry {
   keyId: string;
   code: AuthErrorCode;
+}
+
+/**
+ * A verified entry as the cache holds it: trusted from `from` until `until`, on the
+ * verifier's clock (see {@link VerifyCache}).
+ */
+interface GoodSlot {
+  entry: GoodEntry;
+  from: number;
+  until: number;
 }
 
 /** A presented key that verified against `hash`: enough to confirm it with a store read. */
@@ -102,7 +117,9 @@ export class VerifyCache {
   // one-shot hash: with a key of our format it fits two SHA-256 blocks, where 256 bits as
   // hex took three.
   readonly #prefix = randomBytes(16).toString("base64url");
-  readonly #good: LRUCache<string, GoodEntry>;
+  readonly #good: LRUCache<string, GoodSlot>;
+  readonly #ttl: number;
+  readonly #now: () => number;
   readonly #bad: LRUCache<string, BadEntry> | null;
   readonly #byId = new Map<string, Set<string>>();
   readonly #known: LRUCache<string, KnownEntry>;
@@ -114,7 +131,11 @@ export class VerifyCache {
   #resetAt = -1;
   #trustedFrom = -1;
 
-  constructor(options: VerifyCacheOptions = {}) {
+  /**
+   * `now` is the verifier's clock, the one a key's `expiresAt` is checked against: a hit
+   * reads it once for both, and for the last-use note.
+   */
+  constructor(options: VerifyCacheOptions = {}, now: () => number = Date.now) {
     const forgetIn =
       (index: Map<string, Set<string>>) =>
       (value: { keyId: string }, digest: string, reason: string): void => {
@@ -126,12 +147,14 @@ export class VerifyCache {
       };
     const forget = forgetIn(this.#byId);
     const max = options.max ?? 10_000;
-    // ttlResolution 0 everywhere: no 1 ms "now" timer re-armed under load (see token-cache).
-    this.#good = new LRUCache<string, GoodEntry>({
+    this.#ttl = options.ttl ?? 30_000;
+    this.#now = now;
+    // No TTL in this LRU: a hit checks the slot's window against the clock reading it
+    // already made (an LRU TTL reads a clock of its own on every get). An entry past its
+    // window is dropped then, or pushed out by newer ones within the same bound.
+    this.#good = new LRUCache<string, GoodSlot>({
       max,
-      ttl: options.ttl ?? 30_000,
-      ttlResolution: 0,
-      dispose: forget,
+      dispose: (slot, digest, reason) => forget(slot.entry, digest, reason),
     });
     const negativeTtl = options.negativeTtl ?? 5_000;
     this.#bad =
@@ -139,6 +162,7 @@ export class VerifyCache {
         ? new LRUCache<string, BadEntry>({
             max: options.negativeMax ?? 10_000,
             ttl: negativeTtl,
+            // ttlResolution 0 everywhere: no 1 ms "now" timer re-armed under load.
             ttlResolution: 0,
             dispose: forget,
           })
@@ -171,8 +195,18 @@ export class VerifyCache {
     return this.#epoch;
   }
 
-  getGood(digest: string): GoodEntry | undefined {
-    return this.#good.get(digest);
+  /**
+   * The verified entry of `digest` while its window lasts, `now` being a reading of the
+   * verifier's clock. The window is `ttl` of that clock from when the entry was stored;
+   * a clock that reads earlier than that moment was stepped back, and the entry is not
+   * trusted either: a step back can lengthen a window by less than one `ttl`, never more.
+   */
+  getGood(digest: string, now: number = this.#now()): GoodEntry | undefined {
+    const slot = this.#good.get(digest);
+    if (slot === undefined) return undefined;
+    if (now < slot.until && now >= slot.from) return slot.entry;
+    this.#good.delete(digest);
+    return undefined;
   }
 
   getBad(digest: string): BadEntry | undefined {
@@ -187,7 +221,8 @@ export class VerifyCache {
   setGood(digest: string, entry: GoodEntry, startedAt: number, ttl?: Milliseconds): void {
     if (this.changedSince(entry.keyId, startedAt)) return;
     this.#bad?.delete(digest);
-    this.#good.set(digest, entry, ttl === undefined ? undefined : { ttl });
+    const from = this.#now();
+    this.#good.set(digest, { entry, from, until: from + (ttl ?? this.#ttl) });
     this.#index(this.#byId, entry.keyId, digest);
     if (entry.hash !== undefined) {
       this.#known.set(digest, { keyId: entry.keyId, hash: entry.hash });
