@@ -43,13 +43,20 @@ console.log(`${mode}: ${perCall.toFixed(2)} µs per authenticate (cache hit, ${N
 
 const twin = auth.authenticate[Symbol.for("gatehouse.cachedAuthenticate")];
 if (typeof twin === "function") {
-  for (let i = 0; i < 20_000; i++) twin(view);
+  // A limited key asks its limiter, which answers with a promise: awaited, and said so.
+  const awaits = mode === "limited-key";
+  for (let i = 0; i < 20_000; i++) await twin(view);
   const from = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
-    const result = twin(view);
-    if (result instanceof Promise || !result.ok) throw new Error("not answered in this tick");
+    let result = twin(view);
+    if (result instanceof Promise) {
+      if (!awaits) throw new Error("not answered in this tick");
+      result = await result;
+    }
+    if (!result.ok) throw result.error;
   }
   const sync = Number(process.hrtime.bigint() - from) / 1e3 / N;
-  console.log(`${mode}: ${sync.toFixed(2)} µs per call of the adapters' promise-free twin`);
+  const how = awaits ? "its answer awaited" : "answered in the same tick";
+  console.log(`${mode}: ${sync.toFixed(2)} µs per call of the adapters' twin (${how})`);
 }
 await auth.close();
