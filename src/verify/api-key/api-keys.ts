@@ -203,7 +203,10 @@ export interface ApiKeyOptions {
   rateLimiter?: RateLimiter;
   /** Upgrade hashes the hasher reports as outdated after a good verify. Default `true`. */
   rehash?: boolean;
-  /** The clock, in ms since the epoch. Default `Date.now`. For tests. */
+  /**
+   * The clock, in ms since the epoch, for keys' expiry and the cache's `ttl` alike. Default
+   * `Date.now`. For tests.
+   */
   now?: () => number;
 }
 
