@@ -1,13 +1,17 @@
 // The core's cost on a first-seen token: `auth.authenticate` in-process, no HTTP, every
 // call a distinct valid HS256 token. `node bench/cold-in-process.mjs [gatehouse|jose|hmac]`
-// after `npm run build` (pin it with `taskset -c 0` on a shared machine). The other two modes
-// are the floors beside it, with the key imported once: jose's `jwtVerify` with the same
-// checks (signature, typ, iss, aud, exp), and a bare node:crypto HMAC compare plus the
+// after `npm run build` (pin it with `taskset -c 0` on a shared machine). The other modes
+// are the floors and peers beside it, with the key imported once: jose's `jwtVerify` with
+// the same checks (signature, typ, iss, aud, exp); the verifiers under @fastify/jwt
+// (`fast-jwt`, its cache off, as @fastify/jwt leaves it) and express-jwt (`jsonwebtoken`,
+// with a KeyObject), with iss and aud; and a bare node:crypto HMAC compare plus the
 // payload's JSON.parse, which checks nothing else.
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { createVerifier } from "fast-jwt";
 import { jwtVerify } from "jose";
+import jsonwebtoken from "jsonwebtoken";
 import { importBuild } from "./common.mjs";
-import { AUDIENCE, ISSUER, keysFor, mint } from "./cold-tokens.mjs";
+import { AUDIENCE, ISSUER, flat, keysFor, mint } from "./cold-tokens.mjs";
 
 const { createAuth } = await importBuild();
 
@@ -27,7 +31,7 @@ const auth = createAuth({
 
 const tokens = mint("HS256", keysFor("HS256", secret).sign, N, "cold");
 const views = tokens.map((token) => {
-  const headers = { authorization: `Bearer ${token}` };
+  const headers = { authorization: flat(`Bearer ${token}`) };
   return { method: "GET", url: "/hello", headers: { get: (name) => headers[name] ?? null } };
 });
 
@@ -44,6 +48,26 @@ const modes = {
       audience: AUDIENCE,
     });
   },
+  "fast-jwt": (() => {
+    const verify = createVerifier({
+      key: secret,
+      algorithms: ["HS256"],
+      allowedIss: ISSUER,
+      allowedAud: AUDIENCE,
+      cache: false,
+    });
+    return async (i) => {
+      if (verify(tokens[i]).sub === undefined) throw new Error("no sub");
+    };
+  })(),
+  async jsonwebtoken(i) {
+    const claims = jsonwebtoken.verify(tokens[i], key, {
+      algorithms: ["HS256"],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    if (claims.sub === undefined) throw new Error("no sub");
+  },
   async hmac(i) {
     const token = tokens[i];
     const dot = token.lastIndexOf(".");
@@ -55,7 +79,7 @@ const modes = {
   },
 };
 const run = modes[mode];
-if (!run) throw new Error(`unknown mode ${mode}: gatehouse, jose or hmac`);
+if (!run) throw new Error(`unknown mode ${mode}: ${Object.keys(modes).join(", ")}`);
 
 // The first tenth warms the JIT; each of the rest is seen once.
 const warm = Math.floor(N / 10);
