@@ -6,7 +6,11 @@
 import { getHeapSnapshot } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
-import { createTokenCache, tokenDigest } from "../../src/verify/jwt/token-cache.js";
+import {
+  createTokenCache,
+  tokenDigest,
+  type TokenCache,
+} from "../../src/verify/jwt/token-cache.js";
 import { jwtOptions, sign } from "./helpers.js";
 
 const future = Math.floor(Date.now() / 1000) + 3600;
@@ -28,6 +32,12 @@ function heapSnapshot(): Promise<string> {
   });
 }
 
+/** Sets `token` as the verifier does on each verification: twice, so that it is stored. */
+function verifiedTwice(cache: TokenCache, token: string, value = claims) {
+  expect(cache.set(token, value)).toBeUndefined();
+  return cache.set(token, value);
+}
+
 describe("token cache hits", () => {
   const signed = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9";
   const signature = "c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0wMTIzNDU2Nzg5";
@@ -35,14 +45,15 @@ describe("token cache hits", () => {
 
   it("answers the token that was stored, presented as a new string", () => {
     const cache = createTokenCache(10);
-    expect(cache.set(token, claims)).toBeDefined();
+    expect(verifiedTwice(cache, token)).toBeDefined();
     const copy = fresh(token);
     expect(cache.get(copy, tokenDigest(copy))?.claims).toBe(claims);
   });
 
   it("misses a token with the same signature but another signed part", () => {
     const cache = createTokenCache(10);
-    cache.set(token, claims);
+    verifiedTwice(cache, token);
+    expect(cache.size).toBe(1);
     for (const other of [
       `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.${signature}`,
       `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ8.${signature}`,
@@ -59,7 +70,8 @@ describe("token cache hits", () => {
   it("misses a token whose signature differs, and one past its exp", () => {
     let now = Date.now();
     const cache = createTokenCache(10, () => now);
-    cache.set(token, claims);
+    verifiedTwice(cache, token);
+    expect(cache.size).toBe(1);
     const changed = `${token.slice(0, -1)}A`;
     expect(cache.get(changed, tokenDigest(changed))).toBeUndefined();
     now = future * 1000;
@@ -73,7 +85,7 @@ describe("token cache hits", () => {
     const marker = Buffer.from("c2lnbmF0dXJlLW1hcmtlci1mb3ItdGhlLWhlYXA").toString("latin1");
     (() => {
       const stored = fresh(`${signed}.${marker}`);
-      cache.set(stored, claims);
+      verifiedTwice(cache, stored);
       expect(cache.get(stored, tokenDigest(stored))).toBeDefined();
     })();
     const snapshot = await heapSnapshot();
@@ -86,6 +98,46 @@ describe("token cache hits", () => {
   }, 60_000);
 });
 
+describe("admission on the second verification", () => {
+  const a = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJlLWEtMDEyMzQ1Njc4OWFiY2RlZg";
+  const b = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiIn0.c2lnbmF0dXJlLWItMDEyMzQ1Njc4OWFiY2RlZg";
+
+  it("stores nothing for a token verified once, and the entry the second time", () => {
+    const cache = createTokenCache(10);
+    expect(cache.set(a, claims)).toBeUndefined();
+    expect(cache.get(a, tokenDigest(a))).toBeUndefined();
+    expect(cache.size).toBe(0);
+    // Another token in between does not count for the first.
+    expect(cache.set(b, claims)).toBeUndefined();
+    expect(cache.set(a, claims)).toBeDefined();
+    expect(cache.get(a, tokenDigest(a))?.claims).toBe(claims);
+    expect(cache.size).toBe(1);
+  });
+
+  it("forgets a first verification once its token could no longer be used", () => {
+    let now = Date.now();
+    const cache = createTokenCache(10, () => now);
+    const soon = { ...claims, exp: Math.floor(now / 1000) + 60 };
+    expect(cache.set(a, soon)).toBeUndefined();
+    now += 61_000;
+    const later = { ...claims, exp: Math.floor(now / 1000) + 60 };
+    // Past the first one's exp: this counts as a first verification again.
+    expect(cache.set(a, later)).toBeUndefined();
+    expect(cache.set(a, later)).toBeDefined();
+  });
+
+  it("keeps its list of first verifications within the same bound, and clears it", () => {
+    const cache = createTokenCache(2);
+    cache.set(a, claims);
+    for (let i = 0; i < 2; i++) cache.set(`${b}${i}`, claims);
+    // `a` was pushed out of the list by two newer tokens: a first verification again.
+    expect(cache.set(a, claims)).toBeUndefined();
+    cache.clear();
+    expect(cache.set(a, claims)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+});
+
 describe("the verifier's memory", () => {
   it("keeps no token it verified, through its cache or its header memo", async () => {
     // A header no other test uses, so that this token is the one its memo entry is made from.
@@ -95,6 +147,7 @@ describe("the verifier's memory", () => {
       const token = fresh(await sign({}, { typ: "heap-check+jwt" }));
       wire = Buffer.from(token, "latin1");
       expect((await verifier.verify(token)).ok).toBe(true);
+      expect(await verifier.verify(fresh(token))).toMatchObject({ ok: true, cached: false });
       expect(await verifier.verify(fresh(token))).toMatchObject({ ok: true, cached: true });
     })();
     // V8 keeps the subject of the last successful RegExp match (RegExp.input) until the next

@@ -7,6 +7,14 @@
  * token that verified. Hashing the signature alone, not the whole token, is what keeps the
  * digest cheap: an HS256 signature fits one SHA-256 block, a whole token takes four or more.
  *
+ * A token is cached the second time it verifies, not the first: the first time leaves only
+ * its digest in a list of tokens seen once, of the same bound. An entry lives as long as
+ * `max` newer tokens leave it alone, so it outlives the young generation of the heap, and
+ * copying it there and promoting it cost a first-seen HS256 token as much again as its
+ * verification (docs/benchmarks.md); a token sent once, the common case of a flood of
+ * distinct tokens, now leaves 32 bytes behind. A token in use pays one more verification,
+ * once per process.
+ *
  * Entries never outlive the token's `exp` (nor its `maxTokenAge`), and the bound keeps a
  * flood of distinct tokens from growing memory. An entry also keeps the principals mapped
  * from its claims, so that a repeated token is mapped once, not once per request.
@@ -42,8 +50,8 @@ export interface TokenCache {
    */
   get(token: string, digest: string): CachedToken | undefined;
   /**
-   * Stores claims until the earlier of `exp` and `iat + maxTokenAge`; returns the entry, or
-   * `undefined` when nothing was stored.
+   * Stores claims until the earlier of `exp` and `iat + maxTokenAge`, if the token verified
+   * before (see the module notes); returns the entry, or `undefined` when nothing was stored.
    */
   set(
     token: string,
@@ -78,6 +86,8 @@ export function cacheKeyWithin(token: unknown, maxLength: number): string | unde
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
   const lru = max > 0 ? new LRUCache<string, CachedToken>({ max }) : null;
+  // Digests of tokens that verified once, each with when its token stops being usable.
+  const seenOnce = max > 0 ? new LRUCache<string, number>({ max }) : null;
   return {
     get(token, key) {
       if (lru === null) return undefined;
@@ -107,7 +117,7 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
     },
     enabled: lru !== null,
     set(token, claims, maxTokenAge, knownDigest) {
-      if (lru === null) return undefined;
+      if (lru === null || seenOnce === null) return undefined;
       const exp = claims.exp;
       if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
       let until = exp * 1000;
@@ -118,6 +128,13 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       if (until <= now()) return undefined;
       const dot = token.lastIndexOf(".");
       if (dot < 0) return undefined;
+      const digest = knownDigest ?? tokenDigest(token);
+      const seen = seenOnce.get(digest);
+      if (seen === undefined || seen <= now()) {
+        seenOnce.set(digest, until);
+        return undefined;
+      }
+      seenOnce.delete(digest);
       const entry: CachedToken = {
         claims,
         until,
@@ -130,11 +147,12 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       };
       // No TTL in the LRU: the hit checks `until`, and an entry past it is dropped then or
       // pushed out by newer ones, within the same bound.
-      lru.set(knownDigest ?? tokenDigest(token), entry);
+      lru.set(digest, entry);
       return entry;
     },
     clear() {
       lru?.clear();
+      seenOnce?.clear();
     },
     get size() {
       return lru?.size ?? 0;
