@@ -7,13 +7,13 @@
  * token that verified. Hashing the signature alone, not the whole token, is what keeps the
  * digest cheap: an HS256 signature fits one SHA-256 block, a whole token takes four or more.
  *
- * A token is cached the second time it verifies, not the first: the first time leaves only
- * its digest in a list of tokens seen once, of the same bound. An entry lives as long as
- * `max` newer tokens leave it alone, so it outlives the young generation of the heap, and
- * copying it there and promoting it cost a first-seen HS256 token as much again as its
- * verification (docs/benchmarks.md); a token sent once, the common case of a flood of
- * distinct tokens, now leaves 32 bytes behind. A token in use pays one more verification,
- * once per process.
+ * A token is cached the second time it verifies, not the first: the first time only marks
+ * its digest in a table of tokens seen once (see {@link createSeenOnce}). An entry lives as
+ * long as `max` newer tokens leave it alone, so it outlives the young generation of the
+ * heap, and copying it there and promoting it cost a first-seen HS256 token as much again
+ * as its verification (docs/benchmarks.md); a token sent once, the common case of a flood
+ * of distinct tokens, now allocates nothing that lasts. A token in use pays one more
+ * verification, once per process.
  *
  * Entries never outlive the token's `exp` (nor its `maxTokenAge`), and the bound keeps a
  * flood of distinct tokens from growing memory. An entry also keeps the principals mapped
@@ -83,11 +83,50 @@ export function cacheKeyWithin(token: unknown, maxLength: number): string | unde
   return typeof token === "string" && token.length <= maxLength ? tokenDigest(token) : undefined;
 }
 
+/**
+ * Which digests were marked, with no allocation per mark: a direct-mapped table of 32-bit
+ * tags taken from the digest's bytes, at least `max` slots. Two digests that share a slot
+ * push each other out, and two that also share a tag pass for each other: either only
+ * changes when a token is cached (one verification more, or one less), never whether it
+ * is accepted, which its full verification decides either way.
+ */
+function createSeenOnce(max: number) {
+  let size = 1;
+  while (size < max) size *= 2;
+  const mask = size - 1;
+  const tags = new Int32Array(size);
+  const slotOf = (digest: string): number =>
+    (digest.charCodeAt(0) | (digest.charCodeAt(1) << 8) | (digest.charCodeAt(2) << 16)) & mask;
+  // Never 0, the empty slot's tag.
+  const tagOf = (digest: string): number =>
+    digest.charCodeAt(3) |
+    (digest.charCodeAt(4) << 8) |
+    (digest.charCodeAt(5) << 16) |
+    (digest.charCodeAt(6) << 24) |
+    1;
+  return {
+    /** Marks `digest`; true when it was marked already (and the mark is taken off). */
+    markOrTake(digest: string): boolean {
+      const slot = slotOf(digest);
+      const tag = tagOf(digest);
+      if (tags[slot] === tag) {
+        tags[slot] = 0;
+        return true;
+      }
+      tags[slot] = tag;
+      return false;
+    },
+    clear(): void {
+      tags.fill(0);
+    },
+  };
+}
+
 /** A disabled cache (`max` 0) stores nothing. */
 export function createTokenCache(max: number, now: () => number = Date.now): TokenCache {
   const lru = max > 0 ? new LRUCache<string, CachedToken>({ max }) : null;
-  // Digests of tokens that verified once, each with when its token stops being usable.
-  const seenOnce = max > 0 ? new LRUCache<string, number>({ max }) : null;
+  // Tokens that verified once; an expired one cannot verify again, so marks need no expiry.
+  const seenOnce = max > 0 ? createSeenOnce(max) : null;
   return {
     get(token, key) {
       if (lru === null) return undefined;
@@ -129,12 +168,7 @@ export function createTokenCache(max: number, now: () => number = Date.now): Tok
       const dot = token.lastIndexOf(".");
       if (dot < 0) return undefined;
       const digest = knownDigest ?? tokenDigest(token);
-      const seen = seenOnce.get(digest);
-      if (seen === undefined || seen <= now()) {
-        seenOnce.set(digest, until);
-        return undefined;
-      }
-      seenOnce.delete(digest);
+      if (!seenOnce.markOrTake(digest)) return undefined;
       const entry: CachedToken = {
         claims,
         until,
