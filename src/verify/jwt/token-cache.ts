@@ -84,8 +84,9 @@ export function cacheKeyWithin(token: unknown, maxLength: number): string | unde
 }
 
 /**
- * Which digests were marked, with no allocation per mark: a direct-mapped table of 32-bit
- * tags taken from the digest's bytes, at least `max` slots. Two digests that share a slot
+ * Which digests were marked, with no allocation per mark: a direct-mapped table of at least
+ * `max` slots, the slot picked by the digest's first three bytes and holding a tag made of
+ * the next four (its lowest bit always set, so 31 bits of the digest). Two digests that share a slot
  * push each other out, and two that also share a tag pass for each other: either only
  * changes when a token is cached (one verification more, or one less), never whether it
  * is accepted, which its full verification decides either way.
