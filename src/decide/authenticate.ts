@@ -1,9 +1,9 @@
 /**
  * The decision, made once per request in the order the design draws it: normalise → pick
  * one credential by precedence → (CSRF for the cookie) → verify → answer. Synchronous
- * whenever the request and the caches settle it (no credential, a malformed one, a CSRF
- * refusal, a token or key verified before), a promise when a signature, the store or the
- * hasher must be asked.
+ * whenever no step has to wait (no credential, a malformed one, a CSRF refusal, a token or
+ * key verified before, a new token `node:crypto` checks with a static key), a promise when
+ * a JWKS, the revocation hook, the store or the hasher must be asked.
  */
 import { AuthError, presentedAs } from "../errors.js";
 import { toRequestView } from "../extract/request-view.js";

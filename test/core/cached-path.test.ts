@@ -152,7 +152,9 @@ describe("expiry on the cached path", () => {
     expect(cachedOf(auth)(viewOf(bearer(token)))?.ok).toBe(true);
 
     vi.setSystemTime(Date.now() + 10 * 60_000);
-    expect(cachedOf(auth)(viewOf(bearer(token)))).toBeUndefined();
+    // Not from the cache: the signature path answers, at once (HMAC is synchronous), and refuses.
+    const sync = cachedOf(auth)(viewOf(bearer(token)));
+    expect(sync && codeOf(sync)).toBe("token_expired");
     const late = await auth.authenticate(bearer(token));
     expect(codeOf(late)).toBe("token_expired");
     expect(!late.ok && late.error.status).toBe(401);
@@ -435,7 +437,7 @@ describe("a throwing toPrincipal never makes authenticate throw", () => {
 });
 
 describe("the hidden cache-only method", () => {
-  it("is not enumerable, and answers only for what authenticate has verified", async () => {
+  it("is not enumerable, and answers at once for a cached token and for a new HS256 one", async () => {
     const { auth } = build({ events: false });
     // It belongs to the authenticate function, not to the auth object.
     expect(Object.getOwnPropertySymbols(auth)).not.toContain(CACHED);
@@ -448,17 +450,26 @@ describe("the hidden cache-only method", () => {
     // Nor is it reachable under any enumerable name.
     expect(Object.values(auth)).not.toContain(cached);
     const token = await sign();
-    expect(cached(viewOf(bearer(token)))).toBeUndefined();
+    // A new token whose signature node:crypto checks needs no promise either: the first
+    // verification only marks it, the second caches it, the third is the cache's answer.
+    const first = cached(viewOf(bearer(token)));
+    expect(first?.ok && first.principal).toMatchObject({ id: "alice", via: "jwt" });
 
     const verified = await auth.authenticate(bearer(token));
     expect(verified.ok).toBe(true);
+    expect(verified.ok && verified.principal).not.toBe(first?.ok && first.principal);
     const hit = cached(viewOf(bearer(token)));
     expect(hit?.ok).toBe(true);
     expect(hit?.ok && hit.principal).toBe(verified.ok && verified.principal);
     expect(hit?.ok && hit.principal).toMatchObject({ id: "alice", via: "jwt" });
 
-    // Another token is still unknown.
-    expect(cached(viewOf(bearer(await sign({ sub: "carol" }))))).toBeUndefined();
+    // Another token is verified on its own terms, and a forged one refused, both at once.
+    const carol = cached(viewOf(bearer(await sign({ sub: "carol" }))));
+    expect(carol?.ok && carol.principal.id).toBe("carol");
+    const forged = cached(
+      viewOf(bearer(await sign({}, {}, "another-secret-that-is-long-enough-123456"))),
+    );
+    expect(forged && codeOf(forged)).toBe("invalid_token");
     // No credential: decided at once, as missing_credentials.
     const none = cached(viewOf(new Request(`${ORIGIN}/resource`)));
     expect(none && codeOf(none)).toBe("missing_credentials");

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createReporter } from "../../src/decide/report.js";
 import { claimsToPrincipal } from "../../src/principal/from-claims.js";
 import { createJwtVerifier } from "../../src/verify/jwt/jwt-verifier.js";
+import { joseSignatureStep } from "../../src/verify/jwt/jwt-signature.js";
 import { createTokenVerifier, TokenMiss } from "../../src/verify/verify-token.js";
 import { AUDIENCE, ISSUER, SECRET, jwtOptions, makeAuth, now, req, sign } from "./helpers.js";
 
@@ -252,5 +253,32 @@ describe("verified-token cache", () => {
     for (const token of tokens) await verifier.verify(token);
     const again = await verifier.verify(tokens[0] ?? "");
     expect(again.ok && again.cached).toBe(false);
+  });
+});
+
+describe("when verification needs a promise", () => {
+  it("a new HS256 token is answered at once, accepted or refused; only a step that waits makes a promise", async () => {
+    const token = await sign();
+    const forged = await sign({}, {}, "some-other-secret-of-sufficient-length-xyz");
+    const plain = createJwtVerifier(jwtOptions);
+    const accepted = plain.verifyNew(token);
+    expect(accepted).not.toBeInstanceOf(Promise);
+    expect(accepted).toMatchObject({ ok: true, cached: false, claims: { sub: "alice" } });
+    const refused = plain.verifyNew(forged);
+    expect(refused).not.toBeInstanceOf(Promise);
+    expect(refused).toMatchObject({ ok: false });
+    expect(plain.verify("not.a.token")).not.toBeInstanceOf(Promise);
+
+    // The revocation hook, even a synchronous one, is awaited.
+    const hooked = createJwtVerifier({ ...jwtOptions, isRevoked: () => false });
+    const viaHook = hooked.verifyNew(token);
+    expect(viaHook).toBeInstanceOf(Promise);
+    expect((await viaHook).ok).toBe(true);
+    // A key jose has to judge: the async WebCrypto path.
+    const jose = createJwtVerifier(jwtOptions, Date.now, { signature: joseSignatureStep });
+    const viaJose = jose.verifyNew(token);
+    expect(viaJose).toBeInstanceOf(Promise);
+    expect(await viaJose).toMatchObject({ ok: true, claims: { sub: "alice" } });
+    expect((await jose.verifyNew(forged)).ok).toBe(false);
   });
 });

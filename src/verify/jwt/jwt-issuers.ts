@@ -161,7 +161,7 @@ export function createJwtIssuers(
     return undefined;
   }
 
-  async function verifyNew(token: string, digest?: string): Promise<JwtOutcome> {
+  function verifyNew(token: string, digest?: string): JwtOutcome | Promise<JwtOutcome> {
     const shape = checkTokenShape(token, maxTokenLength, algorithms);
     if (!shape.ok) return fail(shape.detail);
     const peeked = peekIssuer(token);

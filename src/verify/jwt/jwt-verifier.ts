@@ -39,9 +39,10 @@ export type JwtOutcome =
 
 export interface JwtVerifier {
   /**
-   * Synchronous for a token verified before (a cache hit) when no `isRevoked` hook is set,
-   * a promise otherwise: the hook is asked on every request, and a new token needs its
-   * signature checked. Never throws or rejects.
+   * Synchronous when no step has to wait: a cached token, a refused one, or a new token
+   * whose signature `node:crypto` checks with a static key; a promise when the revocation
+   * hook (asked on every request), a JWKS or jose's fallback is involved. Never throws or
+   * rejects.
    */
   verify(token: string): JwtOutcome | Promise<JwtOutcome>;
   /**
@@ -58,11 +59,11 @@ export interface JwtVerifier {
    */
   fromCache(token: string, digest: string): JwtOutcome | Promise<JwtOutcome> | undefined;
   /**
-   * {@link verify} without the cache lookup: shape, signature, claims, then the cache.
-   * `digest` is the token's `tokenDigest` when the caller computed it for its own lookup,
-   * so that storing the token does not hash it a second time.
+   * {@link verify} without the cache lookup: shape, signature, claims, then the cache, and
+   * synchronous on the same terms. `digest` is the token's `tokenDigest` when the caller
+   * computed it for its own lookup, so that storing the token does not hash it a second time.
    */
-  verifyNew(token: string, digest?: string): Promise<JwtOutcome>;
+  verifyNew(token: string, digest?: string): JwtOutcome | Promise<JwtOutcome>;
   /** Drops every cached verification (e.g. after a key rotation or revocation sweep). */
   clearCache(): void;
   readonly settings: ResolvedJwt;
@@ -417,12 +418,14 @@ export function createJwtVerifier(
     return { ok: true, claims, cached: false, entry };
   }
 
-  function verifyNew(token: string, digest?: string): Promise<JwtOutcome> {
+  // No promise for an answer that is ready: on a flood of distinct tokens the promises and
+  // their reactions were a share of every first-seen token's cost (docs/benchmarks.md).
+  function verifyNew(token: string, digest?: string): JwtOutcome | Promise<JwtOutcome> {
     try {
       const outcome = firstSeen(token, digest);
-      return outcome instanceof Promise ? outcome.catch(refusal) : Promise.resolve(outcome);
+      return outcome instanceof Promise ? outcome.catch(refusal) : outcome;
     } catch (error) {
-      return Promise.resolve(refusal(error));
+      return refusal(error);
     }
   }
 }
