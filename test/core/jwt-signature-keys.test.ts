@@ -13,6 +13,7 @@ import {
   joseSignatureStep,
   nodeKeyFor,
   nodeSignatureStep,
+  verifyWithNode,
   type SignatureStep,
   type VerifyKey,
 } from "../../src/verify/jwt/jwt-signature.js";
@@ -80,7 +81,7 @@ describe("nodeKeyFor", () => {
     const parts = {
       token,
       signingInput: `${header}.${payload}`,
-      signature: Buffer.from(signature, "base64url"),
+      signature,
     };
     await expect(joseSignatureStep("RS256", forRs384, parts)).rejects.toThrow(TypeError);
     await expect(Promise.resolve(nodeSignatureStep("RS256", forRs384, parts))).rejects.toThrow(
@@ -184,5 +185,30 @@ describe("through the verifier", () => {
       const refused = await verifier.verifyNew(forged);
       expect(!refused.ok && refused.error.detail).toBe("The token signature is invalid.");
     });
+  });
+});
+
+describe("an HMAC compared as base64url text", () => {
+  it("accepts exactly the canonical spelling of the right MAC, for every HS length", async () => {
+    for (const alg of ["HS256", "HS384", "HS512"]) {
+      const key = createSecretKey(randomBytes(64));
+      const token = await sign(alg, key);
+      const dot = token.lastIndexOf(".");
+      const input = token.slice(0, dot);
+      const mac = token.slice(dot + 1);
+      expect(verifyWithNode(alg, key, input, mac)).toBe(true);
+      const bytes = Buffer.from(mac, "base64url");
+      // The same bytes spelled otherwise (padded, standard alphabet) are not the token's text.
+      expect(verifyWithNode(alg, key, input, `${mac}=`)).toBe(false);
+      expect(verifyWithNode(alg, key, input, bytes.toString("base64"))).toBe(
+        bytes.toString("base64") === mac,
+      );
+      expect(verifyWithNode(alg, key, input, mac.slice(0, -1))).toBe(false);
+      expect(verifyWithNode(alg, key, input, "")).toBe(false);
+      const flipped = Buffer.from(bytes);
+      flipped[flipped.length - 1]! ^= 1;
+      expect(verifyWithNode(alg, key, input, flipped.toString("base64url"))).toBe(false);
+      expect(verifyWithNode(alg, createSecretKey(randomBytes(64)), input, mac)).toBe(false);
+    }
   });
 });

@@ -19,11 +19,11 @@ import {
   constants,
   createHmac,
   KeyObject,
-  timingSafeEqual,
   verify as cryptoVerify,
   type webcrypto,
 } from "node:crypto";
 import { compactVerify, errors } from "jose";
+import { sameString } from "../../crypto/same-string.js";
 import { keyFitsAlgorithm, MIN_RSA_BITS } from "./jwt-keys.js";
 
 /** What a key resolver may hand the signature step (jose's key forms). */
@@ -35,8 +35,11 @@ export interface SignedParts {
   readonly token: string;
   /** `header.payload`: the ASCII bytes the signature covers, as a string. */
   readonly signingInput: string;
-  /** The decoded signature segment. */
-  readonly signature: Buffer;
+  /**
+   * The signature segment as the token spells it, base64url: canonical, since the shape
+   * check refuses any other spelling, so its bytes have this one string.
+   */
+  readonly signature: string;
 }
 
 /**
@@ -172,18 +175,22 @@ export function verifyWithNode(
   alg: string,
   key: KeyObject,
   signingInput: string,
-  signature: Buffer,
+  encodedSignature: string,
 ): boolean {
   const scheme = SCHEMES.get(alg);
   if (scheme === undefined) return false;
   try {
+    if (scheme.family === "hmac") {
+      // The expected MAC compared as base64url text: one canonical spelling per byte string,
+      // so equal text is equal bytes, and no Buffer is made for either side. The compare's
+      // time depends on the lengths only, and an HMAC's length is public.
+      const expected = createHmac(scheme.hash!, key)
+        .update(signingInput, "latin1")
+        .digest("base64url");
+      return sameString(expected, encodedSignature);
+    }
+    const signature = Buffer.from(encodedSignature, "base64url");
     switch (scheme.family) {
-      case "hmac": {
-        const expected = createHmac(scheme.hash!, key).update(signingInput, "latin1").digest();
-        // timingSafeEqual needs equal lengths; a length differs only for a forgery, and the
-        // length of an HMAC is public anyway.
-        return expected.length === signature.length && timingSafeEqual(expected, signature);
-      }
       case "ecdsa":
         // P1363 is fixed-length; DER or a truncated r‖s is not a JWS signature.
         if (signature.length !== scheme.signatureLength) return false;

@@ -248,6 +248,10 @@ export function createJwtVerifier(
   const source = settings.keys;
   const staticKeys =
     source.kind === "static" ? keysByAlgorithm(source.keys, settings.algorithms) : undefined;
+  // The keys alone, per algorithm, for the common token without a kid: no array per token.
+  const staticKeyObjects = new Map(
+    [...(staticKeys ?? [])].map(([alg, entries]) => [alg, entries.map((entry) => entry.key)]),
+  );
 
   const resolveRemote =
     source.kind === "remote"
@@ -278,8 +282,8 @@ export function createJwtVerifier(
     segments: readonly string[],
   ): readonly VerifyKey[] | Promise<readonly VerifyKey[]> {
     if (resolveRemote !== undefined) return resolveRemote(header, segments).then((key) => [key]);
+    if (header.kid === undefined) return staticKeyObjects.get(alg) ?? [];
     const fitting = staticKeys?.get(alg) ?? [];
-    if (header.kid === undefined) return fitting.map((entry) => entry.key);
     return candidateKeys(fitting, header.kid).map((entry) => entry.key);
   }
 
@@ -370,7 +374,7 @@ export function createJwtVerifier(
       const parts: SignedParts = {
         token,
         signingInput: token.slice(0, segments[0].length + 1 + segments[1].length),
-        signature: Buffer.from(segments[2], "base64url"),
+        signature: segments[2],
       };
       const holds = signatureHolds(keys, alg, parts);
       if (holds === true) return afterSignature(token, header, segments[1], digest);
