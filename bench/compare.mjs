@@ -16,7 +16,9 @@
 //
 //   npm run bench                              whole matrix, ~15–20 min on 2 cores
 //   npm run bench -- express koa:gatehouse-jwt narrower: frameworks, or framework:cases
-//   npm run bench -- cold | balancer | all      the cold-path run, the balancer run, all three
+//   npm run bench -- cold | balancer | paired | all
+//                                              the cold-path run, the balancer run, the warm
+//                                              path paired with its floor in one process, all
 //
 // Environment: GATEHOUSE_BENCH_SECONDS (per measurement, default 3), GATEHOUSE_BENCH_ROUNDS
 // (default 3), GATEHOUSE_BENCH_CONNECTIONS (default "10,50"), GATEHOUSE_BENCH_WARMUP (requests
@@ -46,6 +48,7 @@ const args = process.argv.slice(2);
 const OTHER = {
   cold: "bench/http/cold.mjs",
   balancer: "bench/balancer.mjs",
+  paired: "bench/http/paired.mjs",
 };
 const wanted = args.filter((a) => a in OTHER || a === "all");
 const selection = args.filter((a) => !(a in OTHER) && a !== "all");
