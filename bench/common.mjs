@@ -81,3 +81,16 @@ export function prettify(...paths) {
     stdio: "ignore",
   });
 }
+
+/** How the tables name each framework the bench servers run. */
+export const FRAMEWORK_LABEL = {
+  express: "Express 5",
+  express4: "Express 4",
+  koa: "Koa 3",
+  koa2: "Koa 2",
+  hono: "Hono 4",
+  fastify: "Fastify 5",
+  fastify4: "Fastify 4",
+  fetch: "fetch (node bridge)",
+  nestjs: "NestJS 11 (Express)",
+};

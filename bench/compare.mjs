@@ -30,6 +30,7 @@ import {
   benchNodeFlags,
   buildOnce,
   canPin,
+  FRAMEWORK_LABEL as LABEL,
   pinSelf,
   pinnedNode,
   prettify,
@@ -69,17 +70,6 @@ const PEERS = {
   fastify4: [],
   fetch: [],
   nestjs: [],
-};
-const LABEL = {
-  express: "Express 5",
-  express4: "Express 4",
-  koa: "Koa 3",
-  koa2: "Koa 2",
-  hono: "Hono 4",
-  fastify: "Fastify 5",
-  fastify4: "Fastify 4",
-  fetch: "fetch (node bridge)",
-  nestjs: "NestJS 11 (Express)",
 };
 /** The floor a case is compared with: the no-op middleware sent the same credential. */
 const floorOf = (benchCase) => (benchCase.includes("apikey") ? FLOOR_KEY : FLOOR);

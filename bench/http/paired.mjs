@@ -26,6 +26,7 @@ import {
   benchNodeFlags,
   buildOnce,
   canPin,
+  FRAMEWORK_LABEL as LABEL,
   pinSelf,
   pinnedNode,
   prettify,
@@ -35,16 +36,6 @@ import {
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const FRAMEWORKS = ["express", "express4", "koa", "koa2", "hono", "fastify", "fastify4", "fetch"];
 const CREDENTIALS = ["jwt", "apikey"];
-const LABEL = {
-  express: "Express 5",
-  express4: "Express 4",
-  koa: "Koa 3",
-  koa2: "Koa 2",
-  hono: "Hono 4",
-  fastify: "Fastify 5",
-  fastify4: "Fastify 4",
-  fetch: "fetch (node bridge)",
-};
 
 const phaseSeconds = Number(process.env.GATEHOUSE_BENCH_PHASE ?? 1.5);
 const blocks = Number(process.env.GATEHOUSE_BENCH_BLOCKS ?? 8);
