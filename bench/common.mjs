@@ -1,5 +1,7 @@
-// Helpers the bench runners share: the build, CPU pinning, the machine's load.
-import { spawnSync } from "node:child_process";
+// Helpers the bench runners share: the build and its snapshot, CPU pinning, the server
+// processes and what is asked of them, the machine's load.
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -58,6 +60,59 @@ export function pinnedNode(cpu, argv, pin) {
  */
 export const benchNodeFlags = () =>
   (process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
+/**
+ * A private copy of dist/ for one run, named after the runner and this process: inside
+ * node_modules/.cache, so that its own imports still resolve, and apart from dist/, so that a
+ * rebuild during the run cannot change the files under its servers. Removed at exit.
+ */
+export function snapshotDist(runner) {
+  const dist = join(root, "dist");
+  if (!existsSync(join(dist, "express.js"))) throw new Error("no dist/: run `npm run build`");
+  const snapshot = join(root, "node_modules", ".cache", `gatehouse-bench-${runner}-${process.pid}`);
+  rmSync(snapshot, { recursive: true, force: true });
+  cpSync(dist, snapshot, { recursive: true });
+  process.once("exit", () => rmSync(snapshot, { recursive: true, force: true }));
+  return snapshot;
+}
+
+/**
+ * Starts one bench server: node with the GATEHOUSE_BENCH_NODE_FLAGS and `argv` (on CPU 0
+ * when `pin`), importing the build at `dist`, with an IPC channel. Resolves once it prints
+ * its JSON line, to that line's fields and `child`; rejects if it exits first.
+ */
+export function startServer(argv, { dist, pin, env = {} }) {
+  const [command, commandArgs] = pinnedNode(0, [...benchNodeFlags(), ...argv], pin);
+  // taskset execs node in place, so the pid and the IPC channel are node's own.
+  const child = spawn(command, commandArgs, {
+    env: { ...process.env, ...env, GATEHOUSE_BENCH_DIST: dist },
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited: ${code}`)));
+    child.stdout.setEncoding("utf8");
+    child.stdout.once("data", (line) => resolve({ child, ...JSON.parse(line) }));
+  });
+}
+
+/** Sends `message` to a server and resolves to its answer. */
+export const ask = (child, message) =>
+  new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send(message);
+  });
+
+/** A server's own CPU time so far (user + system, µs), as process.cpuUsage() counts it. */
+export async function serverCpu(child) {
+  const { cpu } = await ask(child, "cpu");
+  return cpu.user + cpu.system;
+}
+
+/** Stops a server that is expected to exit. */
+export function stopServer(child) {
+  child.removeAllListeners("exit");
+  child.kill();
+}
 
 /** The 1, 5 and 15 minute load averages. */
 export const loadText = () =>

@@ -25,18 +25,21 @@
 // sent before measuring, default 3000), GATEHOUSE_BENCH_NODE_FLAGS
 // (flags for the server processes), GATEHOUSE_BENCH_OUT (the Markdown file, default
 // bench/results/latest.md; the raw figures go next to it as .json).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   benchNodeFlags,
   buildOnce,
   canPin,
   FRAMEWORK_LABEL as LABEL,
   pinSelf,
-  pinnedNode,
   prettify,
+  serverCpu,
+  snapshotDist,
+  startServer,
+  stopServer,
   uptimeText,
 } from "./common.mjs";
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,41 +106,16 @@ async function matrix() {
   const out = process.env.GATEHOUSE_BENCH_OUT ?? `${root}bench/results/latest.md`;
   const CASES = plan();
 
-  const dist = `${root}dist`;
-  if (!existsSync(`${dist}/express.js`)) throw new Error("no dist/: the build did not run");
-  // A private copy of dist/ (inside node_modules, so that its own imports still resolve): a
-  // rebuild by someone else during the run cannot change the code under it, and a folder
-  // per run (by pid) keeps two runs at once from swapping each other's copy.
-  const snapshot = `${root}node_modules/.cache/gatehouse-bench-compare-dist-${process.pid}`;
-  rmSync(snapshot, { recursive: true, force: true });
-  cpSync(dist, snapshot, { recursive: true });
-  process.once("exit", () => rmSync(snapshot, { recursive: true, force: true }));
-
+  // A copy per run (by pid): two runs at once cannot swap each other's copy.
+  const snapshot = snapshotDist("compare");
   const pinned = canPin() && pinSelf(1);
   const server = `${root}bench/http/server.mjs`;
 
-  function startServer(framework, benchCase) {
-    const argv = [...nodeFlags, server, framework, benchCase];
-    const [command, commandArgs] = pinnedNode(0, argv, pinned);
-    // taskset execs node in place, so the pid and the IPC channel are node's own.
-    const child = spawn(command, commandArgs, {
-      env: { ...process.env, GATEHOUSE_BENCH_DIST: snapshot },
-      stdio: ["ignore", "pipe", "inherit", "ipc"],
-    });
-    return new Promise((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`${framework}/${benchCase} exited: ${code}`)));
-      child.stdout.setEncoding("utf8");
-      child.stdout.once("data", (line) => resolve({ child, ...JSON.parse(line) }));
-    });
-  }
-  const serverCpu = (child) =>
-    new Promise((resolve) => {
-      child.once("message", ({ cpu }) => resolve(cpu.user + cpu.system));
-      child.send("cpu");
-    });
-
   async function measure(framework, benchCase) {
-    const { child, port, headers } = await startServer(framework, benchCase);
+    const { child, port, headers } = await startServer([server, framework, benchCase], {
+      dist: snapshot,
+      pin: pinned,
+    });
     try {
       const url = `http://127.0.0.1:${port}/hello`;
       const check = await fetch(url, { headers });
@@ -171,8 +149,7 @@ async function matrix() {
       }
       return rows;
     } finally {
-      child.removeAllListeners("exit");
-      child.kill();
+      stopServer(child);
     }
   }
 

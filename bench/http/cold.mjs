@@ -20,8 +20,7 @@
 // GATEHOUSE_BENCH_TOKENS (default 100000), GATEHOUSE_BENCH_ALGS (default HS256,ES256,EdDSA),
 // GATEHOUSE_BENCH_OUT (default bench/results/cold.md), GATEHOUSE_BENCH_NODE_FLAGS (flags
 // for the server processes).
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { clearInterval, setInterval } from "node:timers";
 import { cpus } from "node:os";
@@ -29,12 +28,15 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import {
-  benchNodeFlags,
+  ask,
   buildOnce,
   canPin,
   pinSelf,
-  pinnedNode,
   prettify,
+  serverCpu,
+  snapshotDist,
+  startServer,
+  stopServer,
   uptimeText,
 } from "../common.mjs";
 import { keysFor, mint } from "../cold-tokens.mjs";
@@ -66,47 +68,20 @@ const CASES = [
 const unsupported = (alg, benchCase) => alg === "EdDSA" && benchCase === "express-jwt";
 
 buildOnce();
-if (!existsSync(`${root}dist/express.js`)) throw new Error("no dist/: run `npm run build`");
-const snapshot = `${root}node_modules/.cache/gatehouse-bench-cold-dist`;
-rmSync(snapshot, { recursive: true, force: true });
-cpSync(`${root}dist`, snapshot, { recursive: true });
+const snapshot = snapshotDist("cold");
 const pinned = canPin() && pinSelf(1);
 const serverFile = `${root}bench/http/cold-server.mjs`;
 
-// GATEHOUSE_BENCH_NODE_FLAGS: flags for the server processes (e.g. --cpu-prof).
-const nodeFlags = benchNodeFlags();
-
-function startServer(framework, benchCase, alg, jwk, good) {
-  const serverArgv = [...nodeFlags, serverFile, framework, benchCase, alg];
-  const [command, argv] = pinnedNode(0, serverArgv, pinned);
-  const child = spawn(command, argv, {
+/** A cold-server for one case and algorithm, its key (and a good token) in its environment. */
+const startColdServer = (framework, benchCase, alg, jwk, good) =>
+  startServer([serverFile, framework, benchCase, alg], {
+    dist: snapshot,
+    pin: pinned,
     env: {
-      ...process.env,
-      GATEHOUSE_BENCH_DIST: snapshot,
       GATEHOUSE_BENCH_KEY: JSON.stringify(jwk),
       ...(good ? { GATEHOUSE_BENCH_GOOD: good } : {}),
     },
-    stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${framework}/${benchCase} exited: ${code}`)));
-    child.stdout.setEncoding("utf8");
-    child.stdout.once("data", (line) => resolve({ child, ...JSON.parse(line) }));
-  });
-}
-const ask = (child, what) =>
-  new Promise((resolve) => {
-    child.once("message", (message) => resolve(message[what]));
-    child.send(what);
-  });
-const cpuOf = async (child) => {
-  const cpu = await ask(child, "cpu");
-  return cpu.user + cpu.system;
-};
-const stop = (child) => {
-  child.removeAllListeners("exit");
-  child.kill();
-};
 
 /** An autocannon run that sends `pick(n)` as the Bearer token of the n-th request. */
 function cycle(url, pick, duration, amount) {
@@ -145,17 +120,17 @@ for (const alg of algs) {
 
 async function measureCase(framework, benchCase, alg) {
   const { jwk, tokens } = keys[alg];
-  const { child, port } = await startServer(framework, benchCase, alg, jwk);
+  const { child, port } = await startColdServer(framework, benchCase, alg, jwk);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     const pick = () => tokens[next++ % tokens.length];
     // Warm-up by count (V8 must have optimised the path before the measurement).
     await cycle(url, pick, 0, WARMUP);
-    const before = await cpuOf(child);
+    const before = await serverCpu(child);
     const started = process.hrtime.bigint();
     const result = await cycle(url, pick, seconds);
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpu = (await cpuOf(child)) - before;
+    const cpu = (await serverCpu(child)) - before;
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(
         `${framework}/${benchCase}/${alg}: ${result.non2xx} non-2xx, ${result.errors} errors`,
@@ -167,7 +142,7 @@ async function measureCase(framework, benchCase, alg) {
       p99: result.latency.p99,
     };
   } finally {
-    stop(child);
+    stopServer(child);
   }
 }
 
@@ -213,20 +188,20 @@ function probe(port, token, duration) {
 async function flood(alg) {
   const { jwk, tokens, bad } = keys[alg];
   const good = tokens[next++ % tokens.length];
-  const { child, port } = await startServer("http", "gatehouse", alg, jwk, good);
+  const { child, port } = await startColdServer("http", "gatehouse", alg, jwk, good);
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     const idle = await probe(port, good, 2);
-    const countsBefore = await ask(child, "counts");
-    const cpuBefore = await cpuOf(child);
+    const { counts: countsBefore } = await ask(child, "counts");
+    const cpuBefore = await serverCpu(child);
     let b = 0;
     const pick = (n) => (n % 10 === 0 ? good : bad[b++ % bad.length]);
     const [result, busy] = await Promise.all([
       cycle(url, pick, seconds + 2),
       probe(port, good, seconds + 2),
     ]);
-    const cpu = (await cpuOf(child)) - cpuBefore;
-    const counts = await ask(child, "counts");
+    const cpu = (await serverCpu(child)) - cpuBefore;
+    const { counts } = await ask(child, "counts");
     const goodRequests = counts.goodRequests - countsBefore.goodRequests;
     const goodVerifies = counts.goodVerifies - countsBefore.goodVerifies;
     return {
@@ -243,7 +218,7 @@ async function flood(alg) {
       busy: { p50: quantile(busy.latencies, 0.5), p99: quantile(busy.latencies, 0.99) },
     };
   } finally {
-    stop(child);
+    stopServer(child);
   }
 }
 

@@ -18,20 +18,23 @@
 // bench/results/paired.md; the raw figures beside it as .json), GATEHOUSE_BENCH_PAIRED_WITH
 // ("digest": a middleware that only digests the credential's header stands where gatehouse
 // would, to measure that share of the gap).
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import {
+  ask,
   benchNodeFlags,
   buildOnce,
   canPin,
   FRAMEWORK_LABEL as LABEL,
   pinSelf,
-  pinnedNode,
   prettify,
+  serverCpu,
+  snapshotDist,
+  startServer,
+  stopServer,
   uptimeText,
 } from "../common.mjs";
 
@@ -76,48 +79,17 @@ const quartiles = (values) => {
 };
 
 buildOnce();
-const dist = `${root}dist`;
-if (!existsSync(`${dist}/express.js`)) throw new Error("no dist/: run `npm run build` first");
-const snapshot = `${root}node_modules/.cache/gatehouse-bench-paired-dist-${process.pid}`;
-rmSync(snapshot, { recursive: true, force: true });
-cpSync(dist, snapshot, { recursive: true });
-process.once("exit", () => rmSync(snapshot, { recursive: true, force: true }));
-
+const snapshot = snapshotDist("paired");
 const pinned = canPin() && pinSelf(1);
 const nodeFlags = benchNodeFlags();
 const serverScript = `${root}bench/http/server.mjs`;
 
-function startServer(framework, benchCase) {
-  const [command, commandArgs] = pinnedNode(
-    0,
-    [...nodeFlags, serverScript, framework, benchCase],
-    pinned,
-  );
-  const child = spawn(command, commandArgs, {
-    env: { ...process.env, GATEHOUSE_BENCH_DIST: snapshot },
-    stdio: ["ignore", "pipe", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${framework}/${benchCase} exited: ${code}`)));
-    child.stdout.setEncoding("utf8");
-    child.stdout.once("data", (line) => resolve({ child, ...JSON.parse(line) }));
-  });
-}
-
-/** Sends `message` and waits for the server's answer to it. */
-const ask = (child, message) =>
-  new Promise((resolve) => {
-    child.once("message", resolve);
-    child.send(message);
-  });
-const serverCpu = async (child) => {
-  const { cpu } = await ask(child, "cpu");
-  return cpu.user + cpu.system;
-};
-
 async function pairedRun({ framework, credential }) {
   const benchCase = `paired-${credential}`;
-  const { child, port, headers, paths } = await startServer(framework, benchCase);
+  const { child, port, headers, paths } = await startServer([serverScript, framework, benchCase], {
+    dist: snapshot,
+    pin: pinned,
+  });
   const urlOf = (mode) => `http://127.0.0.1:${port}${paths[mode]}`;
   try {
     for (const mode of ["floor", "gatehouse"]) {
@@ -193,8 +165,7 @@ async function pairedRun({ framework, credential }) {
     }
     return rows;
   } finally {
-    child.removeAllListeners("exit");
-    child.kill();
+    stopServer(child);
   }
 }
 

@@ -16,11 +16,10 @@
 // GATEHOUSE_BENCH_NODE_FLAGS passes flags to the server processes, e.g.
 // `--single-threaded-gc`: on a 2-core machine the server's parallel GC threads otherwise
 // take CPU from the load generator, which makes a GC-heavy framework's figures swing.
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import autocannon from "autocannon";
-import { benchNodeFlags } from "../common.mjs";
+import { benchNodeFlags, snapshotDist, startServer, stopServer } from "../common.mjs";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
@@ -97,25 +96,7 @@ function baselineOf(benchCase) {
 const CASES = plan();
 const server = new URL("./server.mjs", import.meta.url).pathname;
 
-// A private copy of dist/ (inside node_modules, so that its own imports still resolve).
-const dist = new URL("../../dist", import.meta.url).pathname;
-const snapshot = new URL("../../node_modules/.cache/gatehouse-bench-dist", import.meta.url)
-  .pathname;
-if (!existsSync(`${dist}/express.js`)) throw new Error("run `npm run build` first");
-rmSync(snapshot, { recursive: true, force: true });
-cpSync(dist, snapshot, { recursive: true });
-
-function startServer(framework, benchCase) {
-  const child = spawn(process.execPath, [...nodeFlags, server, framework, benchCase], {
-    env: { ...process.env, GATEHOUSE_BENCH_DIST: snapshot },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${framework}/${benchCase} exited: ${code}`)));
-    child.stdout.setEncoding("utf8");
-    child.stdout.once("data", (line) => resolve({ child, ...JSON.parse(line) }));
-  });
-}
+const snapshot = snapshotDist("run");
 
 /** User + system CPU time of a process in µs, or null where /proc is missing. */
 function cpuMicros(pid) {
@@ -129,7 +110,10 @@ function cpuMicros(pid) {
 }
 
 async function measure(framework, benchCase) {
-  const { child, port, headers } = await startServer(framework, benchCase);
+  const { child, port, headers } = await startServer([server, framework, benchCase], {
+    dist: snapshot,
+    pin: false,
+  });
   try {
     const url = `http://127.0.0.1:${port}/hello`;
     const check = await fetch(url, { headers });
@@ -149,8 +133,7 @@ async function measure(framework, benchCase) {
         : (cpuAfter - cpuBefore) / result.requests.total;
     return { rps: result.requests.average, p99: result.latency.p99, cpu };
   } finally {
-    child.removeAllListeners("exit");
-    child.kill();
+    stopServer(child);
   }
 }
 
