@@ -17,7 +17,7 @@
 // before the first block, default 5000), GATEHOUSE_BENCH_OUT (default
 // bench/results/paired.md; the raw figures beside it as .json), GATEHOUSE_BENCH_PAIRED_WITH
 // ("digest": a middleware that only digests the credential's header stands where gatehouse
-// would, to measure that share of the gap).
+// would, to measure that share of the gap; "header": one that only finds the header).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
@@ -50,7 +50,10 @@ const connectionCounts = (process.env.GATEHOUSE_BENCH_CONNECTIONS ?? "10,50")
   .map(Number);
 const out = process.env.GATEHOUSE_BENCH_OUT ?? `${root}bench/results/paired.md`;
 const args = process.argv.slice(2).filter((a) => a !== "paired");
-const digestOnly = process.env.GATEHOUSE_BENCH_PAIRED_WITH === "digest";
+const stand = process.env.GATEHOUSE_BENCH_PAIRED_WITH;
+if (stand !== undefined && stand !== "digest" && stand !== "header") {
+  throw new Error(`GATEHOUSE_BENCH_PAIRED_WITH: "digest" or "header", not ${stand}`);
+}
 
 function plan() {
   const items = args.length > 0 ? args : FRAMEWORKS;
@@ -179,7 +182,7 @@ const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
 const fixed = (n, digits) => n.toFixed(digits).replace("-", "−");
 const lines = [
   `Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${minutes} min: ` +
-    `\`${digestOnly ? "GATEHOUSE_BENCH_PAIRED_WITH=digest " : ""}node bench/http/paired.mjs${args.length ? ` ${args.join(" ")}` : ""}\`; Node ${process.version}, ` +
+    `\`${stand ? `GATEHOUSE_BENCH_PAIRED_WITH=${stand} ` : ""}node bench/http/paired.mjs${args.length ? ` ${args.join(" ")}` : ""}\`; Node ${process.version}, ` +
     `${cpus().length} CPUs, ` +
     (pinned ? "server pinned to CPU 0, load generator to CPU 1" : "no CPU pinning") +
     `; ${blocks} blocks of 4 phases of ${phaseSeconds} s per row, after ${warmup} requests per mode` +
@@ -192,11 +195,13 @@ const lines = [
   "One server process per row serves both the no-op middleware (the floor) and gatehouse,",
   "switched between phases; medians over the blocks, the middle half of the blocks in",
   "brackets.",
-  ...(digestOnly
+  ...(stand
     ? [
         "",
-        "GATEHOUSE_BENCH_PAIRED_WITH=digest: the gatehouse columns are a middleware that only",
-        "finds the credential's header and takes its SHA-256, not gatehouse.",
+        `GATEHOUSE_BENCH_PAIRED_WITH=${stand}: the gatehouse columns are a middleware that only`,
+        stand === "digest"
+          ? "finds the credential's header and takes its SHA-256, not gatehouse."
+          : "finds the credential's header, not gatehouse.",
       ]
     : []),
   "",
